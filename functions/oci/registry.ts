@@ -1,0 +1,54 @@
+// The storage interface the copy engine depends on: one registry host, addressed per repository.
+import type { Readable } from 'node:stream';
+import type { Descriptor, Manifest } from './types.ts';
+
+/** A blob being read: its size and a stream that errors with DIGEST_MISMATCH if the bytes are wrong. */
+export interface BlobReader {
+  readonly size: number;
+  readonly stream: Readable;
+}
+
+export interface BlobPutOptions {
+  /** Upload in PATCH chunks of this many bytes (resuming from the server's Range on failure). */
+  readonly chunkSize?: number;
+  readonly signal?: AbortSignal;
+  /** Called with the number of bytes sent so far. */
+  readonly onBytes?: (sent: number) => void;
+}
+
+/**
+ * One registry host. Methods are named noun-first (regclient style). Implementations: the HTTP
+ * client in `client.ts`, and an in-memory registry for tests.
+ */
+export interface Registry {
+  /** `host:port` identity: two handles with the same host can mount blobs between repositories. */
+  readonly host: string;
+  /** Descriptor of a manifest by tag or digest, or undefined when the registry does not have it. */
+  manifestHead(repository: string, reference: string): Promise<Descriptor | undefined>;
+  /** Fetches and parses a manifest; refuses schema1 and manifests over 4 MiB. */
+  manifestGet(repository: string, reference: string): Promise<Manifest>;
+  /**
+   * Pushes the raw bytes unchanged under a tag or digest, with Content-Type = mediaType.
+   * Returns the digest, checked against sha256(raw).
+   */
+  manifestPut(repository: string, reference: string, manifest: Pick<Manifest, 'raw' | 'mediaType'>): Promise<string>;
+  /** Deletes a manifest by digest (distribution refuses DELETE by tag). */
+  manifestDelete(repository: string, digest: string): Promise<void>;
+  /** Size of a blob, or undefined when the registry does not have it. */
+  blobHead(repository: string, digest: string): Promise<number | undefined>;
+  /** Streams a blob; the stream verifies the digest (and size when given) while bytes flow. */
+  blobGet(repository: string, digest: string, expectedSize?: number): Promise<BlobReader>;
+  /** Streams a blob up; never buffers it whole. Resolves once the registry has committed it. */
+  blobPut(repository: string, blob: { digest: string; size: number }, body: Readable, options?: BlobPutOptions): Promise<void>;
+  /** Cross-repository mount; false when the registry declined (the caller then uploads). */
+  blobMount(repository: string, digest: string, fromRepository: string): Promise<boolean>;
+  /** Every tag, following `Link` pagination. */
+  tagList(repository: string): Promise<string[]>;
+  /** Every repository, following `Link` pagination. */
+  catalog(): Promise<string[]>;
+  /**
+   * OCI 1.1 referrers of a digest, or undefined when the registry has no referrers API
+   * (the caller then uses the `sha256-<hex>` fallback tag schema).
+   */
+  referrers(repository: string, digest: string): Promise<Descriptor[] | undefined>;
+}

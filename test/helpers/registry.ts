@@ -1,0 +1,164 @@
+// Starts and stops real CNCF distribution registries (`docker-registry`) for tests.
+import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { freePort } from './ports.ts';
+
+export const REGISTRY_BIN = process.env.REGISTRY_BIN ?? '/usr/bin/docker-registry';
+
+export interface TokenAuthSettings {
+  /** URL of the token endpoint the registry sends clients to. */
+  readonly realm: string;
+  readonly service: string;
+  readonly issuer: string;
+  /** Path of a PEM certificate whose key signs the tokens. */
+  readonly rootCertBundle: string;
+}
+
+export interface RegistryOptions {
+  /** Basic auth: user → password. The harness writes a bcrypt htpasswd file with `htpasswd`. */
+  readonly htpasswd?: Readonly<Record<string, string>>;
+  readonly token?: TokenAuthSettings;
+  /** Webhook endpoints that receive the registry's notifications. */
+  readonly notifyUrls?: readonly string[];
+  /** Emit relative Location headers (ACR does; @azure/container-registry needs it). */
+  readonly relativeUrls?: boolean;
+  /** Reuse a storage folder (kept on stop) instead of a fresh temp one. */
+  readonly rootDir?: string;
+  readonly port?: number;
+}
+
+export interface RunningRegistry {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  /** e.g. 127.0.0.1:41234, as used in image references */
+  readonly host: string;
+  readonly port: number;
+  readonly rootDir: string;
+  readonly logs: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Fails loudly when the registry binary is absent: tests that need a registry must fail, not skip,
+ * so that a CI machine without `docker-registry` cannot pass by running nothing.
+ */
+export function assertRegistryInstalled(): void {
+  if (!existsSync(REGISTRY_BIN)) {
+    throw new Error(
+      `${REGISTRY_BIN} not found. Install the CNCF distribution registry: sudo apt-get install -y docker-registry`,
+    );
+  }
+}
+
+function configYaml(port: number, root: string, opts: RegistryOptions, workDir: string): string {
+  const lines = [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${root}`,
+    '  delete:',
+    '    enabled: true',
+    '  maintenance:',
+    '    uploadpurging:',
+    '      enabled: false',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    `  secret: ${randomBytes(16).toString('hex')}`,
+    `  relativeurls: ${opts.relativeUrls ? 'true' : 'false'}`,
+  ];
+  if (opts.htpasswd) {
+    const file = join(workDir, 'htpasswd');
+    writeFileSync(file, '');
+    for (const [user, pass] of Object.entries(opts.htpasswd)) {
+      execFileSync('htpasswd', ['-bB', file, user, pass], { stdio: 'ignore' });
+    }
+    lines.push('auth:', '  htpasswd:', '    realm: basic-realm', `    path: ${file}`);
+  } else if (opts.token) {
+    const t = opts.token;
+    lines.push(
+      'auth:',
+      '  token:',
+      `    realm: ${t.realm}`,
+      `    service: ${t.service}`,
+      `    issuer: ${t.issuer}`,
+      `    rootcertbundle: ${t.rootCertBundle}`,
+    );
+  }
+  if (opts.notifyUrls && opts.notifyUrls.length > 0) {
+    lines.push('notifications:', '  endpoints:');
+    opts.notifyUrls.forEach((u, i) => {
+      lines.push(
+        `    - name: ep${i}`,
+        `      url: ${u}`,
+        '      timeout: 2s',
+        '      threshold: 3',
+        '      backoff: 1s',
+      );
+    });
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function waitReady(url: string, child: ChildProcess, logs: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${logs()}`);
+    try {
+      const res = await fetch(`${url}/v2/`);
+      await res.arrayBuffer();
+      if (res.status === 200 || res.status === 401) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`docker-registry at ${url} did not answer within 15 s: ${logs()}`);
+}
+
+/** Starts one registry on a free loopback port with its own temp storage and delete enabled. */
+export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
+  assertRegistryInstalled();
+  const workDir = mkdtempSync(join(tmpdir(), 'regman-reg-'));
+  const rootDir = opts.rootDir ?? join(workDir, 'data');
+  const port = opts.port ?? (await freePort());
+  const cfg = join(workDir, 'config.yml');
+  writeFileSync(cfg, configYaml(port, rootDir, opts, workDir));
+  const child = spawn(REGISTRY_BIN, ['serve', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (b: Buffer): void => {
+    out = (out + b.toString()).slice(-8_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const logs = (): string => out;
+  try {
+    await waitReady(url, child, logs);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    port,
+    rootDir,
+    logs,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
