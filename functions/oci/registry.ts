@@ -8,6 +8,23 @@ export interface BlobReader {
   readonly stream: Readable;
 }
 
+/**
+ * Opens the blob's bytes from an offset. Given instead of a stream, it lets an upload resume after a
+ * failure from the offset the registry reports in its `Range` header.
+ */
+export type BlobOpener = (offset: number) => Promise<Readable>;
+
+export interface BlobGetOptions {
+  /** Expected size: a different Content-Length or byte count fails with SIZE_MISMATCH. */
+  readonly expectedSize?: number;
+  /**
+   * Start at this byte (HTTP Range) to resume a read. A resumed stream cannot verify the digest on
+   * its own; the target registry's digest check on commit covers it.
+   */
+  readonly offset?: number;
+  readonly signal?: AbortSignal;
+}
+
 export interface BlobPutOptions {
   /** Upload in PATCH chunks of this many bytes (resuming from the server's Range on failure). */
   readonly chunkSize?: number;
@@ -37,9 +54,18 @@ export interface Registry {
   /** Size of a blob, or undefined when the registry does not have it. */
   blobHead(repository: string, digest: string): Promise<number | undefined>;
   /** Streams a blob; the stream verifies the digest (and size when given) while bytes flow. */
-  blobGet(repository: string, digest: string, expectedSize?: number): Promise<BlobReader>;
-  /** Streams a blob up; never buffers it whole. Resolves once the registry has committed it. */
-  blobPut(repository: string, blob: { digest: string; size: number }, body: Readable, options?: BlobPutOptions): Promise<void>;
+  blobGet(repository: string, digest: string, options?: BlobGetOptions): Promise<BlobReader>;
+  /**
+   * Streams a blob up; never buffers it whole. Resolves once the registry has committed it (the
+   * registry checks the digest on commit). With a `BlobOpener` and a `chunkSize`, uploads in PATCH
+   * chunks and resumes from the registry's `Range` after a failure.
+   */
+  blobPut(
+    repository: string,
+    blob: { digest: string; size: number },
+    body: Readable | BlobOpener,
+    options?: BlobPutOptions,
+  ): Promise<void>;
   /** Cross-repository mount; false when the registry declined (the caller then uploads). */
   blobMount(repository: string, digest: string, fromRepository: string): Promise<boolean>;
   /** Every tag, following `Link` pagination. */
