@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from './ports.ts';
+import { startTokenServer, type RunningTokenServer, type TokenServerOptions } from './token-server.ts';
 
 export const REGISTRY_BIN = process.env.REGISTRY_BIN ?? '/usr/bin/docker-registry';
 
@@ -159,6 +160,41 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A registry with token auth, together with the token server it trusts. */
+export interface TokenRegistry extends RunningRegistry {
+  readonly tokenServer: RunningTokenServer;
+}
+
+/**
+ * Starts a token server and a registry that trusts it (`auth.token`); `stop()` stops both.
+ *
+ * @example
+ * const reg = await startTokenRegistry({
+ *   users: { ci: { password: 'pw', access: [{ repository: '**', actions: ['pull', 'push', 'delete'] }] } },
+ * });
+ */
+export async function startTokenRegistry(
+  opts: TokenServerOptions,
+  registryOpts: Omit<RegistryOptions, 'token' | 'htpasswd'> = {},
+): Promise<TokenRegistry> {
+  const tokenServer = await startTokenServer(opts);
+  let registry: RunningRegistry;
+  try {
+    registry = await startRegistry({ ...registryOpts, token: tokenServer });
+  } catch (err) {
+    await tokenServer.stop();
+    throw err;
+  }
+  return {
+    ...registry,
+    tokenServer,
+    async stop() {
+      await registry.stop();
+      await tokenServer.stop();
     },
   };
 }

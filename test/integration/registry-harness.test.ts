@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
+import { startRegistry, startTokenRegistry, type RunningRegistry } from '../helpers/registry.ts';
 
 describe('registry harness', () => {
   const started: RunningRegistry[] = [];
@@ -25,5 +25,23 @@ describe('registry harness', () => {
       headers: { authorization: `Basic ${Buffer.from('alice:s3cret').toString('base64')}` },
     });
     expect(ok.status).toBe(200);
+  });
+
+  it('starts a token registry that challenges with its token server, and stops both', async () => {
+    // Prepare / Act
+    const reg = await startTokenRegistry({ users: { u: { password: 'p', access: [{ repository: '**', actions: ['pull'] }] } } });
+    const challenge = await fetch(`${reg.url}/v2/`);
+    const token = await fetch(`${reg.tokenServer.realm}?service=${reg.tokenServer.service}`, {
+      headers: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` },
+    });
+    await reg.stop();
+    // Assess
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers.get('www-authenticate')).toBe(
+      `Bearer realm="${reg.tokenServer.realm}",service="${reg.tokenServer.service}"`,
+    );
+    expect(token.status).toBe(200);
+    await expect(fetch(`${reg.url}/v2/`)).rejects.toThrow();
+    await expect(fetch(reg.tokenServer.realm)).rejects.toThrow();
   });
 });
