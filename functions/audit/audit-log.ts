@@ -1,0 +1,224 @@
+// The audit log: appends hash-chained records with conditional writes, queries them by index, verifies the chains.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChainChecker, GENESIS_HASH, partitionFor, sealRecord, sha256Hex } from './chain.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { AuditError } from './errors.ts';
+import { normalizeAuditRecord } from './normalize.ts';
+import type { AuditIndex, AuditStore, StoreQuery } from './store.ts';
+import { parseTimeBound } from './time-bounds.ts';
+import type { AuditHead, AuditQuery, AuditRecord, AuditRecordInput, ChainBreak, StoredAuditRecord, VerifyOptions, VerifyResult } from './types.ts';
+
+export interface AuditLogOptions {
+  /** Conditional-write attempts per append before `AUDIT_CONTENTION` (default 50). */
+  readonly maxAttempts?: number;
+  /** Backoff between attempts: full jitter over `min(maxDelayMs, baseDelayMs * 2^attempt)` (defaults 5 and 200). */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** Clock (tests). */
+  readonly now?: () => Date;
+  /** Random source in [0, 1) for the jitter (tests). */
+  readonly random?: () => number;
+}
+
+/**
+ * Appends, queries and verifies the audit log.
+ *
+ * @example
+ * const log = new AuditLog(new DynamoAuditStore({ docClient, tableName }));
+ * await log.append({ actor: 'event:aws.ecr', action: 'replicate', outcome: 'success', correlationId: event.id,
+ *   repository: 'team/app', digest, source: 'ecr-main', target: 'gar-eu', bytes, blobs, durationMs });
+ * const lastDay = await log.query({ repository: 'team/app', since: '24h' });
+ * const { ok, firstBroken } = await log.verify();
+ */
+export class AuditLog {
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly now: () => Date;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly store: AuditStore,
+    options: AuditLogOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 50;
+    this.baseDelayMs = options.baseDelayMs ?? 5;
+    this.maxDelayMs = options.maxDelayMs ?? 200;
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+  }
+
+  /**
+   * Validates, redacts and appends one record at the end of its partition's chain. Reads the chain
+   * head, seals the record at head+1 and writes it only if that sequence number is still free; on a
+   * lost race, re-reads the head and tries again after a jittered backoff.
+   *
+   * @throws AuditError `AUDIT_RECORD_INVALID`, `AUDIT_CONTENTION` (retryable) or `AUDIT_STORE`.
+   */
+  async append(input: AuditRecordInput): Promise<StoredAuditRecord> {
+    const record: AuditRecord = normalizeAuditRecord(input, this.now());
+    const partition = partitionFor(record);
+    for (let attempt = 0; attempt < this.maxAttempts; attempt += 1) {
+      const head = await this.call(partition, () => this.store.latest(partition));
+      // Registered before the first record is written, so the partition list never misses a chain.
+      if (!head) await this.call(partition, () => this.store.registerPartition(partition));
+      const sealed = sealRecord(record, partition, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS_HASH);
+      if (await this.call(partition, () => this.store.putIfAbsent(sealed))) return sealed;
+      const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempt, 16));
+      await sleep(Math.floor(this.random() * ceiling));
+    }
+    throw new AuditError(`Audit append to ${partition} lost the conditional write ${this.maxAttempts} times: too many concurrent appenders`, {
+      code: 'AUDIT_CONTENTION',
+      retryable: true,
+      partition,
+    });
+  }
+
+  /**
+   * Records matching every given filter, newest first unless `order: 'oldest-first'`. Uses the
+   * byRepositoryTime, byActorTime or byActionTime index (in that preference) and reads every page;
+   * without any of those filters it scans.
+   */
+  async query(query: AuditQuery = {}): Promise<StoredAuditRecord[]> {
+    const out: StoredAuditRecord[] = [];
+    for await (const record of this.iterate(query)) out.push(record);
+    return out;
+  }
+
+  /** `query` as a stream: reads pages only as the caller consumes them. */
+  async *iterate(query: AuditQuery = {}): AsyncIterable<StoredAuditRecord> {
+    const storeQuery = this.toStoreQuery(query);
+    if (storeQuery.limit === 0) return;
+    let count = 0;
+    try {
+      for await (const record of this.store.query(storeQuery)) {
+        yield record;
+        count += 1;
+        if (storeQuery.limit !== undefined && count >= storeQuery.limit) return;
+      }
+    } catch (err) {
+      throw wrapStoreError(err, undefined);
+    }
+  }
+
+  /**
+   * Recomputes every chain (or one): hashes, links, sequence gaps, and, given anchors from `head()`,
+   * truncation and rewrites since they were taken. Reports the first break of each partition.
+   */
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const registered = new Set<string>();
+    const all = new Set<string>();
+    const anchors = new Map((options.anchors ?? []).map((a) => [a.partition, a]));
+    try {
+      if (options.partition !== undefined) {
+        all.add(options.partition);
+      } else {
+        for await (const p of this.store.listPartitions()) {
+          registered.add(p);
+          all.add(p);
+        }
+        for await (const p of this.store.discoverPartitions()) all.add(p);
+        for (const p of anchors.keys()) all.add(p);
+      }
+      const partitions = [...all].sort();
+      const broken: ChainBreak[] = [];
+      const emptyPartitions: string[] = [];
+      let checked = 0;
+      for (const partition of partitions) {
+        const checker = new ChainChecker(partition, anchors.get(partition));
+        let seen = 0;
+        for await (const entry of this.store.readPartition(partition)) {
+          seen += 1;
+          if (checker.check(entry)) break;
+        }
+        checked += checker.checked;
+        const brk = checker.finish();
+        if (brk) broken.push(brk);
+        else if (seen === 0 && registered.has(partition)) emptyPartitions.push(partition);
+      }
+      return { ok: broken.length === 0, checked, partitions, broken, emptyPartitions, ...(broken[0] ? { firstBroken: broken[0] } : {}) };
+    } catch (err) {
+      throw wrapStoreError(err, options.partition);
+    }
+  }
+
+  /**
+   * The newest record of each registered partition (or one): what an operator anchors outside the
+   * table (CloudWatch Logs, an S3 bucket with Object Lock) and later passes to `verify({ anchors })`.
+   */
+  async head(options: { readonly partition?: string } = {}): Promise<AuditHead[]> {
+    try {
+      const partitions: string[] = [];
+      if (options.partition !== undefined) partitions.push(options.partition);
+      else for await (const p of this.store.listPartitions()) partitions.push(p);
+      const heads: AuditHead[] = [];
+      for (const partition of partitions.sort()) {
+        const latest = await this.store.latest(partition);
+        if (latest) heads.push({ partition, seq: latest.seq, hash: latest.hash, time: latest.time });
+      }
+      return heads;
+    } catch (err) {
+      throw wrapStoreError(err, options.partition);
+    }
+  }
+
+  private toStoreQuery(query: AuditQuery): StoreQuery {
+    const now = this.now();
+    const since = query.since === undefined ? undefined : parseTimeBound(query.since, now, 'since');
+    const until = query.until === undefined ? undefined : parseTimeBound(query.until, now, 'until');
+    if (since !== undefined && until !== undefined && since > until) {
+      throw new AuditError(`Invalid audit query: since (${since}) is after until (${until})`, { code: 'AUDIT_QUERY_INVALID' });
+    }
+    if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 0)) {
+      throw new AuditError(`Invalid audit query: limit must be a non-negative integer, got ${query.limit}`, { code: 'AUDIT_QUERY_INVALID' });
+    }
+    for (const field of ['repository', 'actor', 'action'] as const) {
+      if (query[field] === '') throw new AuditError(`Invalid audit query: ${field} is empty`, { code: 'AUDIT_QUERY_INVALID' });
+    }
+    return {
+      index: chooseIndex(query),
+      ...(query.repository !== undefined ? { repository: query.repository } : {}),
+      ...(query.actor !== undefined ? { actor: query.actor } : {}),
+      ...(query.action !== undefined ? { action: query.action } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
+      ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      order: query.order ?? 'newest-first',
+    };
+  }
+
+  private async call<T>(partition: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw wrapStoreError(err, partition);
+    }
+  }
+}
+
+/** Most selective index first: a repository has fewer records than an actor, an actor fewer than an action. */
+export function chooseIndex(query: Pick<AuditQuery, 'repository' | 'actor' | 'action'>): AuditIndex {
+  if (query.repository !== undefined) return 'repository';
+  if (query.actor !== undefined) return 'actor';
+  if (query.action !== undefined) return 'action';
+  return 'time';
+}
+
+/** One value summarising a set of heads, short enough to log or to put in an object-locked S3 object name. */
+export function headsDigest(heads: readonly AuditHead[]): string {
+  return `sha256:${sha256Hex(canonicalJson(heads.map((h) => ({ ...h }))))}`;
+}
+
+const NOT_RETRYABLE = new Set(['ValidationException', 'ResourceNotFoundException', 'AccessDeniedException', 'UnrecognizedClientException']);
+
+function wrapStoreError(err: unknown, partition: string | undefined): unknown {
+  if (err instanceof AuditError) return err;
+  const name = typeof err === 'object' && err !== null ? String((err as { name?: unknown }).name) : 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  return new AuditError(`Audit store failed${partition ? ` on ${partition}` : ''}: ${name}: ${message}`, {
+    code: 'AUDIT_STORE',
+    retryable: !NOT_RETRYABLE.has(name),
+    cause: err,
+    ...(partition !== undefined ? { partition } : {}),
+  });
+}

@@ -1,0 +1,155 @@
+// The hash chain, as pure functions: partition choice, sealing a record, the stored item layout, and checking a chain.
+import { createHash } from 'node:crypto';
+import { AUDIT_KEYS } from '../dynamo/tables.ts';
+import { canonicalJson } from './canonical-json.ts';
+import type { AuditHead, AuditRecord, ChainBreak, StoredAuditRecord } from './types.ts';
+
+/** `prevHash` of the first record of every partition. */
+export const GENESIS_HASH = '0'.repeat(64);
+/** Chain partition of records that name no repository (e.g. a rejected event that did not parse). */
+export const GLOBAL_PARTITION = 'global';
+/** Partition key of the items that list the chain partitions (never a chain partition itself). */
+export const PARTITION_REGISTRY_KEY = 'meta#partitions';
+/** Width of the zero-padded sequence number in the sort key: 10^12 records per partition. */
+export const SEQ_WIDTH = 12;
+
+/**
+ * One chain per repository: appends for different repositories never contend, and a repository's
+ * history is one unbroken, ordered chain.
+ */
+export function partitionFor(record: Pick<AuditRecord, 'repository'>): string {
+  return record.repository === undefined ? GLOBAL_PARTITION : `repo#${record.repository}`;
+}
+
+/** `7` → `000000000007`, so string sort keys sort numerically. */
+export function formatSeq(seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 1 || seq >= 10 ** SEQ_WIDTH) throw new RangeError(`Audit sequence number out of range: ${seq}`);
+  return String(seq).padStart(SEQ_WIDTH, '0');
+}
+
+/** Sort key of the time indexes: `<time>#<partition>#<seq>`, ordered by time and unique. */
+export function timeKeyOf(record: Pick<StoredAuditRecord, 'time' | 'partition' | 'seq'>): string {
+  return `${record.time}#${record.partition}#${formatSeq(record.seq)}`;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** sha256 of the canonical JSON of every field except `hash` itself (including `partition`, `seq`, `prevHash`). */
+export function hashRecord(record: StoredAuditRecord | Omit<StoredAuditRecord, 'hash'>): string {
+  const { hash: _hash, ...fields } = record as StoredAuditRecord;
+  return sha256Hex(canonicalJson(fields));
+}
+
+/** Places a normalised record at `seq` of `partition`, after the record whose hash is `prevHash`. */
+export function sealRecord(record: AuditRecord, partition: string, seq: number, prevHash: string): StoredAuditRecord {
+  const fields = { ...record, partition, seq, prevHash };
+  return { ...fields, hash: hashRecord(fields) };
+}
+
+/** The stored item: the sealed record plus the derived key attributes (`pk`, `sk`, `timeKey`). */
+export function toItem(record: StoredAuditRecord): Record<string, unknown> {
+  return {
+    ...record,
+    [AUDIT_KEYS.partitionKey]: record.partition,
+    [AUDIT_KEYS.sortKey]: formatSeq(record.seq),
+    [AUDIT_KEYS.timeKey]: timeKeyOf(record),
+  };
+}
+
+/** A stored record read back for verification, with the sequence number its key says it has. */
+export interface ChainEntry {
+  readonly record: StoredAuditRecord;
+  /** The sequence number from the sort key (which an edit of the `seq` attribute does not change). */
+  readonly keySeq: number;
+  /** Set when the derived keys disagree with the record's content (an edit of a key or index attribute). */
+  readonly keyMismatch?: string;
+}
+
+/**
+ * Reads an item back. Every attribute other than the derived keys is kept, so an attribute added by
+ * hand changes the recomputed hash.
+ */
+export function fromItem(item: Record<string, unknown>): ChainEntry {
+  const { [AUDIT_KEYS.partitionKey]: pk, [AUDIT_KEYS.sortKey]: sk, [AUDIT_KEYS.timeKey]: timeKey, ...rest } = item;
+  const record = rest as unknown as StoredAuditRecord;
+  const keySeq = Number(sk);
+  let keyMismatch: string | undefined;
+  if (pk !== record.partition) keyMismatch = `key ${String(pk)} but partition ${String(record.partition)}`;
+  else if (typeof record.seq !== 'number' || sk !== formatSeqSafe(record.seq)) keyMismatch = `sort key ${String(sk)} but seq ${String(record.seq)}`;
+  else if (timeKey !== timeKeyOf(record)) keyMismatch = `index key ${String(timeKey)} does not match the record`;
+  return keyMismatch === undefined ? { record, keySeq } : { record, keySeq, keyMismatch };
+}
+
+function formatSeqSafe(seq: number): string | undefined {
+  try {
+    return formatSeq(seq);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks one partition's records, fed in sort-key order. Reports the first break only: after a break,
+ * later links prove nothing about the records before it.
+ *
+ * @example
+ * const checker = new ChainChecker('repo#app');
+ * for (const entry of entries) if (checker.check(entry)) break;
+ * const broken = checker.broken ?? checker.finish();
+ */
+export class ChainChecker {
+  private expectedSeq = 1;
+  private prevHash = GENESIS_HASH;
+  private firstBreak: ChainBreak | undefined;
+
+  constructor(
+    readonly partition: string,
+    private readonly anchor?: AuditHead,
+  ) {}
+
+  /** Records that passed. */
+  get checked(): number {
+    return this.expectedSeq - 1;
+  }
+
+  get broken(): ChainBreak | undefined {
+    return this.firstBreak;
+  }
+
+  /** Checks the next record; returns the break it reveals, if any. */
+  check(entry: ChainEntry): ChainBreak | undefined {
+    if (this.firstBreak) return this.firstBreak;
+    const { record, keySeq } = entry;
+    if (entry.keyMismatch !== undefined) return this.fail(keySeq, 'hash-mismatch', entry.keyMismatch);
+    if (keySeq > this.expectedSeq) {
+      const missing = keySeq - this.expectedSeq === 1 ? `seq ${this.expectedSeq} is missing` : `seqs ${this.expectedSeq}..${keySeq - 1} are missing`;
+      return this.fail(this.expectedSeq, 'gap', missing);
+    }
+    if (keySeq < this.expectedSeq) return this.fail(keySeq, 'hash-mismatch', `seq ${keySeq} appears after seq ${this.expectedSeq - 1}`);
+    const recomputed = hashRecord(record);
+    if (recomputed !== record.hash) return this.fail(keySeq, 'hash-mismatch', `stored hash ${record.hash} but content hashes to ${recomputed}`);
+    if (record.prevHash !== this.prevHash) return this.fail(keySeq, 'prev-mismatch', `prevHash ${record.prevHash} but seq ${keySeq - 1} has hash ${this.prevHash}`);
+    if (this.anchor && this.anchor.seq === keySeq && this.anchor.hash !== record.hash) {
+      return this.fail(keySeq, 'anchor-mismatch', `anchored hash ${this.anchor.hash} but the chain now has ${record.hash}`);
+    }
+    this.expectedSeq += 1;
+    this.prevHash = record.hash;
+    return undefined;
+  }
+
+  /** Call after the last record: checks the chain still reaches the anchored head. */
+  finish(): ChainBreak | undefined {
+    if (this.firstBreak) return this.firstBreak;
+    if (this.anchor && this.anchor.seq >= this.expectedSeq) {
+      return this.fail(this.expectedSeq, 'truncated', `anchored head is seq ${this.anchor.seq} but the chain ends at seq ${this.expectedSeq - 1}`);
+    }
+    return undefined;
+  }
+
+  private fail(seq: number, reason: ChainBreak['reason'], detail: string): ChainBreak {
+    this.firstBreak = { partition: this.partition, seq, reason, detail };
+    return this.firstBreak;
+  }
+}

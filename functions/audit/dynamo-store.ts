@@ -1,0 +1,235 @@
+// AuditStore on DynamoDB (or dynalite): conditional PutItem appends, strongly consistent chain reads, GSI queries.
+import { PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { isAwsError } from '../dynamo/client.ts';
+import { AUDIT_INDEXES, AUDIT_KEYS } from '../dynamo/tables.ts';
+import { PARTITION_REGISTRY_KEY, fromItem, toItem, type ChainEntry } from './chain.ts';
+import type { AuditStore, StoreQuery } from './store.ts';
+import type { StoredAuditRecord } from './types.ts';
+
+export interface DynamoAuditStoreOptions {
+  readonly docClient: DynamoDBDocumentClient;
+  /** Physical name of the table built from `AUDIT_TABLE`. */
+  readonly tableName: string;
+  /** Items per request (DynamoDB `Limit`) for every paginated read; default: DynamoDB's 1 MB pages. Small values exercise pagination in tests. */
+  readonly pageSize?: number;
+}
+
+const INDEX_NAME = {
+  repository: AUDIT_INDEXES.byRepositoryTime,
+  actor: AUDIT_INDEXES.byActorTime,
+  action: AUDIT_INDEXES.byActionTime,
+} as const;
+
+type Item = Record<string, unknown>;
+
+/**
+ * The DynamoDB implementation. dynalite has no transactions, so every append is one conditional
+ * PutItem on a fresh (partition, seq) key: concurrent appenders cannot both win a sequence number.
+ *
+ * @example
+ * const { docClient } = createDynamoClients({ endpoint });
+ * const log = new AuditLog(new DynamoAuditStore({ docClient, tableName: 'regman-audit' }));
+ */
+export class DynamoAuditStore implements AuditStore {
+  private readonly docClient: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly pageSize: number | undefined;
+
+  constructor(options: DynamoAuditStoreOptions) {
+    this.docClient = options.docClient;
+    this.tableName = options.tableName;
+    this.pageSize = options.pageSize;
+  }
+
+  async latest(partition: string): Promise<StoredAuditRecord | undefined> {
+    const out = await this.docClient.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': AUDIT_KEYS.partitionKey },
+        ExpressionAttributeValues: { ':pk': partition },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item ? fromItem(item).record : undefined;
+  }
+
+  async putIfAbsent(record: StoredAuditRecord): Promise<boolean> {
+    try {
+      await this.docClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(record),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': AUDIT_KEYS.partitionKey },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isAwsError(err, 'ConditionalCheckFailedException')) return false;
+      throw err;
+    }
+  }
+
+  async registerPartition(partition: string): Promise<void> {
+    try {
+      await this.docClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { [AUDIT_KEYS.partitionKey]: PARTITION_REGISTRY_KEY, [AUDIT_KEYS.sortKey]: partition, registeredAt: new Date().toISOString() },
+          // Keeps the first registration time; a second registration is a no-op.
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': AUDIT_KEYS.partitionKey },
+        }),
+      );
+    } catch (err) {
+      if (!isAwsError(err, 'ConditionalCheckFailedException')) throw err;
+    }
+  }
+
+  async *listPartitions(): AsyncIterable<string> {
+    for await (const item of this.queryPages({
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': AUDIT_KEYS.partitionKey },
+      ExpressionAttributeValues: { ':pk': PARTITION_REGISTRY_KEY },
+      ConsistentRead: true,
+    })) {
+      yield item[AUDIT_KEYS.sortKey] as string;
+    }
+  }
+
+  async *discoverPartitions(): AsyncIterable<string> {
+    const seen = new Set<string>();
+    let startKey: Item | undefined;
+    do {
+      const page = await this.docClient.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ProjectionExpression: '#pk',
+          ExpressionAttributeNames: { '#pk': AUDIT_KEYS.partitionKey },
+          ConsistentRead: true,
+          ...(this.pageSize ? { Limit: this.pageSize } : {}),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const pk = item[AUDIT_KEYS.partitionKey] as string;
+        if (pk === PARTITION_REGISTRY_KEY || seen.has(pk)) continue;
+        seen.add(pk);
+        yield pk;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  async *readPartition(partition: string): AsyncIterable<ChainEntry> {
+    for await (const item of this.queryPages({
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': AUDIT_KEYS.partitionKey },
+      ExpressionAttributeValues: { ':pk': partition },
+      ConsistentRead: true,
+    })) {
+      yield fromItem(item);
+    }
+  }
+
+  async *query(query: StoreQuery): AsyncIterable<StoredAuditRecord> {
+    if (query.index === 'time') {
+      yield* this.scanByTime(query);
+      return;
+    }
+    const names: Record<string, string> = { '#k': AUDIT_KEYS[query.index] };
+    const values: Record<string, unknown> = { ':k': query[query.index] };
+    // timeKey = `<iso>#…`: `>= since` keeps records at `since`; `< until` / BETWEEN … AND until drop those at `until`.
+    let keyCondition = '#k = :k';
+    // DynamoDB rejects unused expression attribute names, so #t only when a bound uses it.
+    if (query.since !== undefined || query.until !== undefined) names['#t'] = AUDIT_KEYS.timeKey;
+    if (query.since !== undefined && query.until !== undefined) {
+      keyCondition += ' AND #t BETWEEN :since AND :until';
+      Object.assign(values, { ':since': query.since, ':until': query.until });
+    } else if (query.since !== undefined) {
+      keyCondition += ' AND #t >= :since';
+      values[':since'] = query.since;
+    } else if (query.until !== undefined) {
+      keyCondition += ' AND #t < :until';
+      values[':until'] = query.until;
+    }
+    const filters: string[] = [];
+    for (const field of ['repository', 'actor', 'action'] as const) {
+      const value = query[field];
+      if (field === query.index || value === undefined) continue;
+      names[`#${field}`] = AUDIT_KEYS[field];
+      values[`:${field}`] = value;
+      filters.push(`#${field} = :${field}`);
+    }
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: INDEX_NAME[query.index],
+      KeyConditionExpression: keyCondition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: query.order === 'oldest-first',
+      ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+    };
+    // Limit counts items read before the filter, so the caller's limit is only a page size without filters.
+    const limit = this.pageSize ?? (filters.length === 0 && query.limit ? Math.min(query.limit, 1000) : undefined);
+    if (limit !== undefined) input.Limit = limit;
+    for await (const item of this.queryPages(input)) yield fromItem(item).record;
+  }
+
+  /**
+   * Queries without repository, actor or action have no index: scan, filter by time, sort in memory.
+   * Fine for the local stack and for reports over a bounded table; at scale, export the table instead.
+   */
+  private async *scanByTime(query: StoreQuery): AsyncIterable<StoredAuditRecord> {
+    const names: Record<string, string> = { '#seq': 'seq' };
+    const values: Record<string, unknown> = {};
+    const filters = ['attribute_exists(#seq)'];
+    if (query.since !== undefined) {
+      names['#time'] = 'time';
+      values[':since'] = query.since;
+      filters.push('#time >= :since');
+    }
+    if (query.until !== undefined) {
+      names['#time'] = 'time';
+      values[':until'] = query.until;
+      filters.push('#time < :until');
+    }
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.docClient.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+          ...(this.pageSize ? { Limit: this.pageSize } : {}),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const key = (item: Item) => String(item[AUDIT_KEYS.timeKey]);
+    items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    if (query.order === 'newest-first') items.reverse();
+    for (const item of items) yield fromItem(item).record;
+  }
+
+  private async *queryPages(input: QueryCommandInput): AsyncIterable<Item> {
+    let startKey: Item | undefined;
+    do {
+      const page = await this.docClient.send(
+        new QueryCommand({ ...input, ...(this.pageSize && input.Limit === undefined ? { Limit: this.pageSize } : {}), ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+      );
+      yield* page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+}

@@ -1,0 +1,42 @@
+// The persistence interface of the audit log: conditional append, chain reads and indexed queries.
+import type { ChainEntry } from './chain.ts';
+import type { StoredAuditRecord } from './types.ts';
+
+/** Which access path a query uses: one of the GSIs, or a full scan ordered by time. */
+export type AuditIndex = 'repository' | 'actor' | 'action' | 'time';
+
+/** A query as the store receives it: the index to use, every filter to apply, and normalised ISO bounds. */
+export interface StoreQuery {
+  readonly index: AuditIndex;
+  readonly repository?: string;
+  readonly actor?: string;
+  readonly action?: string;
+  /** Inclusive, `toISOString()` form. */
+  readonly since?: string;
+  /** Exclusive, `toISOString()` form. */
+  readonly until?: string;
+  readonly order: 'newest-first' | 'oldest-first';
+  /** How many records the caller still wants: a page-size hint only. */
+  readonly limit?: number;
+}
+
+/**
+ * Where audit records live. Implementations: `DynamoAuditStore` (DynamoDB or dynalite) and
+ * `InMemoryAuditStore` (unit tests). Items use the layout of `toItem` in chain.ts.
+ */
+export interface AuditStore {
+  /** The record with the highest sequence number of `partition` (a strongly consistent read). */
+  latest(partition: string): Promise<StoredAuditRecord | undefined>;
+  /** Writes the record unless its (partition, seq) exists; false when another appender got there first. */
+  putIfAbsent(record: StoredAuditRecord): Promise<boolean>;
+  /** Adds `partition` to the partition list (idempotent). Called before a partition's first record. */
+  registerPartition(partition: string): Promise<void>;
+  /** Partitions from the list (cheap). */
+  listPartitions(): AsyncIterable<string>;
+  /** Partitions found by reading every record (thorough: also finds partitions missing from the list). */
+  discoverPartitions(): AsyncIterable<string>;
+  /** Every record of `partition` in sequence order. */
+  readPartition(partition: string): AsyncIterable<ChainEntry>;
+  /** Records matching every filter of `query`, in time order. */
+  query(query: StoreQuery): AsyncIterable<StoredAuditRecord>;
+}
