@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // regman: the registry-manager CLI. Each command lives in bin/commands/ and is a thin shell over the library.
 import { Command } from 'commander';
+import { registerConfig } from './commands/config.ts';
 import { registerCopy } from './commands/copy.ts';
 import { registerRetention } from './commands/retention.ts';
 import { registerLocal } from './commands/local.ts';
@@ -12,6 +13,7 @@ const program = new Command('regman')
   .showHelpAfterError();
 
 registerCopy(program);
+registerConfig(program);
 registerRetention(program);
 registerLocal(program);
 
