@@ -1,0 +1,433 @@
+// The copy engine: copies an image, an index or a repository's tags between `Registry` handles, tag last.
+// Order (regclient's ladder): blobs and child manifests first, then the manifest by digest, then its
+// referrers, then the tag; nothing is tagged unless everything below it is verified at the target.
+import { OciError, isOciError } from './errors.ts';
+import { CopyContext, copyBlob, memo, type BlobSettings, type CopyEndpoint } from './copy-blob.ts';
+import { formatPlatform, parsePlatform, selectPlatforms } from './platform.ts';
+import { safeListener, type CopyEventListener } from './progress.ts';
+import { cosignTags, fallbackTag, findReferrers } from './referrers.ts';
+import type { Registry } from './registry.ts';
+import type { Descriptor, Manifest } from './types.ts';
+
+export type { CopyEvent, CopyEventListener, CopyEventPhase } from './progress.ts';
+export type { CopyEndpoint } from './copy-blob.ts';
+
+/** Where to copy from: a tag or a digest in a repository. */
+export interface CopySource {
+  readonly registry: Registry;
+  readonly repository: string;
+  /** Tag or `sha256:<hex>` digest. */
+  readonly reference: string;
+}
+
+/** Where to copy to. Without `tag` the manifest is pushed by digest only. */
+export interface CopyTarget {
+  readonly registry: Registry;
+  readonly repository: string;
+  readonly tag?: string;
+}
+
+export interface CopyOptions {
+  /**
+   * Platforms to copy from an index (`linux/amd64`, `linux/arm/v7`). An index is never rewritten,
+   * since that would change its digest:
+   * - the filter selects every child → the whole index is copied unchanged;
+   * - it selects exactly one child → that child image is copied and tagged at the target, and the
+   *   result's digest is the child's (regclient-like); the child's referrers travel with it, the
+   *   index's do not (their subject is not at the target);
+   * - it selects several but not all → OciError UNSUPPORTED (pass one platform, or none);
+   * - it selects none → OciError NOT_FOUND listing the available platforms.
+   * For a single image, the config's platform must match, else NOT_FOUND.
+   * @default every platform (the index as it is)
+   */
+  readonly platforms?: readonly string[];
+  /**
+   * Copy referrers (signatures, SBOMs, attestations) after their subject: the OCI 1.1 referrers API,
+   * the `sha256-<hex>` fallback tag, and cosign `.sig/.att/.sbom` tags, recursively.
+   * @default true
+   */
+  readonly referrers?: boolean;
+  /** Blobs transferred at once. @default 4 (the target registry hashes on commit; parallel uploads win) */
+  readonly concurrency?: number;
+  /** Extra attempts of a blob transfer after a retryable failure, each from a fresh GET. @default 3 */
+  readonly retries?: number;
+  /** Base of the exponential backoff between attempts. @default 500 */
+  readonly retryDelayMs?: number;
+  /** Blobs larger than this are uploaded in resumable PATCH chunks. @default Infinity (never) */
+  readonly chunkThreshold?: number;
+  /** Chunk size of resumable uploads. @default 64 MiB */
+  readonly chunkSize?: number;
+  /** Progress events; a listener that throws is ignored. */
+  readonly onEvent?: CopyEventListener;
+  readonly signal?: AbortSignal;
+}
+
+export interface CopyResult {
+  /** Digest now at the target (the child's, when a platform filter selected one child). */
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly tag?: string;
+  /** Digests of every manifest pushed or found present (children, referrers, the manifest itself). */
+  readonly manifests: string[];
+  readonly blobs: { readonly uploaded: number; readonly mounted: number; readonly skipped: number };
+  readonly bytesUploaded: number;
+  /** Digests of the referrer manifests copied or found present (including cosign tag manifests). */
+  readonly referrers: string[];
+  readonly seconds: number;
+  /** True when the target already held everything: no blob moved and no manifest was pushed. */
+  readonly noop: boolean;
+}
+
+export interface CopyRepositoryOptions extends CopyOptions {
+  /**
+   * Tags to copy; a tag is copied when the pattern matches it WHOLE (it is anchored). With referrers
+   * on, fallback (`sha256-…`) and cosign tags are not matched: they travel with their subjects.
+   */
+  readonly tagPattern: RegExp;
+}
+
+export interface TagCopyOutcome {
+  readonly tag: string;
+  readonly result?: CopyResult;
+  readonly error?: Error;
+}
+
+export interface CopyRepositoryResult {
+  /** False when any tag failed. */
+  readonly ok: boolean;
+  readonly tags: TagCopyOutcome[];
+  readonly seconds: number;
+}
+
+const MiB = 1024 * 1024;
+/** Config blobs are small JSON; refuse to read more than this when checking a platform. */
+const MAX_CONFIG_BYTES = 4 * MiB;
+const REFERRER_TAG_RE = /^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$/;
+
+function settingsOf(options: CopyOptions): BlobSettings {
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new OciError(`concurrency must be a positive integer, got ${concurrency}`, { code: 'UNSUPPORTED' });
+  }
+  return {
+    concurrency,
+    retries: options.retries ?? 3,
+    retryDelayMs: options.retryDelayMs ?? 500,
+    chunkThreshold: options.chunkThreshold ?? Number.POSITIVE_INFINITY,
+    chunkSize: options.chunkSize ?? 64 * MiB,
+  };
+}
+
+/** Per-copy state beyond blobs: manifests handled, referrers, and the source tag list (listed once). */
+class ManifestCopy {
+  readonly manifestMemo = new Map<string, Promise<Manifest | undefined>>();
+  readonly manifests = new Set<string>();
+  readonly referrers = new Set<string>();
+  readonly referrersSeen = new Set<string>();
+  private sourceTags: Promise<string[]> | undefined;
+
+  constructor(readonly ctx: CopyContext) {}
+
+  tags(): Promise<string[]> {
+    return (this.sourceTags ??= this.ctx.src.registry.tagList(this.ctx.src.repository));
+  }
+}
+
+function descriptorOf(m: Manifest): Descriptor {
+  return { mediaType: m.mediaType, digest: m.digest, size: m.raw.length };
+}
+
+function where(e: CopyEndpoint, ref: string): string {
+  return `${e.registry.host}/${e.repository}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`;
+}
+
+/** PUTs raw bytes under `reference` and checks the registry computed the same digest. */
+async function putManifest(mc: ManifestCopy, reference: string, m: Manifest): Promise<void> {
+  const { dst } = mc.ctx;
+  mc.ctx.signal.throwIfAborted();
+  const digest = await dst.registry.manifestPut(dst.repository, reference, { raw: m.raw, mediaType: m.mediaType });
+  mc.ctx.stats.manifestPuts++;
+  if (digest !== m.digest) {
+    throw new OciError(`${where(dst, reference)}: the registry stored digest ${digest}, expected ${m.digest}`, {
+      code: 'DIGEST_MISMATCH',
+      registry: dst.registry.host,
+    });
+  }
+}
+
+/** HEADs a manifest at the target: the proof that it is there before anything points at it. */
+async function verifyManifest(mc: ManifestCopy, digest: string): Promise<void> {
+  const { dst } = mc.ctx;
+  const head = await dst.registry.manifestHead(dst.repository, digest);
+  if (head?.digest !== digest) {
+    throw new OciError(`${where(dst, digest)} is missing after it was pushed`, {
+      code: 'MANIFEST_UNKNOWN',
+      registry: dst.registry.host,
+    });
+  }
+}
+
+/**
+ * Makes a manifest (and everything below it) present at the target, pushed by digest. Returns the
+ * fetched manifest, or undefined when the target already had it (then everything below it is there
+ * too: registries refuse a manifest whose blobs or children are missing).
+ */
+function ensureManifest(
+  mc: ManifestCopy,
+  desc: Descriptor,
+  known?: { manifest?: Manifest; absent?: boolean },
+): Promise<Manifest | undefined> {
+  return memo(mc.manifestMemo, desc.digest, async () => {
+    const { ctx } = mc;
+    const { src, dst } = ctx;
+    ctx.signal.throwIfAborted();
+    const base = { type: 'manifest' as const, digest: desc.digest, size: desc.size, mediaType: desc.mediaType };
+    if (!known?.absent && (await dst.registry.manifestHead(dst.repository, desc.digest)) !== undefined) {
+      mc.manifests.add(desc.digest);
+      ctx.emit({ ...base, phase: 'skipped', reason: 'target has it' });
+      return undefined;
+    }
+    ctx.emit({ ...base, phase: 'started' });
+    try {
+      const m = known?.manifest ?? (await src.registry.manifestGet(src.repository, desc.digest));
+      if (m.digest !== desc.digest) {
+        throw new OciError(`${where(src, desc.digest)} served a manifest with digest ${m.digest}`, {
+          code: 'DIGEST_MISMATCH',
+          registry: src.registry.host,
+        });
+      }
+      if (m.kind === 'index') {
+        // Children by digest first; each is HEADed before the index may point at it.
+        await ctx.all(m.manifests, (child) => ensureManifest(mc, child));
+        await ctx.all(m.manifests, (child) => verifyManifest(mc, child.digest));
+      } else {
+        const blobs = [...(m.config ? [m.config] : []), ...m.layers];
+        await ctx.all(blobs, (b) => copyBlob(ctx, b));
+      }
+      await putManifest(mc, desc.digest, m);
+      mc.manifests.add(desc.digest);
+      ctx.emit({ ...base, phase: 'finished' });
+      return m;
+    } catch (err) {
+      ctx.emit({ ...base, phase: 'failed', reason: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  });
+}
+
+/** Publishes `tag` → `m` at the target, after HEADing `m` there; a no-op when the tag already points at it. */
+async function publishTag(mc: ManifestCopy, tag: string, m: Manifest): Promise<void> {
+  const { dst } = mc.ctx;
+  if ((await dst.registry.manifestHead(dst.repository, tag))?.digest === m.digest) return;
+  await verifyManifest(mc, m.digest);
+  await putManifest(mc, tag, m);
+}
+
+/** The digests whose referrers travel with a manifest: its own, and its children's for an index. */
+function subjectDigests(m: Manifest | undefined, digest: string): string[] {
+  return [digest, ...(m?.kind === 'index' ? m.manifests.map((c) => c.digest) : [])];
+}
+
+/**
+ * Copies what refers to `digest` (already verified at the target): referrer manifests by digest, their
+ * own referrers recursively, then the fallback and cosign tags.
+ */
+async function copyReferrers(mc: ManifestCopy, digest: string): Promise<void> {
+  if (mc.referrersSeen.has(digest)) return;
+  mc.referrersSeen.add(digest);
+  const { ctx } = mc;
+  const { src } = ctx;
+  const found = await findReferrers(src.registry, src.repository, digest, { tags: await mc.tags() });
+  await ctx.all(found.descriptors, async (d) => {
+    const m = await ensureManifest(mc, d);
+    mc.referrers.add(d.digest);
+    await ctx.all(subjectDigests(m, d.digest), (sub) => copyReferrers(mc, sub));
+  });
+  const cosign = new Set(cosignTags(digest));
+  await ctx.all(found.tags, async (tag) => {
+    // A fallback index only lists referrers (handled above); a signature may itself be signed.
+    const followReferrers = tag !== fallbackTag(digest);
+    const head = await src.registry.manifestHead(src.repository, tag);
+    if (head === undefined) return; // deleted since the listing
+    if (cosign.has(tag)) mc.referrers.add(head.digest);
+    if ((await ctx.dst.registry.manifestHead(ctx.dst.repository, tag))?.digest === head.digest) {
+      // Already tagged there, so the manifest and everything below it are there too.
+      mc.manifests.add(head.digest);
+      if (followReferrers) await copyReferrers(mc, head.digest);
+      return;
+    }
+    const m = await src.registry.manifestGet(src.repository, head.digest);
+    await ensureManifest(mc, descriptorOf(m), { manifest: m });
+    if (followReferrers) await ctx.all(subjectDigests(m, m.digest), (sub) => copyReferrers(mc, sub));
+    await publishTag(mc, tag, m);
+  });
+}
+
+/** Reads a small JSON blob (an image config) whole. */
+async function readConfig(registry: Registry, repository: string, d: Descriptor, signal?: AbortSignal): Promise<unknown> {
+  if (d.size > MAX_CONFIG_BYTES) return {};
+  const reader = await registry.blobGet(repository, d.digest, { expectedSize: d.size, ...(signal ? { signal } : {}) });
+  const chunks: Buffer[] = [];
+  for await (const chunk of reader.stream) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+}
+
+/** Applies a platform filter: see {@link CopyOptions.platforms}. */
+async function selectRoot(src: CopySource, top: Manifest, platforms: readonly string[], signal?: AbortSignal): Promise<Manifest> {
+  const wanted = platforms.map(parsePlatform);
+  const asked = wanted.map(formatPlatform).join(', ');
+  const name = where(src, src.reference);
+  if (top.kind === 'index') {
+    const picked = selectPlatforms(top.manifests, wanted);
+    const available = top.manifests.map((c) => formatPlatform(c.platform)).join(', ');
+    if (picked.length === 0) {
+      throw new OciError(`${name} has no manifest for platform ${asked}; available: ${available}`, { code: 'NOT_FOUND' });
+    }
+    if (picked.length === top.manifests.length) return top;
+    if (picked.length > 1) {
+      throw new OciError(
+        `platform filter ${asked} selects ${picked.length} of the ${top.manifests.length} manifests of ${name} ` +
+          `(${picked.map((c) => formatPlatform(c.platform)).join(', ')}); a copy keeps the index digest, so it copies ` +
+          'either the whole index (no filter) or exactly one platform',
+        { code: 'UNSUPPORTED' },
+      );
+    }
+    const child = await src.registry.manifestGet(src.repository, (picked[0] as Descriptor).digest);
+    return child;
+  }
+  if (!top.config) return top;
+  const config = (await readConfig(src.registry, src.repository, top.config, signal)) as {
+    os?: string;
+    architecture?: string;
+    variant?: string;
+  };
+  if (config.os && config.architecture) {
+    const have = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+    if (selectPlatforms([{ ...top.config, platform: have }], wanted).length === 0) {
+      throw new OciError(`${name} is a single-platform image for ${formatPlatform(have)}, not ${asked}`, {
+        code: 'NOT_FOUND',
+      });
+    }
+  }
+  return top;
+}
+
+function incomplete(err: unknown, src: CopySource, dst: CopyTarget, digest: string, userSignal?: AbortSignal): OciError {
+  if (isOciError(err, 'COPY_INCOMPLETE')) return err;
+  const aborted = userSignal?.aborted === true;
+  const reason = (aborted ? 'the copy was aborted' : err instanceof Error ? err.message : String(err)).replace(/\.+$/, '');
+  const tagNote = dst.tag !== undefined ? ` The tag "${dst.tag}" was not published.` : '';
+  // Credentials and permissions are not cured by running again; the cause already says what to fix.
+  const accessProblem = isOciError(err, 'UNAUTHORIZED') || isOciError(err, 'DENIED');
+  return new OciError(
+    `copy of ${where(src, digest)} to ${dst.registry.host}/${dst.repository} did not finish: ${reason}.${tagNote}` +
+      (accessProblem ? '' : ' Run the copy again to resume: what already arrived is skipped.'),
+    {
+      code: 'COPY_INCOMPLETE',
+      cause: aborted ? (userSignal?.reason ?? err) : err,
+      retryable: !aborted && isOciError(err) && err.retryable,
+      ...(isOciError(err) && err.registry !== undefined ? { registry: err.registry } : {}),
+    },
+  );
+}
+
+/**
+ * Copies one image or index from `src` to `dst`: blobs (skip / mount / stream, in parallel, retried),
+ * child manifests by digest, the manifest by digest, its referrers, and the tag last. If the target
+ * already holds the digest under the tag, nothing is pushed. On failure it throws an OciError
+ * COPY_INCOMPLETE (its `cause` the underlying error) and the tag is never published; errors before
+ * anything was written (source manifest missing, bad platform filter) are thrown as they are.
+ *
+ * @example
+ * const result = await copyImage(
+ *   { registry: hub, repository: 'library/alpine', reference: '3.20' },
+ *   { registry: ecr, repository: 'mirror/alpine', tag: '3.20' },
+ *   { platforms: ['linux/arm64'], onEvent: (e) => log(e) },
+ * );
+ * result.digest; // the digest now tagged at the target
+ */
+export async function copyImage(src: CopySource, dst: CopyTarget, options: CopyOptions = {}): Promise<CopyResult> {
+  const started = performance.now();
+  const settings = settingsOf(options);
+  options.signal?.throwIfAborted();
+  const top = await src.registry.manifestGet(src.repository, src.reference);
+  const root = options.platforms?.length ? await selectRoot(src, top, options.platforms, options.signal) : top;
+  const ctx = new CopyContext(src, dst, settings, safeListener(options.onEvent), options.signal);
+  const mc = new ManifestCopy(ctx);
+  try {
+    const present = (await dst.registry.manifestHead(dst.repository, root.digest)) !== undefined;
+    const tagged =
+      dst.tag === undefined || (present && (await dst.registry.manifestHead(dst.repository, dst.tag))?.digest === root.digest);
+    if (present) {
+      // Already there (with everything below it): seed the memo so nothing HEADs it again.
+      mc.manifestMemo.set(root.digest, Promise.resolve(undefined));
+      mc.manifests.add(root.digest);
+      for (const child of root.manifests) mc.manifests.add(child.digest);
+      ctx.emit({ type: 'manifest', phase: 'skipped', digest: root.digest, size: root.raw.length, mediaType: root.mediaType, reason: 'target has it' });
+    } else {
+      await ensureManifest(mc, descriptorOf(root), { manifest: root, absent: true });
+    }
+    if (options.referrers ?? true) {
+      await ctx.all(subjectDigests(root, root.digest), (d) => copyReferrers(mc, d));
+    }
+    if (!tagged && dst.tag !== undefined) await publishTag(mc, dst.tag, root);
+  } catch (err) {
+    throw incomplete(ctx.firstError ?? err, src, dst, root.digest, options.signal);
+  }
+  const { stats } = ctx;
+  return {
+    digest: root.digest,
+    mediaType: root.mediaType,
+    ...(dst.tag !== undefined ? { tag: dst.tag } : {}),
+    manifests: [...mc.manifests],
+    blobs: { uploaded: stats.uploaded, mounted: stats.mounted, skipped: stats.skipped },
+    bytesUploaded: stats.bytesUploaded,
+    referrers: [...mc.referrers],
+    seconds: (performance.now() - started) / 1000,
+    noop: stats.manifestPuts === 0 && stats.uploaded === 0 && stats.mounted === 0,
+  };
+}
+
+/**
+ * Copies every tag of `src.repository` that `tagPattern` matches whole to the same tag in
+ * `dst.repository`, one tag after another. A failed tag is reported in its outcome and makes `ok`
+ * false; the other tags are still copied (an abort stops the rest). Throws only when the tag list
+ * cannot be read.
+ *
+ * @example
+ * const { ok, tags } = await copyRepository(
+ *   { registry: src, repository: 'team/app' },
+ *   { registry: dst, repository: 'team/app' },
+ *   { tagPattern: /v1\.\d+\.\d+/ },
+ * );
+ */
+export async function copyRepository(
+  src: CopyEndpoint,
+  dst: CopyEndpoint,
+  options: CopyRepositoryOptions,
+): Promise<CopyRepositoryResult> {
+  const started = performance.now();
+  const { tagPattern, ...copyOptions } = options;
+  const whole = new RegExp(`^(?:${tagPattern.source})$`, tagPattern.flags.replace(/[gy]/g, ''));
+  const referrers = copyOptions.referrers ?? true;
+  const all = await src.registry.tagList(src.repository);
+  const selected = all.filter((t) => whole.test(t) && !(referrers && REFERRER_TAG_RE.test(t)));
+  const tags: TagCopyOutcome[] = [];
+  for (const tag of selected) {
+    if (copyOptions.signal?.aborted) {
+      tags.push({ tag, error: new OciError(`copy of tag "${tag}" was not started: aborted`, { code: 'COPY_INCOMPLETE' }) });
+      continue;
+    }
+    try {
+      const result = await copyImage(
+        { registry: src.registry, repository: src.repository, reference: tag },
+        { registry: dst.registry, repository: dst.repository, tag },
+        copyOptions,
+      );
+      tags.push({ tag, result });
+    } catch (err) {
+      tags.push({ tag, error: err instanceof Error ? err : new Error(String(err)) });
+    }
+  }
+  return { ok: tags.every((t) => t.result !== undefined), tags, seconds: (performance.now() - started) / 1000 };
+}
