@@ -1,0 +1,196 @@
+// planRetention: turns an inventory and a policy into a graph-aware plan that says, for every digest, expire or keep and why.
+import { bytesFreed } from './bytes-freed.ts';
+import { RetentionError } from './errors.ts';
+import { buildGraph, type ImageGraph } from './graph.ts';
+import { evaluatePolicy } from './policy.ts';
+import type { Verdict } from './evaluation.ts';
+import type { Inventory, InventoryImage, PlanOptions, RetentionDecision, RetentionPlan, RetentionPolicy } from './types.ts';
+
+/** The share of a repository's images a plan may expire before the safety valve blocks it. */
+export const DEFAULT_MAX_DELETE_SHARE = 0.5;
+
+/** `sha256:0123456789ab`: a digest short enough for a reason. */
+export function shortDigest(digest: string): string {
+  const i = digest.indexOf(':');
+  return digest.slice(0, i + 13);
+}
+
+function nowOf(now: Date | string): number {
+  const t = now instanceof Date ? now.getTime() : Date.parse(now);
+  if (Number.isNaN(t)) throw new RetentionError(`invalid plan time ${String(now)}: expected an ISO-8601 date-time`, 'INVALID_NOW');
+  return t;
+}
+
+function named(image: InventoryImage): string {
+  return image.tags.length > 0 ? `${shortDigest(image.digest)} (${image.tags.join(', ')})` : shortDigest(image.digest);
+}
+
+/** Expiry of a digest the policy did not judge: it goes with its subject, or with its (all expiring) parent indexes. */
+function expiryFromAnchor(digest: string, graph: ImageGraph, decided: Map<string, Verdict>, visiting: Set<string>): Verdict {
+  const done = decided.get(digest);
+  if (done) return done;
+  if (visiting.has(digest)) return { action: 'expire', rule: 'graph', reason: 'part of a reference cycle with nothing kept' };
+  visiting.add(digest);
+  const via = graph.subjectOf.get(digest);
+  let verdict: Verdict;
+  if (via) {
+    const anchor = expiryFromAnchor(via.subject, graph, decided, visiting);
+    const subject = graph.byDigest.get(via.subject) as InventoryImage;
+    verdict = { action: 'expire', rule: anchor.rule, reason: `referrer (${via.via}) of expiring ${named(subject)}` };
+  } else {
+    const parents = [...(graph.parents.get(digest) ?? [])].sort();
+    const first = parents[0] as string;
+    const anchor = expiryFromAnchor(first, graph, decided, visiting);
+    const others = parents.length > 1 ? ` and ${parents.length - 1} other expiring index(es)` : '';
+    verdict = { action: 'expire', rule: anchor.rule, reason: `untagged child of expiring index ${named(graph.byDigest.get(first) as InventoryImage)}${others}` };
+  }
+  visiting.delete(digest);
+  decided.set(digest, verdict);
+  return verdict;
+}
+
+/** Orders deletions so that nothing is deleted while an expiring index or referrer still points at it. */
+function deletionOrder(expired: ReadonlySet<string>, graph: ImageGraph): string[] {
+  const pending = new Map<string, number>();
+  const edges = new Map<string, string[]>(); // x → nodes that may go once x is gone
+  const add = (from: string, to: string) => {
+    pending.set(to, (pending.get(to) ?? 0) + 1);
+    const list = edges.get(from);
+    if (list) list.push(to);
+    else edges.set(from, [to]);
+  };
+  for (const d of expired) {
+    for (const child of graph.children.get(d) ?? []) if (expired.has(child)) add(d, child);
+    const via = graph.subjectOf.get(d);
+    if (via && expired.has(via.subject)) add(d, via.subject);
+  }
+  const ready = [...expired].filter((d) => !pending.get(d)).sort();
+  const order: string[] = [];
+  while (ready.length > 0) {
+    const d = ready.shift() as string;
+    order.push(d);
+    for (const next of edges.get(d) ?? []) {
+      const left = (pending.get(next) as number) - 1;
+      pending.set(next, left);
+      if (left === 0) ready.push(next);
+    }
+  }
+  // Cycles cannot occur with content-addressed digests; append anything left so the order is complete.
+  if (order.length < expired.size) {
+    const placed = new Set(order);
+    for (const d of [...expired].sort()) if (!placed.has(d)) order.push(d);
+  }
+  return order;
+}
+
+/**
+ * Plans retention for one repository. Pure: the same inventory, policy and options give the same plan.
+ *
+ * Graph rules, applied after the policy's verdicts: a locked digest is kept; everything reachable from a
+ * kept digest (children of an index, referrers of a subject) is kept; an untagged child or a referrer that
+ * nothing kept reaches expires with its index or subject, under that one's rule.
+ *
+ * @example
+ * const plan = planRetention(inventory, parsePolicy(doc), { now: '2024-06-01T00:00:00Z' });
+ * for (const d of plan.expire) console.log(d.digest, d.rule, d.reason);
+ */
+export function planRetention(inventory: Inventory, policy: RetentionPolicy, options: PlanOptions): RetentionPlan {
+  const nowMs = nowOf(options.now);
+  const maxDeleteShare = options.maxDeleteShare ?? DEFAULT_MAX_DELETE_SHARE;
+  if (!(maxDeleteShare >= 0 && maxDeleteShare <= 1)) {
+    throw new RetentionError(`maxDeleteShare must be between 0 and 1 (got ${maxDeleteShare})`, 'INVALID_OPTION');
+  }
+  const graph = buildGraph(inventory);
+  const pushedMs = (image: InventoryImage) => graph.pushed.get(image.digest) as number;
+  const evaluation = evaluatePolicy(policy, graph.roots, inventory.images, { nowMs, repository: inventory.repository, pushedMs });
+  const locked = new Set(options.lockedDigests ?? []);
+
+  // 1. Seeds: locked digests, the policy's keeps, and protections that hold for any digest.
+  const kept = new Map<string, Verdict>();
+  const queue: string[] = [];
+  const keep = (digest: string, verdict: Verdict) => {
+    if (kept.has(digest)) return;
+    kept.set(digest, verdict);
+    queue.push(digest);
+  };
+  for (const image of inventory.images) {
+    const verdict = evaluation.verdicts.get(image.digest);
+    if (locked.has(image.digest)) keep(image.digest, { action: 'keep', rule: 'lock', reason: 'locked by an active promotion' });
+    else if (verdict?.action === 'keep') keep(image.digest, verdict);
+    else {
+      const protection = evaluation.protections.get(image.digest);
+      if (protection) keep(image.digest, protection);
+    }
+  }
+  // 2. Everything a kept digest reaches is kept: the children of a kept index, the referrers of a kept subject.
+  for (let i = 0; i < queue.length; i++) {
+    const from = queue[i] as string;
+    const fromImage = graph.byDigest.get(from) as InventoryImage;
+    for (const child of graph.children.get(from) ?? []) {
+      const overridden = evaluation.verdicts.get(child);
+      const note = overridden?.action === 'expire' ? ` (the policy alone would expire it: ${overridden.reason})` : '';
+      keep(child, { action: 'keep', rule: 'graph.index-child', reason: `child of kept index ${named(fromImage)}${note}` });
+    }
+    for (const ref of graph.referrers.get(from) ?? []) {
+      const via = graph.subjectOf.get(ref)?.via ?? 'subject';
+      keep(ref, { action: 'keep', rule: 'graph.referrer', reason: `referrer (${via}) of kept ${named(fromImage)}` });
+    }
+  }
+  // 3. The rest expires: judged images under their rule, the others with their index or subject.
+  const decided = new Map<string, Verdict>(kept);
+  for (const image of graph.roots) {
+    const verdict = evaluation.verdicts.get(image.digest);
+    if (!decided.has(image.digest) && verdict) decided.set(image.digest, verdict);
+  }
+  const order = [...inventory.images].sort((a, b) => pushedMs(b) - pushedMs(a) || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  const decisions: RetentionDecision[] = order.map((image) => {
+    const v = decided.get(image.digest) ?? expiryFromAnchor(image.digest, graph, decided, new Set());
+    return {
+      digest: image.digest,
+      tags: [...image.tags].sort(),
+      action: v.action,
+      rule: v.rule,
+      reason: v.reason,
+      role: graph.role.get(image.digest) ?? 'image',
+      pushedAt: image.pushedAt,
+    };
+  });
+  const expire = decisions.filter((d) => d.action === 'expire');
+  const keepList = decisions.filter((d) => d.action === 'keep');
+
+  // 4. Safety valve over the images a user sees (children and referrers follow their parents).
+  const expiring = new Set(expire.map((d) => d.digest));
+  const rootCount = graph.roots.length;
+  const expiringRoots = graph.roots.filter((i) => expiring.has(i.digest)).length;
+  const share = rootCount === 0 ? 0 : expiringRoots / rootCount;
+  const tripped = share > maxDeleteShare;
+  const blocked = tripped && !options.force
+    ? {
+        reason: `the plan expires ${expiringRoots} of ${rootCount} images in ${inventory.repository} (${(share * 100).toFixed(1)}%), more than the allowed ${(maxDeleteShare * 100).toFixed(1)}%; review it and re-run with force to apply`,
+        share,
+        maxDeleteShare,
+      }
+    : null;
+
+  const freed = bytesFreed(
+    inventory.images.filter((i) => expiring.has(i.digest)),
+    inventory.images.filter((i) => !expiring.has(i.digest)),
+  );
+  const warnings = [...evaluation.warnings];
+  if (freed.estimated) warnings.push('bytesFreed is an estimate: some images list no blobs, so sizeBytes stood in and shared layers could not be seen');
+  return {
+    repository: inventory.repository,
+    policyFormat: policy.format,
+    now: new Date(nowMs).toISOString(),
+    decisions,
+    expire,
+    keep: keepList,
+    bytesFreed: freed.bytes,
+    bytesFreedEstimated: freed.estimated,
+    blocked,
+    forced: tripped && Boolean(options.force),
+    deleteOrder: deletionOrder(expiring, graph),
+    warnings,
+  };
+}
+

@@ -1,0 +1,202 @@
+// Our own retention rules: the schema, and the evaluator whose combination semantics docs/RETENTION.md defines.
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import { PolicyError, fromZodIssues, type InputIssue } from './errors.ts';
+import { DAY_MS, ago, ms, youngestFirst, type Evaluation, type EvaluationContext, type Verdict } from './evaluation.ts';
+import type { InventoryImage, NativePolicy } from './types.ts';
+
+const positiveInt = z.number().int().positive();
+
+const nativeSchema = z.strictObject({
+  format: z.literal('regman').optional(),
+  description: z.string().optional(),
+  repositories: z
+    .union([
+      z.array(z.string().min(1)),
+      z.strictObject({ include: z.array(z.string().min(1)).optional(), exclude: z.array(z.string().min(1)).optional() }),
+    ])
+    .optional(),
+  delete: z.strictObject({
+    match: z.enum(['any', 'all']).default('any'),
+    olderThanDays: positiveInt.optional(),
+    untagged: z.boolean().default(false),
+    pulls: z.strictObject({ fewerThan: positiveInt, inDays: positiveInt }).optional(),
+  }),
+  keep: z
+    .strictObject({
+      last: positiveInt.optional(),
+      tags: z.array(z.string().min(1)).default([]),
+      tagRegex: z.array(z.string().min(1)).default([]),
+    })
+    .default({ tags: [], tagRegex: [] }),
+});
+
+/** Validates a native policy document (already parsed from YAML or JSON). */
+export function parseNativePolicy(input: unknown, source?: string): NativePolicy {
+  const parsed = nativeSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) throw new PolicyError('regman', fromZodIssues(parsed.error.issues), source);
+  const p = parsed.data;
+  const issues: InputIssue[] = [];
+  if (p.delete.olderThanDays === undefined && !p.delete.untagged && p.delete.pulls === undefined) {
+    issues.push({ path: 'delete', message: 'needs at least one deletion rule: olderThanDays, untagged: true, or pulls' });
+  }
+  p.keep.tagRegex.forEach((source, i) => {
+    try {
+      new RegExp(source);
+    } catch (err) {
+      issues.push({ path: `keep.tagRegex[${i}]`, message: `not a valid regular expression: ${(err as Error).message}`, value: source });
+    }
+  });
+  if (issues.length > 0) throw new PolicyError('regman', issues, source);
+  const repos = Array.isArray(p.repositories) ? { include: p.repositories } : (p.repositories ?? {});
+  return {
+    format: 'regman',
+    repositories: { include: repos.include ?? [], exclude: repos.exclude ?? [] },
+    delete: {
+      match: p.delete.match,
+      untagged: p.delete.untagged,
+      ...(p.delete.olderThanDays !== undefined ? { olderThanDays: p.delete.olderThanDays } : {}),
+      ...(p.delete.pulls ? { pulls: p.delete.pulls } : {}),
+    },
+    keep: { tags: p.keep.tags, tagRegex: p.keep.tagRegex, ...(p.keep.last !== undefined ? { last: p.keep.last } : {}) },
+  };
+}
+
+interface CompiledNative {
+  readonly repoIncluded: (repository: string) => boolean;
+  /** The preserving pattern a tag matches, if any. */
+  readonly preservedBy: (tag: string) => string | undefined;
+}
+
+// Compiling globs and regexes once per policy keeps a 10k-repository sweep fast.
+const compiled = new WeakMap<NativePolicy, CompiledNative>();
+
+function compile(policy: NativePolicy): CompiledNative {
+  const cached = compiled.get(policy);
+  if (cached) return cached;
+  const include = policy.repositories.include.map((g) => picomatch(g));
+  const exclude = policy.repositories.exclude.map((g) => picomatch(g));
+  const globs = policy.keep.tags.map((g) => ({ label: `preserved glob ${g}`, test: picomatch(g) }));
+  const regexes = policy.keep.tagRegex.map((r) => {
+    const re = new RegExp(r);
+    return { label: `preserved regex /${r}/`, test: (tag: string) => re.test(tag) };
+  });
+  const preservers = [...globs, ...regexes];
+  const result: CompiledNative = {
+    repoIncluded: (repo) => (include.length === 0 || include.some((m) => m(repo))) && !exclude.some((m) => m(repo)),
+    preservedBy: (tag) => preservers.find((p) => p.test(tag))?.label,
+  };
+  compiled.set(policy, result);
+  return result;
+}
+
+/** The UTC day `YYYY-MM-DD` of an instant. */
+function utcDay(t: number): string {
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+/** Pulls in the window [firstDay, today], or undefined when only `lastPulledAt` is known and it falls inside. */
+function pullsInWindow(image: InventoryImage, firstDay: string, today: string): number | undefined {
+  if (image.pulls) {
+    let total = 0;
+    for (const p of image.pulls) if (p.day >= firstDay && p.day <= today) total += p.count;
+    return total;
+  }
+  if (image.lastPulledAt === null || utcDay(ms(image.lastPulledAt)) < firstDay) return 0;
+  return undefined;
+}
+
+interface Selection {
+  readonly rule: string;
+  readonly reason: string;
+}
+
+/** The deletion rules that select an image, in a fixed order (untagged, age, pulls), and the rules that do not. */
+interface PullWindow {
+  readonly firstDay: string;
+  readonly today: string;
+}
+
+function deletionRules(policy: NativePolicy, image: InventoryImage, ctx: EvaluationContext, window: PullWindow | undefined): { hits: Selection[]; misses: number } {
+  const d = policy.delete;
+  const hits: Selection[] = [];
+  let misses = 0;
+  if (d.untagged) {
+    if (image.tags.length === 0) hits.push({ rule: 'delete.untagged', reason: 'untagged manifest' });
+    else misses++;
+  }
+  if (d.olderThanDays !== undefined) {
+    if (ctx.pushedMs(image) < ctx.nowMs - d.olderThanDays * DAY_MS) {
+      hits.push({ rule: 'delete.olderThanDays', reason: `pushed ${ago(image.pushedAt, ctx.nowMs)}, older than ${d.olderThanDays} days` });
+    } else misses++;
+  }
+  if (d.pulls) {
+    const { fewerThan, inDays } = d.pulls;
+    // An image younger than the window has not had the whole window to be pulled: it is not judged by pulls.
+    if (ctx.pushedMs(image) > ctx.nowMs - inDays * DAY_MS || !window) misses++;
+    else {
+      const count = pullsInWindow(image, window.firstDay, window.today);
+      if (count !== undefined && count < fewerThan) {
+        hits.push({ rule: 'delete.pulls', reason: `${count} pull${count === 1 ? '' : 's'} in the last ${inDays} days, fewer than ${fewerThan}` });
+      } else misses++; // count undefined: only lastPulledAt is known, inside the window; the exact count is unknown, so keep.
+    }
+  }
+  return { hits, misses };
+}
+
+/**
+ * Evaluates our rules. Protections (preserved tags, keep.last) always win; otherwise an image expires when
+ * its deletion rules select it (`match: any`: at least one; `match: all`: every configured one).
+ */
+export function evaluateNative(
+  policy: NativePolicy,
+  roots: readonly InventoryImage[],
+  all: readonly InventoryImage[],
+  ctx: EvaluationContext,
+): Evaluation {
+  const c = compile(policy);
+  const verdicts = new Map<string, Verdict>();
+  const protections = new Map<string, Verdict>();
+  if (!c.repoIncluded(ctx.repository)) {
+    for (const image of roots) {
+      verdicts.set(image.digest, { action: 'keep', rule: 'repositories', reason: `repository ${ctx.repository} is not selected by the policy's repository filters` });
+    }
+    return { verdicts, protections, warnings: [] };
+  }
+  // Preserved tags protect any digest that carries them, judged or not.
+  for (const image of all) {
+    for (const tag of image.tags) {
+      const by = c.preservedBy(tag);
+      if (by) {
+        protections.set(image.digest, { action: 'keep', rule: 'keep.tags', reason: `tag ${tag} matches ${by}` });
+        break;
+      }
+    }
+  }
+  const lastN = new Map<string, number>();
+  if (policy.keep.last !== undefined) {
+    const tagged = youngestFirst(roots.filter((i) => i.tags.length > 0), ctx.pushedMs);
+    tagged.slice(0, policy.keep.last).forEach((image, i) => lastN.set(image.digest, i + 1));
+  }
+  const pulls = policy.delete.pulls;
+  const window = pulls ? { firstDay: utcDay(ctx.nowMs - (pulls.inDays - 1) * DAY_MS), today: utcDay(ctx.nowMs) } : undefined;
+  for (const image of roots) {
+    const { hits, misses } = deletionRules(policy, image, ctx, window);
+    const selected = policy.delete.match === 'any' ? hits.length > 0 : hits.length > 0 && misses === 0;
+    const wouldExpire = selected ? ` (it would otherwise expire: ${hits.map((h) => h.reason).join('; ')})` : '';
+    const protection = protections.get(image.digest);
+    const rank = lastN.get(image.digest);
+    if (protection) {
+      verdicts.set(image.digest, { ...protection, reason: protection.reason + wouldExpire });
+    } else if (rank !== undefined) {
+      verdicts.set(image.digest, { action: 'keep', rule: 'keep.last', reason: `number ${rank} of the last ${policy.keep.last} tagged images by push time${wouldExpire}` });
+    } else if (selected) {
+      const first = hits[0] as Selection;
+      verdicts.set(image.digest, { action: 'expire', rule: first.rule, reason: hits.map((h) => h.reason).join('; ') });
+    } else {
+      const why = hits.length > 0 ? `only some deletion rules select it (match: all): ${hits.map((h) => h.reason).join('; ')}` : 'no deletion rule selects it';
+      verdicts.set(image.digest, { action: 'keep', rule: 'no-match', reason: why });
+    }
+  }
+  return { verdicts, protections, warnings: [] };
+}

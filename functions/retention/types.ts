@@ -1,0 +1,151 @@
+// Plain data types of the retention planner: repository inventories, normalized policies, and plans.
+
+/** One day of pull statistics for a digest (UTC day). */
+export interface PullCount {
+  readonly day: string;
+  readonly count: number;
+}
+
+/** A blob (config or layer) referenced by an image manifest. */
+export interface BlobRef {
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** One manifest (image, index or artifact) in a repository, as listed by `regman retention plan --inventory`. */
+export interface InventoryImage {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly pushedAt: string;
+  readonly lastPulledAt: string | null;
+  readonly pulls?: readonly PullCount[];
+  readonly mediaType?: string;
+  readonly sizeBytes?: number;
+  /** Indexes: the digests of their child manifests. */
+  readonly manifests?: readonly string[];
+  /** OCI 1.1 referrers: the digest of the manifest this one refers to. */
+  readonly subject?: string;
+  readonly blobs?: readonly BlobRef[];
+}
+
+/** Everything the planner knows about one repository. */
+export interface Inventory {
+  readonly repository: string;
+  readonly images: readonly InventoryImage[];
+}
+
+/** The policy formats `parsePolicy` accepts. */
+export type PolicyFormat = 'regman' | 'ecr' | 'gitlab';
+
+/** Our own rules, normalized (see docs/RETENTION.md for the combination semantics). */
+export interface NativePolicy {
+  readonly format: 'regman';
+  readonly repositories: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly delete: {
+    readonly match: 'any' | 'all';
+    readonly olderThanDays?: number;
+    readonly untagged: boolean;
+    readonly pulls?: { readonly fewerThan: number; readonly inDays: number };
+  };
+  readonly keep: {
+    readonly last?: number;
+    readonly tags: readonly string[];
+    readonly tagRegex: readonly string[];
+  };
+}
+
+export type EcrTagStatus = 'tagged' | 'untagged' | 'any';
+export type EcrCountType = 'imageCountMoreThan' | 'sinceImagePushed' | 'sinceImagePulled' | 'sinceImageTransitioned';
+
+/** One Amazon ECR lifecycle policy rule, validated against the AWS rules. */
+export interface EcrRule {
+  readonly rulePriority: number;
+  readonly description?: string;
+  readonly selection: {
+    readonly tagStatus: EcrTagStatus;
+    readonly tagPrefixList?: readonly string[];
+    readonly tagPatternList?: readonly string[];
+    readonly storageClass: 'standard' | 'archive';
+    readonly countType: EcrCountType;
+    readonly countUnit?: 'days';
+    readonly countNumber: number;
+  };
+  readonly action: { readonly type: 'expire' | 'transition'; readonly targetStorageClass?: 'archive' };
+}
+
+/** An Amazon ECR lifecycle policy; `rules` sorted by `rulePriority`. */
+export interface EcrPolicy {
+  readonly format: 'ecr';
+  readonly rules: readonly EcrRule[];
+}
+
+/** A GitLab container registry cleanup policy (`container_expiration_policy`). */
+export interface GitlabPolicy {
+  readonly format: 'gitlab';
+  readonly enabled: boolean;
+  readonly keepN?: number;
+  readonly olderThanDays?: number;
+  /** Tags to delete (GitLab anchors it: `\A(?:…)\z`). */
+  readonly nameRegex: string;
+  /** Tags to keep, anchored the same way. */
+  readonly nameRegexKeep?: string;
+}
+
+export type RetentionPolicy = NativePolicy | EcrPolicy | GitlabPolicy;
+
+export interface PlanOptions {
+  /** The instant the plan is made for; ages and pull windows count back from it. */
+  readonly now: Date | string;
+  /** Digests locked by an active promotion: never expired (nor are their children and referrers). */
+  readonly lockedDigests?: Iterable<string>;
+  /** Block the plan when it expires more than this share of the repository's images. @default 0.5 */
+  readonly maxDeleteShare?: number;
+  /** Plan anyway when the safety valve trips; the plan records that it was forced. @default false */
+  readonly force?: boolean;
+}
+
+export type DecisionAction = 'expire' | 'keep';
+/** How a digest sits in the graph: an image judged by the policy, an index child, or a referrer. */
+export type DigestRole = 'image' | 'child' | 'referrer';
+
+/** What the plan says about one digest. */
+export interface RetentionDecision {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly action: DecisionAction;
+  /** The rule that decided: a policy rule id (`delete.olderThanDays`, `ecr:rule-2`, `gitlab:cleanup`), `lock` or `graph.*`. */
+  readonly rule: string;
+  /** A sentence a person can check against the inventory. */
+  readonly reason: string;
+  readonly role: DigestRole;
+  readonly pushedAt: string;
+}
+
+export interface SafetyBlock {
+  readonly reason: string;
+  /** Expiring images / images (children and referrers excluded: they follow their parents). */
+  readonly share: number;
+  readonly maxDeleteShare: number;
+}
+
+export interface RetentionPlan {
+  readonly repository: string;
+  readonly policyFormat: PolicyFormat;
+  readonly now: string;
+  /** Every digest of the inventory, newest push first, then by digest. */
+  readonly decisions: readonly RetentionDecision[];
+  readonly expire: readonly RetentionDecision[];
+  readonly keep: readonly RetentionDecision[];
+  /** Bytes of unique blobs referenced by expiring images and by nothing kept. */
+  readonly bytesFreed: number;
+  /** True when some image had no `blobs` list, so `sizeBytes` stood in and sharing could not be seen. */
+  readonly bytesFreedEstimated: boolean;
+  /** Set when the safety valve tripped and the plan was not forced: a sweep must not apply it. */
+  readonly blocked: SafetyBlock | null;
+  /** Set when the safety valve tripped and `force` overrode it. */
+  readonly forced: boolean;
+  /** Digests to delete, each before anything it references (referrers and indexes before their targets). */
+  readonly deleteOrder: readonly string[];
+  /** Things the user should know: rules that cannot act here, disabled policies. */
+  readonly warnings: readonly string[];
+}
