@@ -1,20 +1,29 @@
 #!/usr/bin/env node
 // regman: the registry-manager CLI. Each command lives in bin/commands/ and is a thin shell over the library.
 import { Command } from 'commander';
-import { registerConfig } from './commands/config.ts';
-import { registerCopy } from './commands/copy.ts';
-import { registerRetention } from './commands/retention.ts';
-import { registerLocal } from './commands/local.ts';
 import { runCli } from './commands/run-cli.ts';
+
+type Register = (program: Command) => void;
+
+/**
+ * Commands load lazily: `regman copy` should not pay for parsing the config schema or the retention
+ * planner at start-up (a no-op re-copy takes a fraction of a second, so start-up time shows).
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  copy: async () => (await import('./commands/copy.ts')).registerCopy,
+  config: async () => (await import('./commands/config.ts')).registerConfig,
+  retention: async () => (await import('./commands/retention.ts')).registerRetention,
+  local: async () => (await import('./commands/local.ts')).registerLocal,
+};
 
 const program = new Command('regman')
   .description('registry-manager: replicate, promote, retain and audit container images')
   .option('--debug', 'print stack traces on error')
   .showHelpAfterError();
 
-registerCopy(program);
-registerConfig(program);
-registerRetention(program);
-registerLocal(program);
+// The first word that is not an option names the command; without one (help), load them all.
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const chosen = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
+for (const name of chosen) (await COMMANDS[name]!())(program);
 
 await runCli(program, process.argv);

@@ -1,4 +1,5 @@
 // Typed errors of the OCI client: a code the caller can branch on, whether a retry may help, and a cause.
+import { redact } from './redact.ts';
 
 export type OciErrorCode =
   | 'INVALID_REFERENCE'
@@ -32,7 +33,7 @@ export interface OciErrorOptions {
   readonly retryAfterSeconds?: number;
 }
 
-/** Base class of every error the OCI client throws. */
+/** Base class of every error the OCI client throws. Its message is always redacted (redact.ts). */
 export class OciError extends Error {
   readonly code: OciErrorCode;
   readonly retryable: boolean;
@@ -41,7 +42,7 @@ export class OciError extends Error {
   readonly retryAfterSeconds?: number;
 
   constructor(message: string, opts: OciErrorOptions) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(redact(message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'OciError';
     this.code = opts.code;
     this.retryable = opts.retryable ?? false;

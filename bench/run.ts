@@ -1,0 +1,54 @@
+// `npm run bench`: runs every benchmark on this machine and writes the results to docs/BENCHMARKS.md.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { COPY_CASES, benchCopy, bundleCli, checkPrerequisites, copyMarkdown } from './copy.ts';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    only: { type: 'string' },
+    case: { type: 'string' },
+    out: { type: 'string', default: 'docs/BENCHMARKS.md' },
+  },
+});
+const runs = Number(values.runs);
+const log = (s: string): void => void process.stderr.write(s + '\n');
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n')[0] ?? '?';
+  } catch {
+    return 'not installed';
+  }
+}
+
+const sections: string[] = [];
+sections.push(
+  '# Benchmarks',
+  '',
+  'Written by `npm run bench` (bench/run.ts). Every number below was measured in one run on this machine:',
+  '',
+  `- ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory, Node ${process.version}`,
+  `- ${version('skopeo', ['--version'])}; ${version('/usr/bin/docker-registry', ['--version'])}`,
+  `- ${new Date().toISOString()}`,
+  '',
+);
+
+if (!values.only || values.only === 'copy') {
+  checkPrerequisites();
+  const cli = bundleCli(mkdtempSync(join(tmpdir(), 'regman-cli-')));
+  const cases = COPY_CASES.filter((c) => !values.case || c.name.includes(values.case));
+  const results = await benchCopy(cases, runs, cli, log);
+  sections.push('## Copy: `regman copy` vs `skopeo copy`', '', copyMarkdown(results, runs), '');
+}
+
+if (!values.only || values.only === 'retention') {
+  const { retentionBenchMarkdown } = await import('./retention-plan.ts');
+  sections.push('## Retention planner', '', await retentionBenchMarkdown(log), '');
+}
+
+writeFileSync(values.out!, sections.join('\n'));
+log(`wrote ${values.out}`);
