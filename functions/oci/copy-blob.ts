@@ -256,7 +256,15 @@ async function ladder(ctx: CopyContext, desc: Descriptor): Promise<BlobOutcome> 
   return 'uploaded';
 }
 
-/** Streams GET → PUT; on a retryable failure, starts again from a fresh GET after a backoff. */
+/**
+ * Streams GET → PUT; on a retryable failure, starts again from a fresh GET after a backoff.
+ *
+ * The source stream is opened before the upload session exists (POST), and it may fail while nothing
+ * reads it yet: a connection reset, or this copy's abort cancelling its GET. Each attempt therefore
+ * watches its source streams itself: a source error aborts the attempt (so the upload stops at once
+ * instead of waiting for a body that will never come) and is reported as the cause. Without this
+ * listener the error would be an uncaught exception that kills the process.
+ */
 async function uploadWithRetry(ctx: CopyContext, desc: Descriptor): Promise<void> {
   const { src, dst, settings, signal } = ctx;
   const { digest, size } = desc;
@@ -264,6 +272,17 @@ async function uploadWithRetry(ctx: CopyContext, desc: Descriptor): Promise<void
   for (let attempt = 0; ; attempt++) {
     signal.throwIfAborted();
     const opened: Readable[] = [];
+    const attemptController = new AbortController();
+    const attemptSignal = AbortSignal.any([signal, attemptController.signal]);
+    let sourceError: unknown;
+    const watch = (stream: Readable): Readable => {
+      opened.push(stream);
+      stream.on('error', (err) => {
+        sourceError ??= err;
+        attemptController.abort(err);
+      });
+      return stream;
+    };
     try {
       if (size > settings.chunkThreshold) {
         // Resumable: the client reopens the source from the offset the registry reports.
@@ -271,20 +290,20 @@ async function uploadWithRetry(ctx: CopyContext, desc: Descriptor): Promise<void
           const reader = await src.registry.blobGet(
             src.repository,
             digest,
-            offset > 0 ? { offset, signal } : { expectedSize: size, signal },
+            offset > 0 ? { offset, signal: attemptSignal } : { expectedSize: size, signal: attemptSignal },
           );
-          opened.push(reader.stream);
-          return reader.stream;
+          return watch(reader.stream);
         };
-        await dst.registry.blobPut(dst.repository, { digest, size }, opener, { chunkSize: settings.chunkSize, signal, onBytes });
+        await dst.registry.blobPut(dst.repository, { digest, size }, opener, { chunkSize: settings.chunkSize, signal: attemptSignal, onBytes });
       } else {
-        const reader = await src.registry.blobGet(src.repository, digest, { expectedSize: size, signal });
-        opened.push(reader.stream);
-        await dst.registry.blobPut(dst.repository, { digest, size }, reader.stream, { signal, onBytes });
+        const reader = await src.registry.blobGet(src.repository, digest, { expectedSize: size, signal: attemptSignal });
+        await dst.registry.blobPut(dst.repository, { digest, size }, watch(reader.stream), { signal: attemptSignal, onBytes });
       }
       return;
-    } catch (err) {
+    } catch (caught) {
       for (const s of opened) s.destroy();
+      // An upload aborted because its source failed reports the source's failure, the real cause.
+      const err = !signal.aborted && sourceError !== undefined ? sourceError : caught;
       if (signal.aborted || attempt >= settings.retries || !isRetryable(err)) throw err;
       ctx.emit(event(desc, 'retrying', { reason: err instanceof Error ? err.message : String(err) }));
       await sleep(backoffMs(attempt + 1, settings.retryDelayMs, err), signal);

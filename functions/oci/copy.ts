@@ -5,6 +5,7 @@ import { OciError, isOciError } from './errors.ts';
 import { CopyContext, copyBlob, memo, type BlobSettings, type CopyEndpoint } from './copy-blob.ts';
 import { formatPlatform, parsePlatform, selectPlatforms } from './platform.ts';
 import { safeListener, type CopyEventListener } from './progress.ts';
+import { repositoryProblem, tagProblem } from './reference.ts';
 import { cosignTags, fallbackTag, findReferrers } from './referrers.ts';
 import type { Registry } from './registry.ts';
 import type { Descriptor, Manifest } from './types.ts';
@@ -312,6 +313,18 @@ async function selectRoot(src: CopySource, top: Manifest, platforms: readonly st
   return top;
 }
 
+/**
+ * Refuses a malformed target repository or tag up front: otherwise every blob and manifest would be
+ * uploaded first and only the final tag PUT would fail, leaving untagged content behind.
+ */
+function checkTarget(dst: CopyTarget): void {
+  const problem = repositoryProblem(dst.repository) ?? (dst.tag !== undefined ? tagProblem(dst.tag) : undefined);
+  if (problem !== undefined) {
+    const name = `${dst.registry.host}/${dst.repository}${dst.tag !== undefined ? `:${dst.tag}` : ''}`;
+    throw new OciError(`invalid copy target "${name}": ${problem}`, { code: 'INVALID_REFERENCE' });
+  }
+}
+
 function incomplete(err: unknown, src: CopySource, dst: CopyTarget, digest: string, userSignal?: AbortSignal): OciError {
   if (isOciError(err, 'COPY_INCOMPLETE')) return err;
   const aborted = userSignal?.aborted === true;
@@ -349,6 +362,7 @@ function incomplete(err: unknown, src: CopySource, dst: CopyTarget, digest: stri
 export async function copyImage(src: CopySource, dst: CopyTarget, options: CopyOptions = {}): Promise<CopyResult> {
   const started = performance.now();
   const settings = settingsOf(options);
+  checkTarget(dst);
   options.signal?.throwIfAborted();
   const top = await src.registry.manifestGet(src.repository, src.reference);
   const root = options.platforms?.length ? await selectRoot(src, top, options.platforms, options.signal) : top;

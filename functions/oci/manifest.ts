@@ -61,6 +61,19 @@ function descriptor(value: unknown, where: string, source: string): Descriptor {
 export function parseManifest(raw: Buffer, contentType?: string, expectedDigest?: string, context: ParseManifestContext = {}): Manifest {
   const source = context.source ?? expectedDigest ?? 'manifest';
   if (raw.length > MAX_MANIFEST_BYTES) throw manifestTooLarge(source, raw.length);
+  let parsed: unknown;
+  let parseError: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    parseError = err;
+  }
+  const object = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  const headerType = mediaTypeOnly(contentType);
+  const bodyType = typeof object?.mediaType === 'string' ? object.mediaType : undefined;
+  // Schema1 before any digest check: a signed schema1 manifest's Docker-Content-Digest is that of its
+  // JWS payload, not of the bytes served, so a digest check would hide the real problem.
+  if (object?.schemaVersion === 1 || SCHEMA1_TYPES.includes(bodyType ?? '') || SCHEMA1_TYPES.includes(headerType ?? '')) throw schema1Error(source);
   const digest = digestOf(raw, expectedDigest);
   if (expectedDigest !== undefined && digest !== expectedDigest) {
     throw new OciError(`manifest ${source} does not match its digest: asked for ${expectedDigest}, the bytes hash to ${digest}`, { code: 'DIGEST_MISMATCH' });
@@ -69,16 +82,9 @@ export function parseManifest(raw: Buffer, contentType?: string, expectedDigest?
   if (dcd !== undefined && dcd !== '' && digestOf(raw, dcd) !== dcd) {
     throw new OciError(`manifest ${source} does not match the Docker-Content-Digest ${dcd} the registry sent (the bytes hash to ${digestOf(raw, dcd)})`, { code: 'DIGEST_MISMATCH' });
   }
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw invalid(source, 'it is not JSON', err);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(source, 'it is not a JSON object');
-  const headerType = mediaTypeOnly(contentType);
-  const bodyType = typeof json.mediaType === 'string' ? json.mediaType : undefined;
-  if (json.schemaVersion === 1 || SCHEMA1_TYPES.includes(bodyType ?? '') || SCHEMA1_TYPES.includes(headerType ?? '')) throw schema1Error(source);
+  if (parseError !== undefined) throw invalid(source, 'it is not JSON', parseError);
+  if (object === undefined) throw invalid(source, 'it is not a JSON object');
+  const json = object;
   const known = [...IMAGE_MANIFEST_TYPES, ...INDEX_MANIFEST_TYPES];
   const mediaType =
     bodyType ??
