@@ -1,12 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseManifest } from '../../../functions/oci/manifest.ts';
 import { sha256Digest } from '../../../functions/oci/digest.ts';
 import { MAX_MANIFEST_BYTES, MediaType } from '../../../functions/oci/media-types.ts';
 import type { OciError } from '../../../functions/oci/errors.ts';
 
-const DIR = '/work/shared/data/manifests';
+// shared/ sits beside the checkout, for developers and CI alike.
+const DIR = resolve(fileURLToPath(import.meta.url), '../../../../../shared/data/manifests');
 const vector = (name: string): Buffer => readFileSync(join(DIR, name));
 
 describe('parseManifest with the shared vectors', () => {
