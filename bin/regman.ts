@@ -14,6 +14,10 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   config: async () => (await import('./commands/config.ts')).registerConfig,
   retention: async () => (await import('./commands/retention.ts')).registerRetention,
   local: async () => (await import('./commands/local.ts')).registerLocal,
+  registries: async () => (await import('./commands/registries.ts')).registerRegistries,
+  repos: async () => (await import('./commands/repos.ts')).registerRepos,
+  images: async () => (await import('./commands/images.ts')).registerImages,
+  sync: async () => (await import('./commands/sync.ts')).registerSync,
 };
 
 const program = new Command('regman')
