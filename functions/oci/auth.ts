@@ -158,6 +158,9 @@ export class Authenticator {
     }
     this.challenge = chosen;
     this.tokens.delete(scopeKey(scopes));
+    // Ask the provider again: it caches on its own terms (a Secrets Manager TTL, an ECR token's
+    // expiry), so a rotated password or a refreshed registry token reaches a long-lived client.
+    this.credentials = undefined;
     if (chosen.scheme === 'basic') return this.basic(repository);
     const challengeScope = chosen.params.scope;
     const wanted = challengeScope ? [...scopes, ...challengeScope.split(' ')] : scopes;

@@ -126,6 +126,22 @@ describe('Authenticator', () => {
     });
   });
 
+  it('asks the provider again after a 401, so a rotated password reaches a long-lived client', async () => {
+    // Prepare: a provider whose secret rotates between the first and second challenge.
+    const passwords = ['old-pass-1', 'new-pass-2'];
+    let calls = 0;
+    const rotating = { credentialsFor: async () => ({ username: 'svc', password: passwords[Math.min(calls++, 1)]! }) };
+    const auth = new Authenticator({ host: 'reg', fetchToken: new FakeTokenEndpoint().fetch, credentials: rotating });
+    const basic = (p: string): string => `Basic ${Buffer.from(`svc:${p}`).toString('base64')}`;
+    // Act + Assess: the first challenge uses the old secret, and it is cached between requests.
+    expect(await auth.onUnauthorized('Basic realm="r"', scopes)).toBe(basic('old-pass-1'));
+    expect(await auth.authorization(scopes)).toBe(basic('old-pass-1'));
+    expect(calls).toBe(1);
+    // The registry refuses it (rotated): the next challenge reads the provider again.
+    expect(await auth.onUnauthorized('Basic realm="r"', scopes)).toBe(basic('new-pass-2'));
+    expect(calls).toBe(2);
+  });
+
   it('turns a token endpoint 401 into UNAUTHORIZED without the password', async () => {
     const endpoint = new FakeTokenEndpoint();
     endpoint.status = 401;
