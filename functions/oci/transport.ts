@@ -75,7 +75,16 @@ export interface TransportOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Injected in tests to make jitter deterministic. */
   readonly random?: () => number;
+  /**
+   * Wraps every request (the blob and manifest functions and `requestBuffer` all go through
+   * `request`): a registry adapter's policy, e.g. Docker Hub's pull budget, sits here without the
+   * transport knowing of it. It sees each response (with its headers) and each typed error.
+   */
+  readonly intercept?: (next: RequestFn) => RequestFn;
 }
+
+/** One request through the transport: the shape an `intercept` wraps. */
+export type RequestFn = (req: TransportRequest) => Promise<TransportResponse>;
 
 const RETRYABLE_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -159,6 +168,8 @@ export class Transport {
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.sleep = options.sleep ?? realSleep;
     this.random = options.random ?? Math.random;
+    const direct: RequestFn = (req) => this.requestDirect(req);
+    this.request = options.intercept ? options.intercept(direct) : direct;
     this.auth = new Authenticator({
       host: options.host,
       ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -181,8 +192,13 @@ export class Transport {
     this.agent.destroy();
   }
 
-  /** Runs a request and returns the response with an expected status; its body is the caller's to consume. */
-  async request(req: TransportRequest): Promise<TransportResponse> {
+  /**
+   * Runs a request and returns the response with an expected status; its body is the caller's to
+   * consume. Goes through the `intercept` option when one is given.
+   */
+  readonly request: RequestFn;
+
+  private async requestDirect(req: TransportRequest): Promise<TransportResponse> {
     const replayable = req.body === undefined || Buffer.isBuffer(req.body) || typeof req.body === 'function';
     const maxAttempts = req.retry === false || !replayable ? 1 : Math.max(1, this.policy.maxAttempts);
     for (let attempt = 1; ; attempt++) {

@@ -192,7 +192,7 @@ export function parseSecretCredentials(text: string, options: ParseSecretOptions
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('is not a JSON object');
   const obj = parsed as Record<string, unknown>;
-  for (const v of Object.values(obj)) if (typeof v === 'string') registerSecret(v);
+  registerSecretValues(obj);
 
   if ('auths' in obj) return fromDockerConfig(obj.auths, options.host, bad);
   if (typeof obj.username === 'string' && typeof obj.password === 'string' && obj.username !== '' && obj.password !== '') {
@@ -200,6 +200,18 @@ export function parseSecretCredentials(text: string, options: ParseSecretOptions
   }
   const keys = Object.keys(obj).map((k) => `"${k}"`).join(', ') || 'none';
   throw bad(`is a JSON object without non-empty string "username" and "password" (its keys: ${keys})`);
+}
+
+/**
+ * Fields of a secret that name an identity rather than hold one. Every other string value is
+ * registered with the redactor, unknown fields included, since a secret's extra fields may be keys.
+ * A username is not: an ACR admin user is the registry's own name, and redacting it would blank the
+ * host out of every message.
+ */
+const NOT_SECRET_FIELDS = new Set(['username', 'email', 'serveraddress', 'registry', 'tenant', 'tenantId', 'appId', 'clientId']);
+
+function registerSecretValues(obj: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(obj)) if (typeof v === 'string' && !NOT_SECRET_FIELDS.has(k)) registerSecret(v);
 }
 
 function fromDockerConfig(auths: unknown, host: string, bad: (why: string) => CredentialError): Credentials {
@@ -212,7 +224,7 @@ function fromDockerConfig(auths: unknown, host: string, bad: (why: string) => Cr
   }
   const [key, entry] = match;
   if (typeof entry !== 'object' || entry === null) throw bad(`has an "auths" entry for ${key} that is not an object`);
-  for (const v of Object.values(entry)) if (typeof v === 'string') registerSecret(v);
+  registerSecretValues(entry as Record<string, unknown>);
   if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') {
     return protect({ identityToken: entry.identitytoken, ...(typeof entry.username === 'string' ? { username: entry.username } : {}) });
   }

@@ -198,12 +198,14 @@ describe('RegistryClient against an anonymous distribution registry', () => {
     const repos = ['cat/r1', 'cat/r2', 'cat/r3', 'cat/r4', 'cat/r5'];
     for (const r of repos) await pushImage(reg, r, 'x');
     const pages: string[] = [];
-    const small = new RegistryClient({ host: registry.host, plainHttp: true });
-    const original = small.transport.request.bind(small.transport);
-    small.transport.request = (req) => {
-      pages.push(`${req.path}?${new URLSearchParams((req.query ?? {}) as Record<string, string>).toString()}`);
-      return original(req.query?.n ? { ...req, query: { ...req.query, n: '2' } } : req);
-    };
+    const small = new RegistryClient({
+      host: registry.host,
+      plainHttp: true,
+      intercept: (next) => (req) => {
+        pages.push(`${req.path}?${new URLSearchParams((req.query ?? {}) as Record<string, string>).toString()}`);
+        return next(req.query?.n ? { ...req, query: { ...req.query, n: '2' } } : req);
+      },
+    });
     // Act
     const all = await small.catalog();
     small.close();

@@ -140,6 +140,11 @@ describe('parseSecretCredentials', () => {
     expect(parseSecretCredentials(text, base)).toEqual(expected);
   });
 
+  it('redacts the password but not the username (an ACR admin user is the registry name)', () => {
+    parseSecretCredentials(JSON.stringify({ username: 'contosoreg', password: 'canary-pw-9f3a' }), base);
+    expect(redact('push to contosoreg.azurecr.io failed with canary-pw-9f3a')).toBe('push to contosoreg.azurecr.io failed with ***');
+  });
+
   it('pairs a bare token with the adapter\'s token username', () => {
     expect(parseSecretCredentials('ya29.access', { ...base, tokenUsername: 'oauth2accesstoken' })).toEqual({ username: 'oauth2accesstoken', password: 'ya29.access' });
   });

@@ -1,0 +1,71 @@
+// ACR listings: manifest properties from ACR's own API (@azure/container-registry), completed with a
+// manifest GET per digest for what that API leaves out (media type, subject, artifact type, blobs).
+import type { ArtifactManifestProperties } from '@azure/container-registry';
+import { isOciError } from '../oci/errors.ts';
+import { MediaType } from '../oci/media-types.ts';
+import type { Registry } from '../oci/registry.ts';
+import type { Manifest } from '../oci/types.ts';
+import type { ImageInfo, ListImagesOptions } from './adapter.ts';
+import { mapLimit } from './map-limit.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const IMAGE_CONFIG_TYPES = new Set<string>([MediaType.OciConfig, MediaType.DockerConfig, MediaType.OciEmpty]);
+
+/**
+ * What ACR's manifest list says: every manifest of the repository, tagged or not (index children and
+ * referrers included), with its push time and size. ACR has no pull times, so `lastPulledAt` is absent.
+ */
+export function imageFromAcrProperties(p: Pick<ArtifactManifestProperties, 'digest' | 'tags' | 'createdOn' | 'sizeInBytes' | 'relatedArtifacts'>): Mutable<ImageInfo> {
+  const info: Mutable<ImageInfo> = { digest: p.digest, tags: [...p.tags] };
+  if (p.createdOn instanceof Date && !Number.isNaN(p.createdOn.getTime())) info.pushedAt = p.createdOn.toISOString();
+  if (typeof p.sizeInBytes === 'number') info.sizeBytes = p.sizeInBytes;
+  if (p.relatedArtifacts.length > 0) info.manifests = p.relatedArtifacts.map((a) => a.digest);
+  return info;
+}
+
+/** Fills the fields only the manifest knows. */
+export function completeFromManifest(info: Mutable<ImageInfo>, m: Manifest): void {
+  info.mediaType = m.mediaType;
+  if (m.subject !== undefined) info.subject = m.subject.digest;
+  if (m.kind === 'index') {
+    info.manifests = m.manifests.map((d) => d.digest);
+    if (m.artifactType !== undefined) info.artifactType = m.artifactType;
+    return;
+  }
+  info.blobs = [...(m.config ? [m.config] : []), ...m.layers].map((b) => ({ digest: b.digest, size: b.size }));
+  info.sizeBytes ??= info.blobs.reduce((n, b) => n + b.size, 0);
+  const configType = m.config?.mediaType;
+  const artifactType = m.artifactType ?? (configType !== undefined && !IMAGE_CONFIG_TYPES.has(configType) ? configType : undefined);
+  if (artifactType !== undefined) info.artifactType = artifactType;
+}
+
+/**
+ * Lists a repository with ACR's API, then (unless `withManifests: false`) GETs each manifest through
+ * the OCI data plane, at most `concurrency` at once.
+ */
+export async function listAcrImages(
+  properties: AsyncIterable<ArtifactManifestProperties>,
+  oci: Registry,
+  repository: string,
+  options: ListImagesOptions & { concurrency?: number } = {},
+): Promise<ImageInfo[]> {
+  const images: Mutable<ImageInfo>[] = [];
+  for await (const p of properties) {
+    options.signal?.throwIfAborted();
+    images.push(imageFromAcrProperties(p));
+  }
+  if (options.withManifests === false) return images;
+  const found = await mapLimit(images, options.concurrency ?? 8, async (info) => {
+    options.signal?.throwIfAborted();
+    try {
+      completeFromManifest(info, await oci.manifestGet(repository, info.digest));
+      return true;
+    } catch (err) {
+      // Deleted between the listing and the GET.
+      if (isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND')) return false;
+      throw err;
+    }
+  });
+  return images.filter((_, i) => found[i]);
+}

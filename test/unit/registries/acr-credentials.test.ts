@@ -1,0 +1,92 @@
+// ACR: login server mapping, identity choice per credential reference, and the listing's field mapping.
+import { describe, expect, it } from 'vitest';
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { acrIdentity, AcrSecretIdentity, parseServicePrincipal } from '../../../functions/registries/acr-credentials.ts';
+import { acrLoginServer, createAcrAdapter } from '../../../functions/registries/acr.ts';
+import { completeFromManifest, imageFromAcrProperties } from '../../../functions/registries/acr-listing.ts';
+import { parseManifest } from '../../../functions/oci/manifest.ts';
+import { redact } from '../../../functions/oci/redact.ts';
+import type { SecretResolver } from '../../../functions/registries/secrets.ts';
+
+const fixed: TokenCredential = { getToken: async (): Promise<AccessToken> => ({ token: 't', expiresOnTimestamp: 0 }) };
+
+describe('ACR hosts', () => {
+  it('maps name to <name>.azurecr.io, and prefers loginServer', () => {
+    expect(acrLoginServer({ name: 'MyRegistry' })).toBe('myregistry.azurecr.io');
+    expect(acrLoginServer({ name: 'x', loginServer: 'myreg.azurecr.cn' })).toBe('myreg.azurecr.cn');
+  });
+
+  it('builds an adapter with no namespace, on the override host when given', () => {
+    const a = createAcrAdapter('a', { kind: 'acr', name: 'myregistry', public: true });
+    const b = createAcrAdapter('b', { kind: 'acr', name: 'myregistry', public: true }, { ociEndpoint: () => ({ host: '127.0.0.1:9', insecure: true }) });
+    expect([a.kind, a.host, a.namespace]).toEqual(['acr', 'myregistry.azurecr.io', '']);
+    expect(b.host).toBe('127.0.0.1:9');
+    a.close();
+    b.close();
+  });
+});
+
+describe('ACR identities', () => {
+  it('reads service principals in our shape and in az ad sp create-for-rbac shape, and registers the secret', () => {
+    expect(parseServicePrincipal('{"tenantId":"t","clientId":"c","clientSecret":"CANARY-sp-secret-1"}')).toEqual({ tenantId: 't', clientId: 'c', clientSecret: 'CANARY-sp-secret-1' });
+    expect(parseServicePrincipal('{"appId":"c","password":"CANARY-sp-secret-2","tenant":"t"}')).toEqual({ tenantId: 't', clientId: 'c', clientSecret: 'CANARY-sp-secret-2' });
+    expect(parseServicePrincipal('{"username":"u","password":"p"}')).toBeUndefined();
+    expect(parseServicePrincipal('not json')).toBeUndefined();
+    expect(redact('secret CANARY-sp-secret-2 leaked')).not.toContain('CANARY-sp-secret-2');
+  });
+
+  it('chooses the identity from the reference', async () => {
+    // Prepare
+    const store: Record<string, string> = {
+      sp: '{"tenantId":"t","clientId":"c","clientSecret":"s3cret-value"}',
+      admin: '{"username":"myregistry","password":"admin-pass"}',
+    };
+    const secrets: SecretResolver = { getSecret: async (ref) => store[ref.secretName ?? ''] ?? '' };
+    // Act
+    const override = acrIdentity('r', { secretName: 'sp' }, false, { azureCredential: fixed });
+    const anonymous = acrIdentity('r', undefined, true, {});
+    const managed = acrIdentity('r', undefined, false, { env: {} });
+    const envSp = acrIdentity('r', { env: 'ACR' }, false, { env: { ACR_TENANT_ID: 't', ACR_CLIENT_ID: 'c', ACR_CLIENT_SECRET: 's3cret-env' } });
+    const envBasic = acrIdentity('r', { env: 'ACR' }, false, { env: { ACR_USERNAME: 'u', ACR_PASSWORD: 'p4ssword' } });
+    const fromSp = acrIdentity('r', { secretName: 'sp' }, false, { secrets });
+    const fromAdmin = acrIdentity('r', { secretName: 'admin' }, false, { secrets });
+    // Assess
+    expect(override).toMatchObject({ kind: 'aad', credential: fixed });
+    expect(anonymous).toEqual({ kind: 'anonymous' });
+    expect(managed).toMatchObject({ kind: 'aad', reference: 'the managed identity' });
+    expect(envSp).toMatchObject({ kind: 'aad', reference: 'service principal from env ACR', tenant: 't' });
+    expect(envBasic).toMatchObject({ kind: 'basic' });
+    const basic = envBasic instanceof AcrSecretIdentity || envBasic.kind !== 'basic' ? undefined : envBasic.provider;
+    expect(await basic?.credentialsFor('h')).toEqual({ username: 'u', password: 'p4ssword' });
+    expect(fromSp).toBeInstanceOf(AcrSecretIdentity);
+    expect(await (fromSp as AcrSecretIdentity).isServicePrincipal()).toBe(true);
+    expect(await (fromAdmin as AcrSecretIdentity).isServicePrincipal()).toBe(false);
+    expect(await (fromAdmin as AcrSecretIdentity).basic().credentialsFor('h')).toEqual({ username: 'myregistry', password: 'admin-pass' });
+  });
+});
+
+describe('ACR listing fields', () => {
+  it('maps manifest properties: tags, push time, size, related artifacts', () => {
+    const info = imageFromAcrProperties({
+      digest: 'sha256:aa', tags: ['v1'], createdOn: new Date('2026-01-02T03:04:05Z'), sizeInBytes: 1234,
+      relatedArtifacts: [{ digest: 'sha256:bb', architecture: 'amd64', operatingSystem: 'linux' }],
+    });
+    expect(info).toEqual({ digest: 'sha256:aa', tags: ['v1'], pushedAt: '2026-01-02T03:04:05.000Z', sizeBytes: 1234, manifests: ['sha256:bb'] });
+  });
+
+  it('completes an entry from its manifest: media type, blobs, subject and artifact type', () => {
+    const d = (n: string): string => `sha256:${n.repeat(64)}`;
+    const raw = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/spdx+json', digest: d('c'), size: 10 },
+      layers: [{ mediaType: 'application/spdx+json', digest: d('d'), size: 20 }],
+      subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d('e'), size: 30 },
+    }));
+    const info = imageFromAcrProperties({ digest: 'sha256:x', tags: [], createdOn: new Date(0), sizeInBytes: undefined as unknown as number, relatedArtifacts: [] });
+    completeFromManifest(info, parseManifest(raw, 'application/vnd.oci.image.manifest.v1+json'));
+    expect(info).toMatchObject({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json', subject: d('e'), artifactType: 'application/spdx+json',
+      blobs: [{ digest: d('c'), size: 10 }, { digest: d('d'), size: 20 }], sizeBytes: 30,
+    });
+  });
+});
