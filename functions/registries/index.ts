@@ -12,3 +12,8 @@ export { createOciAdapter } from './oci-adapter.ts';
 export { createAdapter, createAdapters, closeAdapters } from './factory.ts';
 export { syncRepository, repositoryPath, type SyncRepositoryOptions, type SyncEvent, type SyncResult, type SyncTargetResult, type SyncTagOutcome } from './sync.ts';
 export { mapLimit } from './map-limit.ts';
+export { createEcrAdapter, EcrAdapter, EcrError, EcrImageFailureError, isScanFindingsSource, type EcrAdapterDeps, type ScanFindings, type ScanFindingsSource } from './ecr.ts';
+export { createGarAdapter, createGcrAdapter, type GoogleAdapterDeps } from './gar.ts';
+export { createAcrAdapter, acrLoginServer, type AcrAdapterDeps } from './acr.ts';
+export { createDockerHubAdapter, DOCKER_HUB_OCI_HOST, type DockerHubAdapter, type DockerHubAdapterDeps } from './dockerhub.ts';
+export { RateBudget, RateLimitedError, isRateLimitedError, findRateLimitedError } from './rate-budget.ts';
