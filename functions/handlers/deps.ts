@@ -1,0 +1,41 @@
+// Builds the handlers' dependencies from the environment at cold start: bundled config, registry adapters, audit log.
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDynamoAuditLog } from '../audit/index.ts';
+import type { DynamoClientOptions } from '../dynamo/client.ts';
+import { ENV, type Environment } from '../env.ts';
+import { createAdapters } from '../registries/factory.ts';
+import { SecretsManagerResolver } from '../registries/secrets.ts';
+import type { ReplicationDeps } from '../replication/replicate.ts';
+import { loadBundledConfig } from './config.ts';
+
+/** Default config file name, next to the bundled handler (the CDK app writes it there). */
+export const DEFAULT_CONFIG_FILE = 'regman.config.json';
+
+/** Folder of a module from its `import.meta.url`; the working directory when bundled to CommonJS (no import.meta). */
+export function moduleDir(url: string | undefined): string {
+  return typeof url === 'string' && url.startsWith('file:') ? dirname(fileURLToPath(url)) : process.cwd();
+}
+
+/** DynamoDB endpoint (local stack) and region from the snapshot. */
+export function dynamoOptions(env: Environment): DynamoClientOptions {
+  const endpoint = env.optional(ENV.dynamoEndpoint);
+  const region = env.optional('AWS_REGION');
+  return { ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}) };
+}
+
+/**
+ * Everything replicate and reconcile need, from the environment: the config at REGMAN_CONFIG_PATH
+ * (default `regman.config.json` in `handlerDir`), an adapter per registry reading credentials from
+ * Secrets Manager, and the audit log on AUDIT_TABLE. Logger and metrics are left to the handler.
+ *
+ * @throws MissingEnvironmentError naming the variable; ConfigError for a bad config file.
+ */
+export async function replicationDepsFromEnvironment(env: Environment, handlerDir: string): Promise<ReplicationDeps> {
+  const auditTable = env.required(ENV.auditTable, 'the audit log table');
+  const config = await loadBundledConfig(env.optional(ENV.configPath, DEFAULT_CONFIG_FILE), handlerDir);
+  const adapters = createAdapters(config, { secrets: new SecretsManagerResolver() });
+  // Kept for the container's life: Lambda reuses it across invocations.
+  const { log } = openDynamoAuditLog({ tableName: auditTable, ...dynamoOptions(env) });
+  return { config, adapters, audit: log };
+}

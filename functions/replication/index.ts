@@ -1,0 +1,15 @@
+// The replication domain's public API: event parsing, rule matching, replicate, reconcile, dead letters.
+export { ReplicationError, ReplicationEventError, ReplicationFailedError, isReplicationError, type EventIssue, type ReplicationErrorCode } from './errors.ts';
+export { parseImageActionEvent, imageActionEvent, eventIdOf, IMAGE_ACTION_SOURCE, IMAGE_ACTION_DETAIL_TYPE, type ImageActionEvent, type ImageActionType, type ImageActionResult } from './event.ts';
+export {
+  matchReplicationTargets, planReplication, targetRepositoryName, referrerTagSubject, selectReconcileTags, UNTAGGED_REASON,
+  type ReplicationTargetMatch, type ReplicationPlan,
+} from './rules.ts';
+export { findSourceRegistry } from './source.ts';
+export {
+  replicateImage, relativeRepository,
+  type ReplicationDeps, type ReplicationOutcome, type TargetOutcome, type ReplicationEvent, type ReplicateImageInput, type ReplicationCopyOptions,
+} from './replicate.ts';
+export { reconcile, type ReconcileOptions, type ReconcileReport, type ReconcileItem, type ReconcileError } from './reconcile.ts';
+export { JsonlDeadLetterSink, listDeadLetters, drainDeadLetters, deliverWithRetries, type DeadLetterSink, type DeadLetterRecord, type DrainResult, type DeliverOptions } from './dlq.ts';
+export { ReplicationMetric, silentLogger, noMetrics, errorCodeOf, errorMessageOf, type LoggerLike, type MetricsLike, type MetricUnitName } from './observability.ts';
