@@ -218,7 +218,7 @@ export function registerCopy(program: Command): void {
     )
     .argument('<src>', 'source reference, e.g. 127.0.0.1:5000/team/app:1.0 or …@sha256:…')
     .argument('<dst>', 'target reference, e.g. 127.0.0.1:5001/team/app[:tag]')
-    .option('--platform <os/arch[/variant]>', 'copy only this platform of an index; the target tag then points at that image', collect, [])
+    .option('--platform <os/arch[/variant]>', 'copy only this platform of an index (repeatable): with one, the target tag points at that image; with several, at an index of just those (a new digest)', collect, [])
     .option('--no-referrers', 'do not copy referrers (OCI 1.1 referrers, fallback tags, cosign .sig/.att/.sbom tags)')
     .option('--all-tags <regex>', "copy every tag of SRC's repository the regex matches whole, to DST's repository")
     .option('--json', 'print the result as JSON on stdout')

@@ -4,6 +4,7 @@
 import { OciError, isOciError } from './errors.ts';
 import { CopyContext, copyBlob, memo, type BlobSettings, type CopyEndpoint } from './copy-blob.ts';
 import { formatPlatform, parsePlatform, selectPlatforms } from './platform.ts';
+import { parseManifest } from './manifest.ts';
 import { safeListener, type CopyEventListener } from './progress.ts';
 import { repositoryProblem, tagProblem } from './reference.ts';
 import { cosignTags, fallbackTag, findReferrers } from './referrers.ts';
@@ -30,13 +31,14 @@ export interface CopyTarget {
 
 export interface CopyOptions {
   /**
-   * Platforms to copy from an index (`linux/amd64`, `linux/arm/v7`). An index is never rewritten,
-   * since that would change its digest:
-   * - the filter selects every child → the whole index is copied unchanged;
+   * Platforms to copy from an index (`linux/amd64`, `linux/arm/v7`):
+   * - the filter selects every child → the whole index is copied unchanged (same digest);
    * - it selects exactly one child → that child image is copied and tagged at the target, and the
    *   result's digest is the child's (regclient-like); the child's referrers travel with it, the
    *   index's do not (their subject is not at the target);
-   * - it selects several but not all → OciError UNSUPPORTED (pass one platform, or none);
+   * - it selects several but not all → a new index listing only those children is pushed (every
+   *   other field of the source index kept as it is): its digest differs from the source's, and
+   *   the index's own referrers do not travel (they name the source digest);
    * - it selects none → OciError NOT_FOUND listing the available platforms.
    * For a single image, the config's platform must match, else NOT_FOUND.
    * @default every platform (the index as it is)
@@ -273,6 +275,18 @@ async function readConfig(registry: Registry, repository: string, d: Descriptor,
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
 }
 
+/**
+ * The source index with only `picked` children: the document is kept field for field and only its
+ * `manifests` array is filtered, so annotations and the media type survive; the bytes (and so the
+ * digest) are new by necessity.
+ */
+function filteredIndex(top: Manifest, picked: readonly Descriptor[]): Manifest {
+  const keep = new Set(picked.map((d) => d.digest));
+  const doc = JSON.parse(top.raw.toString('utf8')) as { manifests: { digest: string }[] };
+  doc.manifests = doc.manifests.filter((m) => keep.has(m.digest));
+  return parseManifest(Buffer.from(JSON.stringify(doc)), top.mediaType);
+}
+
 /** Applies a platform filter: see {@link CopyOptions.platforms}. */
 async function selectRoot(src: CopySource, top: Manifest, platforms: readonly string[], signal?: AbortSignal): Promise<Manifest> {
   const wanted = platforms.map(parsePlatform);
@@ -285,14 +299,7 @@ async function selectRoot(src: CopySource, top: Manifest, platforms: readonly st
       throw new OciError(`${name} has no manifest for platform ${asked}; available: ${available}`, { code: 'NOT_FOUND' });
     }
     if (picked.length === top.manifests.length) return top;
-    if (picked.length > 1) {
-      throw new OciError(
-        `platform filter ${asked} selects ${picked.length} of the ${top.manifests.length} manifests of ${name} ` +
-          `(${picked.map((c) => formatPlatform(c.platform)).join(', ')}); a copy keeps the index digest, so it copies ` +
-          'either the whole index (no filter) or exactly one platform',
-        { code: 'UNSUPPORTED' },
-      );
-    }
+    if (picked.length > 1) return filteredIndex(top, picked);
     const child = await src.registry.manifestGet(src.repository, (picked[0] as Descriptor).digest);
     return child;
   }
