@@ -1,15 +1,60 @@
-// `regman local`: the embedded local stack. It arrives with the replication issue; until then it says so.
+// `regman local`: runs the embedded local stack (registries, push events, replicate handler, DynamoDB, reconcile) until Ctrl-C.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { RegistryMissingError } from '../../local/registry-process.ts';
+import { startLocalStack } from '../../local/stack.ts';
+import { UsageError } from './run-cli.ts';
+
+interface LocalFlags {
+  readonly config: string;
+  readonly stateDir: string;
+  readonly reconcileEvery?: string;
+}
+
+function parseMinutes(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--reconcile-every ${value} must be a number of minutes (0 = only on demand)`, '--reconcile-every 5');
+  return n;
+}
 
 export function registerLocal(program: Command): void {
   program
     .command('local')
-    .description('run the embedded local stack (registries, DynamoDB, state machine, approval page)')
-    .action(() => {
-      console.error(
-        'regman local: not yet. The embedded local stack arrives with the replication issue.\n' +
-          'Today you can copy images between registries:  regman copy --plain-http SRC DST',
-      );
-      process.exitCode = 1;
+    .description('run the embedded local stack: registries, push events → replicate handler, DynamoDB on disk, reconcile (docs/LOCAL.md)')
+    .option('--config <file>', 'local config (registries must be kind: oci on http://127.0.0.1)', 'config/local.yaml')
+    .option('--state-dir <dir>', 'state folder: registry storage, DynamoDB files, dlq.jsonl, endpoints.json', '.state')
+    .option('--reconcile-every <minutes>', 'run reconcile every N minutes (0: only on demand; default 5)')
+    .action(async (flags: LocalFlags) => {
+      const reconcileEveryMinutes = parseMinutes(flags.reconcileEvery) ?? 5;
+      const log = (line: string): void => {
+        process.stderr.write(`${line}\n`);
+      };
+      let stack;
+      try {
+        stack = await startLocalStack({ configFile: resolve(flags.config), stateDir: resolve(flags.stateDir), log, reconcileEveryMinutes });
+      } catch (err) {
+        if (err instanceof RegistryMissingError) throw new UsageError(err.message, err.hint);
+        throw err;
+      }
+      const running = stack;
+      await new Promise<void>((done) => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals): void => {
+          if (stopping) return;
+          stopping = true;
+          log(`\n${signal}: stopping the local stack...`);
+          running
+            .stop()
+            .then(() => log('stopped cleanly'))
+            .catch((err: unknown) => {
+              log(`error while stopping: ${err instanceof Error ? err.message : String(err)}`);
+              process.exitCode = 1;
+            })
+            .finally(done);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 }
