@@ -9,6 +9,9 @@ import { protect, type CredentialProvider, type Credentials } from '../oci/crede
 import { redact, registerSecret } from '../oci/redact.ts';
 import { CredentialError } from './errors.ts';
 import { DEFAULT_REFRESH_MARGIN_MS, ExpiringValue, type Expiring } from './gar-token.ts';
+import { jwtExpiry } from './jwt.ts';
+
+export { jwtExpiry };
 
 /** The AAD scope of ACR's data plane (the SDK's default audience). */
 export const ACR_DEFAULT_AUDIENCE = 'https://containerregistry.azure.net';
@@ -55,17 +58,6 @@ export function postForm(endpoint: AcrEndpoint, path: string, form: URLSearchPar
   });
 }
 
-/** `exp` of a JWT in epoch ms, or undefined when the token is not a JWT (ACR's refresh tokens are). */
-export function jwtExpiry(token: string): number | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
-    return typeof exp === 'number' ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Trades an AAD access token for an ACR refresh token: `POST /oauth2/exchange` with

@@ -1,7 +1,9 @@
 // What every registry adapter may be given from outside: clients, environment, and test hooks (no module state).
 import type { ECRClient, ECRClientConfig } from '@aws-sdk/client-ecr';
 import type { RegistryClientOptions } from '../oci/client.ts';
-import type { SecretResolver } from './secrets.ts';
+import type { CredentialProvider } from '../oci/credentials.ts';
+import type { CredentialReference } from '../config/types.ts';
+import { resolveCredentials, type SecretResolver } from './secrets.ts';
 
 /**
  * Where an adapter reaches a registry's OCI API, when not at its configured host: tests point a
@@ -41,4 +43,17 @@ export interface AdapterDeps {
   readonly ociEndpoint?: OciEndpointOverride;
   /** Extra OCI client options (retries, timeouts, concurrency) for every adapter's data plane. */
   readonly ociOptions?: Partial<Omit<RegistryClientOptions, 'host' | 'credentials'>>;
+}
+
+/**
+ * The CredentialProvider for a configured registry's credential reference, with the deps' secrets
+ * resolver, environment and docker config (anonymous when the reference is absent).
+ */
+export function credentialsFromDeps(name: string, ref: CredentialReference | undefined, deps: AdapterDeps): CredentialProvider {
+  return resolveCredentials(ref, {
+    registryName: name,
+    ...(deps.secrets !== undefined ? { secrets: deps.secrets } : {}),
+    ...(deps.env !== undefined ? { env: deps.env } : {}),
+    ...(deps.dockerConfigPath !== undefined ? { dockerConfigPath: deps.dockerConfigPath } : {}),
+  });
 }

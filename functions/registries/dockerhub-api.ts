@@ -13,6 +13,9 @@ import { isPasswordCredentials, type CredentialProvider } from '../oci/credentia
 import { redact, registerSecret } from '../oci/redact.ts';
 import { parseRetryAfter, sleep as realSleep } from '../oci/retry.ts';
 import { DEFAULT_USER_AGENT } from '../oci/version.ts';
+import { jwtExpiry } from './jwt.ts';
+
+export { jwtExpiry };
 
 export const DOCKER_HUB_API_URL = 'https://hub.docker.com';
 /** Hub caps `page_size` at 100. */
@@ -106,17 +109,6 @@ function hintFor(code: OciErrorCode): string {
   }
 }
 
-/** Expiry (epoch ms) of a JWT from its `exp` claim, without verifying it (we only schedule a refresh). */
-export function jwtExpiry(token: string): number | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
-    return typeof exp === 'number' ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Docker Hub's API for one namespace. Errors are OciErrors (redacted) naming the call and the status.

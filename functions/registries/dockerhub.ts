@@ -18,12 +18,11 @@ import { OciError, isOciError } from '../oci/errors.ts';
 import { isPasswordCredentials, type CredentialProvider } from '../oci/credentials.ts';
 import type { DockerhubRegistryConfig } from '../config/types.ts';
 import type { ImageInfo, ListImagesOptions, RegistryAdapter } from './adapter.ts';
-import type { AdapterDeps } from './deps.ts';
+import { credentialsFromDeps, type AdapterDeps } from './deps.ts';
 import { DockerHubApi, DOCKER_HUB_API_URL } from './dockerhub-api.ts';
 import { CachingRegistry, budgetInterceptor } from './dockerhub-data-plane.ts';
 import { listHubImages } from './dockerhub-listing.ts';
 import { RateBudget } from './rate-budget.ts';
-import { AnonymousCredentialProvider, resolveCredentials } from './secrets.ts';
 
 /** Docker Hub's registry API host; its token service is auth.docker.io, found through the Bearer challenge. */
 export const DOCKER_HUB_OCI_HOST = 'registry-1.docker.io';
@@ -59,15 +58,7 @@ export interface DockerHubAdapter extends RegistryAdapter {
  * const images = await hub.listImages('app');   // myorg/app
  */
 export function createDockerHubAdapter(name: string, config: DockerhubRegistryConfig, deps: DockerHubAdapterDeps = {}): DockerHubAdapter {
-  const credentials: CredentialProvider =
-    config.credentials === undefined
-      ? new AnonymousCredentialProvider()
-      : resolveCredentials(config.credentials, {
-          registryName: name,
-          ...(deps.secrets !== undefined ? { secrets: deps.secrets } : {}),
-          ...(deps.env !== undefined ? { env: deps.env } : {}),
-          ...(deps.dockerConfigPath !== undefined ? { dockerConfigPath: deps.dockerConfigPath } : {}),
-        });
+  const credentials: CredentialProvider = credentialsFromDeps(name, config.credentials, deps);
   const endpoint = deps.ociEndpoint?.(DOCKER_HUB_OCI_HOST);
   const host = endpoint?.host ?? DOCKER_HUB_OCI_HOST;
   const budget = deps.rateBudget ?? new RateBudget();

@@ -4,10 +4,9 @@ import { isDigest } from '../oci/digest.ts';
 import { OciError, isOciError } from '../oci/errors.ts';
 import type { OciRegistryConfig } from '../config/types.ts';
 import type { ImageInfo, ListImagesOptions, RegistryAdapter } from './adapter.ts';
-import type { AdapterDeps } from './deps.ts';
+import { credentialsFromDeps, type AdapterDeps } from './deps.ts';
 import { UnsupportedOperationError } from './errors.ts';
 import { listImagesViaOci } from './oci-listing.ts';
-import { AnonymousCredentialProvider, resolveCredentials } from './secrets.ts';
 
 /**
  * A generic OCI registry. Auth is whatever the registry's challenge asks for (Basic, or Bearer from
@@ -28,15 +27,7 @@ import { AnonymousCredentialProvider, resolveCredentials } from './secrets.ts';
 export function createOciAdapter(name: string, config: OciRegistryConfig, deps: AdapterDeps = {}): RegistryAdapter {
   const url = new URL(config.url);
   const configuredHost = url.host;
-  const credentials =
-    config.credentials === undefined
-      ? new AnonymousCredentialProvider()
-      : resolveCredentials(config.credentials, {
-          registryName: name,
-          ...(deps.secrets !== undefined ? { secrets: deps.secrets } : {}),
-          ...(deps.env !== undefined ? { env: deps.env } : {}),
-          ...(deps.dockerConfigPath !== undefined ? { dockerConfigPath: deps.dockerConfigPath } : {}),
-        });
+  const credentials = credentialsFromDeps(name, config.credentials, deps);
   const client = new RegistryClient({
     ...deps.ociOptions,
     host: configuredHost,
