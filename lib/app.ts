@@ -1,0 +1,65 @@
+// Builds the CDK app from its context: loads and validates the config (synth fails on any error), the stack, cdk-nag.
+import { Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig } from '../functions/config/index.ts';
+import { RegistryManagerStack } from './registry-manager-stack.ts';
+
+/** Context keys the app reads (`cdk synth -c key=value`, or cdk.json "context"). */
+export const CONTEXT = {
+  /** Config file, relative to the working directory. */
+  config: 'config',
+  stackName: 'stackName',
+  /** EventBridge Scheduler expression of the reconcile run. */
+  reconcileSchedule: 'reconcileSchedule',
+  alarmTopicArn: 'alarmTopicArn',
+  /** `true`: placeholder code instead of esbuild bundles (tests, structural synth). Never deploy it. */
+  skipBundling: 'regman:skipBundling',
+} as const;
+
+export const DEFAULT_CONFIG_FILE = 'config/registries.yaml';
+export const DEFAULT_STACK_NAME = 'RegistryManager';
+
+export interface BuildAppOptions {
+  /** Environment for `${VAR}` in the config. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Adds the registry-manager stack and the cdk-nag AwsSolutions checks to `app`, from its context.
+ * cdk-nag 3 is a CDK policy-validation plugin (`Validations.of(app).addPlugins`, not an Aspect):
+ * its findings fail `app.synth()` unless acknowledged.
+ *
+ * @throws ConfigError (every problem in the file, formatted in its message) when the config is invalid
+ * @example
+ * const app = new App();
+ * await buildApp(app);
+ * app.synth();
+ */
+export async function buildApp(app: App, options: BuildAppOptions = {}): Promise<RegistryManagerStack> {
+  const configFile = stringContext(app, CONTEXT.config) ?? DEFAULT_CONFIG_FILE;
+  const config = await loadConfig(configFile, options.env ? { env: options.env } : {});
+  const stack = new RegistryManagerStack(app, stringContext(app, CONTEXT.stackName) ?? DEFAULT_STACK_NAME, {
+    description: 'registry-manager: replication of container images on push, with audit log (regman)',
+    config,
+    bundle: !isTrue(app.node.tryGetContext(CONTEXT.skipBundling)),
+    ...optional('reconcileSchedule', stringContext(app, CONTEXT.reconcileSchedule)),
+    ...optional('alarmTopicArn', stringContext(app, CONTEXT.alarmTopicArn)),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}
+
+function stringContext(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`context "${key}" must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function isTrue(value: unknown): boolean {
+  return value === true || value === 'true';
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
