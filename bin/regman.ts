@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   repos: async () => (await import('./commands/repos.ts')).registerRepos,
   images: async () => (await import('./commands/images.ts')).registerImages,
   sync: async () => (await import('./commands/sync.ts')).registerSync,
+  audit: async () => (await import('./commands/audit.ts')).registerAudit,
 };
 
 const program = new Command('regman')

@@ -1,6 +1,6 @@
 // The HTTP implementation of `Registry`: one registry host, every call through one Transport.
 import type { Readable } from 'node:stream';
-import { OciError } from './errors.ts';
+import { OciError, isOciError } from './errors.ts';
 import { digestProblem, isDigest, sha256Digest } from './digest.ts';
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, MediaType } from './media-types.ts';
 import { manifestTooLarge, parseManifest } from './manifest.ts';
@@ -148,12 +148,22 @@ export class RegistryClient implements Registry {
     return blobMount(this.transport, repository, digest, fromRepository);
   }
 
+  /**
+   * Every tag of a repository. A repository with no tags (only untagged manifests, e.g. the
+   * children of an index pushed before its tag) answers 404 NAME_UNKNOWN on distribution 2.8: that
+   * is an empty list, not an error.
+   */
   async tagList(repository: string): Promise<string[]> {
     checkRepository(repository);
-    return this.paginate<{ tags?: string[] | null }>(
-      { path: `/v2/${repository}/tags/list`, repository, description: `list tags of ${repository}` },
-      (page) => page.tags ?? [],
-    );
+    try {
+      return await this.paginate<{ tags?: string[] | null }>(
+        { path: `/v2/${repository}/tags/list`, repository, description: `list tags of ${repository}` },
+        (page) => page.tags ?? [],
+      );
+    } catch (err) {
+      if (isOciError(err, 'NAME_UNKNOWN')) return [];
+      throw err;
+    }
   }
 
   async catalog(): Promise<string[]> {

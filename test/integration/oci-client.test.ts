@@ -193,6 +193,20 @@ describe('RegistryClient against an anonymous distribution registry', () => {
     expect((await reg.tagList('app/tags')).sort()).toEqual(['a', 'b', 'c']);
   });
 
+  it('lists no tags (not an error) for a repository holding only untagged manifests', async () => {
+    // Prepare: a manifest pushed by digest only (its blobs mounted in); distribution then answers
+    // tags/list of that repository with 404 NAME_UNKNOWN.
+    const { raw, digest } = await pushImage(reg, 'app/tagged-src', 'v1');
+    const doc = JSON.parse(raw.toString('utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+    for (const d of [doc.config.digest, ...doc.layers.map((l) => l.digest)]) {
+      expect(await reg.blobMount('app/untagged', d, 'app/tagged-src')).toBe(true);
+    }
+    await reg.manifestPut('app/untagged', digest, { raw, mediaType: MediaType.OciManifest });
+    // Act + Assess
+    expect(await reg.manifestHead('app/untagged', digest)).toBeDefined();
+    expect(await reg.tagList('app/untagged')).toEqual([]);
+  });
+
   it('lists the catalog across Link pages', async () => {
     // Prepare: a client that asks for pages of 2 so that distribution must paginate with Link.
     const repos = ['cat/r1', 'cat/r2', 'cat/r3', 'cat/r4', 'cat/r5'];

@@ -1,0 +1,52 @@
+// D/endpoints.json: where a running local stack serves, for scripts, tests and `regman audit --state-dir`.
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The file a running `regman local` writes when everything is ready (and removes on a clean stop). */
+export interface LocalEndpoints {
+  /** Registry name → `http://127.0.0.1:PORT`. */
+  readonly registries: Readonly<Record<string, string>>;
+  /** The registry pushes come from (the first replication rule's source). */
+  readonly source: string;
+  readonly dynamodb: { readonly endpoint: string; readonly tables: Readonly<Record<string, string>> };
+  /** The control listener: `POST /reconcile`, `POST /notifications/<registry>`, `GET /health`. */
+  readonly control: string;
+  readonly pid: number;
+}
+
+export function endpointsFile(stateDir: string): string {
+  return join(stateDir, 'endpoints.json');
+}
+
+/** Written to a temp file and renamed, so a reader never sees half a file. */
+export async function writeEndpoints(stateDir: string, endpoints: LocalEndpoints): Promise<void> {
+  const file = endpointsFile(stateDir);
+  await writeFile(`${file}.tmp`, JSON.stringify(endpoints, null, 2) + '\n');
+  await rename(`${file}.tmp`, file);
+}
+
+export async function removeEndpoints(stateDir: string): Promise<void> {
+  await rm(endpointsFile(stateDir), { force: true });
+}
+
+/** The endpoints of the stack running on `stateDir`, or undefined when none runs (no file, or its process is gone). */
+export async function readLiveEndpoints(stateDir: string): Promise<LocalEndpoints | undefined> {
+  let text: string;
+  try {
+    text = await readFile(endpointsFile(stateDir), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const endpoints = JSON.parse(text) as LocalEndpoints;
+  return processAlive(endpoints.pid) ? endpoints : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

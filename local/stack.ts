@@ -1,0 +1,242 @@
+// The embedded local stack behind `npm start`: registries, push events → the replicate handler, dynalite, DLQ file, reconcile.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { openDynamoAuditLog } from '../functions/audit/index.ts';
+import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
+import { createReplicateHandler, type ReplicateHandlerResult } from '../functions/handlers/replicate.ts';
+import { closeAdapters, createAdapters } from '../functions/registries/factory.ts';
+import { JsonlDeadLetterSink, reconcile, type ReconcileReport, type ReplicationCopyOptions, type ReplicationDeps } from '../functions/replication/index.ts';
+import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
+import { startControlServer, type ControlServer } from './control-server.ts';
+import { startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
+import { readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints.ts';
+import { toImageActionEvents, type EcrImageActionEvent } from './notifications.ts';
+import { startLocalRegistries, type LocalRegistries } from './registries.ts';
+import { startReconcileSchedule, type ReconcileSchedule } from './reconcile-schedule.ts';
+import { formatAttempt, formatPush, formatReconcile, formatReplicationEvent } from './replication-log.ts';
+
+export interface StartLocalStackOptions {
+  /** The local config (registries kind: oci on loopback; see config/local.yaml). */
+  readonly configFile: string;
+  /** State folder: registries/<name>, dynamodb/, dlq.jsonl, endpoints.json. */
+  readonly stateDir: string;
+  /** Where progress lines go (the CLI: stderr). @default nowhere */
+  readonly log?: (line: string) => void;
+  /** Minutes between scheduled reconciles; 0 or undefined: only on demand (`POST /reconcile`). */
+  readonly reconcileEveryMinutes?: number;
+  /** Delays of the two async-invoke retries. @default [1000, 2000] (Lambda waits about 1 and 2 minutes) */
+  readonly retryDelaysMs?: readonly number[];
+  /** Port of the control listener. @default a free one */
+  readonly controlPort?: number;
+  /** Copy engine settings (tests shorten the engine's own retries). @default the engine's */
+  readonly copyOptions?: ReplicationCopyOptions;
+}
+
+export interface LocalStack {
+  /** What D/endpoints.json holds. */
+  readonly endpoints: LocalEndpoints;
+  /** The registry processes (tests stop and restart a target to simulate an outage). */
+  readonly registries: LocalRegistries;
+  /** The file dead letters go to. */
+  readonly dlqPath: string;
+  /** Runs a reconcile now (the same as `POST <control>/reconcile`). */
+  reconcile(): Promise<ReconcileReport>;
+  /** Resolves when every received push event has been handled (retries and dead letters included). */
+  idle(): Promise<void>;
+  /** Stops everything: listener, retries, registries, DynamoDB; removes endpoints.json. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local stack and resolves once every part answers and D/endpoints.json is written.
+ *
+ * @example
+ * const stack = await startLocalStack({ configFile: 'config/local.yaml', stateDir: '.state', log: (l) => console.error(l) });
+ * // push to stack.endpoints.registries[stack.endpoints.source] ...
+ * await stack.stop();
+ */
+export async function startLocalStack(options: StartLocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const stateDir = options.stateDir;
+  mkdirSync(stateDir, { recursive: true });
+  const running = await readLiveEndpoints(stateDir);
+  if (running) throw new Error(`a local stack (pid ${running.pid}) already runs on ${stateDir}: stop it first, or use another --state-dir`);
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log(`stop: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const db: LocalDynamo = await startLocalDynamo({ path: join(stateDir, 'dynamodb') });
+    cleanups.push(() => db.stop());
+
+    // Late-bound: the listener must exist before the registries (they need its URL), the handler after them.
+    let onNotification: (registry: string, envelope: unknown) => void = () => undefined;
+    let onReconcile: () => Promise<unknown> = async () => ({ error: 'starting' });
+    const control: ControlServer = await startControlServer({
+      log,
+      onNotification: (registry, envelope) => onNotification(registry, envelope),
+      onReconcile: () => onReconcile(),
+      ...(options.controlPort !== undefined ? { port: options.controlPort } : {}),
+    });
+    cleanups.push(() => control.stop());
+
+    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, log });
+    cleanups.push(() => registries.stop());
+    const source = registries.sources[0];
+    if (!source) throw new Error(`${options.configFile} has no replication rule: the local stack needs one, with a source and targets`);
+
+    const config = registries.config;
+    const adapters = createAdapters(config);
+    cleanups.push(() => closeAdapters(adapters.values()));
+    // Event ids whose current attempt emitted progress: an attempt without any was answered by idempotency.
+    const worked = new Set<string>();
+    const audit = openDynamoAuditLog({ endpoint: db.endpoint, tableName: db.tables.audit, region: 'local' });
+    cleanups.push(() => audit.close());
+    const deps: ReplicationDeps = {
+      config,
+      adapters,
+      audit: audit.log,
+      ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
+      onEvent: (event) => {
+        worked.add(event.correlationId);
+        const line = formatReplicationEvent(event);
+        if (line) log(line);
+      },
+    };
+
+    // The source registry of each received event: the handler's default looks for an ECR registry by account and region.
+    const sourceOf = new Map<string, string>();
+    const replicate = createReplicateHandler(() => deps, {
+      idempotency: { persistenceStore: createIdempotencyStore({ tableName: db.tables.idempotency, endpoint: db.endpoint, region: 'local' }) },
+      sourceRegistry: (event) => sourceOf.get(event.id) ?? source,
+      ...localPowertools(),
+    });
+
+    const dlqPath = join(stateDir, 'dlq.jsonl');
+    const retryDelaysMs = options.retryDelaysMs ?? [1_000, 2_000];
+    const invoker: AsyncInvoker<EcrImageActionEvent> = createAsyncInvoker<EcrImageActionEvent>({
+      name: 'regman-local-replicate',
+      handler: (event, context) => {
+        worked.delete(event.id);
+        return replicate(event, context) as Promise<ReplicateHandlerResult>;
+      },
+      retryDelaysMs,
+      deadLetters: new JsonlDeadLetterSink(dlqPath),
+      onAttempt: (report) => {
+        const line = formatAttempt(report, retryDelaysMs, dlqPath, worked.has(report.event.id));
+        if (line) log(line);
+        worked.delete(report.event.id);
+        if (report.ok || report.deadLettered) sourceOf.delete(report.event.id);
+      },
+    });
+    cleanups.push(() => invoker.stop());
+    // Stopped first (cleanups run in reverse): no new work while the rest shuts down.
+    cleanups.push(() => {
+      onNotification = () => undefined;
+    });
+
+    onNotification = (registry, envelope) => {
+      for (const event of toImageActionEvents(envelope, { registry })) {
+        log(formatPush(registry, event));
+        sourceOf.set(event.id, registry);
+        invoker.invoke(event);
+      }
+    };
+    const runReconcile = async (): Promise<ReconcileReport> => {
+      const report = await reconcile(deps, {});
+      log(formatReconcile(report));
+      return report;
+    };
+    const schedule: ReconcileSchedule<ReconcileReport> = startReconcileSchedule({ everyMinutes: options.reconcileEveryMinutes ?? 0, run: runReconcile, log });
+    cleanups.push(() => schedule.stop());
+    onReconcile = () => schedule.trigger('on demand');
+
+    const endpoints: LocalEndpoints = {
+      registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
+      source,
+      dynamodb: { endpoint: db.endpoint, tables: db.tables },
+      control: control.url,
+      pid: process.pid,
+    };
+    await writeEndpoints(stateDir, endpoints);
+    cleanups.push(() => removeEndpoints(stateDir));
+    log(banner(endpoints, stateDir, registries, options.reconcileEveryMinutes ?? 0));
+
+    let stopped: Promise<void> | undefined;
+    return {
+      endpoints,
+      registries,
+      dlqPath,
+      reconcile: () => schedule.trigger('on demand'),
+      idle: () => invoker.idle(),
+      stop() {
+        stopped ??= cleanup();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/**
+ * Powertools for the local process: the handler's JSON logs are off unless POWERTOOLS_LOG_LEVEL asks
+ * for them (the stack prints readable lines instead), metrics are not emitted, tracing is off.
+ */
+function localPowertools(): { logger: Logger; metrics: Metrics; tracer: Tracer } {
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const serviceName = 'regman-local';
+  const logger = new Logger({ serviceName, logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT') as 'SILENT' });
+  return {
+    logger,
+    // Its warnings ("No application metrics to publish") go to the same quiet logger.
+    metrics: new Metrics({ serviceName, namespace: 'RegistryManagerLocal', logger }),
+    tracer: new Tracer({ serviceName, enabled: false }),
+  };
+}
+
+function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRegistries, everyMinutes: number): string {
+  const source = endpoints.source;
+  const sourceHost = endpoints.registries[source]!.replace(/^http:\/\//, '');
+  const targets = Object.keys(endpoints.registries).filter((n) => n !== source);
+  const firstTarget = targets[0];
+  const rule = registries.config.replication.find((r) => r.source === source)!;
+  const targetRepo = (name: string): string => {
+    const t = rule.targets.find((x) => x.registry === name);
+    return t?.repositoryPrefix ? `${t.repositoryPrefix.replace(/\/+$/, '')}/app` : 'app';
+  };
+  const lines = [
+    '',
+    'regman local stack is up',
+    ...Object.entries(endpoints.registries).map(([name, url]) => `  registry ${name.padEnd(12)} ${url}${name === source ? '   (source: pushes here replicate)' : ''}  storage ${join(stateDir, 'registries', name)}`),
+    `  dynamodb          ${endpoints.dynamodb.endpoint}   tables ${Object.values(endpoints.dynamodb.tables).join(', ')}  files ${join(stateDir, 'dynamodb')}`,
+    `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>)`,
+    `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
+    `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${endpoints.control}/reconcile`,
+    `  endpoints.json    ${join(stateDir, 'endpoints.json')}`,
+    '',
+    `Rule "${rule.name}": ${rule.source} → ${rule.targets.map((t) => t.registry).join(', ')} for tags ${rule.tags.include.join(' ')}. Try:`,
+    `  skopeo copy --dest-tls-verify=false docker-archive:image.tar docker://${sourceHost}/app:v1`,
+    `  skopeo copy --dest-tls-verify=false oci:./layout:tag docker://${sourceHost}/app:v1`,
+    ...(firstTarget ? [`  skopeo inspect --tls-verify=false docker://${endpoints.registries[firstTarget]!.replace(/^http:\/\//, '')}/${targetRepo(firstTarget)}:v1`] : []),
+    `  npx regman audit query --state-dir ${stateDir}`,
+    `  npx regman audit verify --state-dir ${stateDir}`,
+    '',
+    'Ctrl-C stops everything; images and the audit log stay in the state folder.',
+    '',
+  ];
+  return lines.join('\n');
+}
