@@ -45,6 +45,11 @@ if (!values.only || values.only === 'copy') {
   sections.push('## Copy: `regman copy` vs `skopeo copy`', '', copyMarkdown(results, runs), '');
 }
 
+if (!values.only || values.only === 'latency') {
+  const { latencyMarkdown } = await import('./latency.ts');
+  sections.push('## Push-to-replicated latency (local stack)', '', await latencyMarkdown(log), '');
+}
+
 if (!values.only || values.only === 'retention') {
   const { retentionBenchMarkdown } = await import('./retention-plan.ts');
   sections.push('## Retention planner', '', await retentionBenchMarkdown(log), '');
