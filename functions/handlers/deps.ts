@@ -7,6 +7,10 @@ import { ENV, type Environment } from '../env.ts';
 import { createAdapters } from '../registries/factory.ts';
 import { SecretsManagerResolver } from '../registries/secrets.ts';
 import type { ReplicationDeps } from '../replication/replicate.ts';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { FANOUT_ENV, fanoutPolicyFromEnvironment } from '../replication/large-decision.ts';
+import { SfnFanoutStarter } from '../replication/large-image.ts';
+import type { ReplicationFanout } from '../replication/large-fanout.ts';
 import { loadBundledConfig } from './config.ts';
 
 /** Default config file name, next to the bundled handler (the CDK app writes it there). */
@@ -37,5 +41,17 @@ export async function replicationDepsFromEnvironment(env: Environment, handlerDi
   const adapters = createAdapters(config, { secrets: new SecretsManagerResolver() });
   // Kept for the container's life: Lambda reuses it across invocations.
   const { log } = openDynamoAuditLog({ tableName: auditTable, ...dynamoOptions(env) });
-  return { config, adapters, audit: log };
+  const fanout = fanoutFromEnvironment(env);
+  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}) };
+}
+
+/**
+ * Large-image fan-out when REGMAN_LARGE_IMAGE_STATE_MACHINE_ARN is set (StartExecution on it), with the
+ * REGMAN_FANOUT_* policy; undefined otherwise (every image is copied inline).
+ */
+export function fanoutFromEnvironment(env: Environment): ReplicationFanout | undefined {
+  const stateMachineArn = env.optional(FANOUT_ENV.stateMachineArn);
+  if (stateMachineArn === undefined) return undefined;
+  const region = env.optional('AWS_REGION');
+  return { starter: new SfnFanoutStarter({ client: new SFNClient(region ? { region } : {}), stateMachineArn }), policy: fanoutPolicyFromEnvironment(env) };
 }

@@ -105,8 +105,12 @@ export function createReplicateHandler(
   const domainLogger = powertoolsLogger(logger);
   const domainMetrics = powertoolsMetrics(metrics);
 
-  const replicate = async (_raw: unknown, _context: LambdaContextLike, event: ImageActionEvent, sourceRegistry: string, deps: ReplicationDeps): Promise<ReplicationOutcome> =>
-    replicateImage({ event, sourceRegistry, correlationId: event.id, actor }, deps);
+  // The fan-out decision weighs the copy against this invocation's remaining time.
+  const replicate = async (_raw: unknown, context: LambdaContextLike, event: ImageActionEvent, sourceRegistry: string, deps: ReplicationDeps): Promise<ReplicationOutcome> =>
+    replicateImage(
+      { event, sourceRegistry, correlationId: event.id, actor },
+      deps.fanout && !deps.fanout.remainingTimeMs ? { ...deps, fanout: { ...deps.fanout, remainingTimeMs: () => context.getRemainingTimeInMillis() } } : deps,
+    );
 
   // Built on first use: the store may come from the environment (cold start).
   let idempotent: typeof replicate | undefined;

@@ -13,3 +13,12 @@ export {
 export { reconcile, type ReconcileOptions, type ReconcileReport, type ReconcileItem, type ReconcileError } from './reconcile.ts';
 export { JsonlDeadLetterSink, listDeadLetters, drainDeadLetters, deliverWithRetries, type DeadLetterSink, type DeadLetterRecord, type DrainResult, type DeliverOptions } from './dlq.ts';
 export { ReplicationMetric, silentLogger, noMetrics, errorCodeOf, errorMessageOf, type LoggerLike, type MetricsLike, type MetricUnitName } from './observability.ts';
+export { planLargeImage, MAX_PLAN_BYTES, type LargeImageStepDeps } from './large-plan.ts';
+export { copyPlannedBlob } from './large-copy-blob.ts';
+export { publishManifests } from './large-publish.ts';
+export { recordLargeImage } from './large-record.ts';
+export { SfnFanoutStarter, largeImageExecutionName, largeImageInput, type FanoutStarter } from './large-image.ts';
+export { fanOutIfLarge, FANOUT_ACTION, type ReplicationFanout } from './large-fanout.ts';
+export { DEFAULT_FANOUT_POLICY, FANOUT_ENV, decideFanout, estimateCopy, fanoutLimitBytes, fanoutPolicyFromEnvironment, type FanoutPolicy, type FanoutDecision, type CopyEstimate } from './large-decision.ts';
+export { LargeImageError, LargeImageErrorName, failureDetails, type LargeImageErrorCode } from './large-errors.ts';
+export type * from './large-types.ts';

@@ -7,6 +7,7 @@ import { mapLimit } from '../registries/map-limit.ts';
 import { repositoryPath } from '../registries/sync.ts';
 import { ReplicationError, ReplicationFailedError } from './errors.ts';
 import type { ImageActionEvent } from './event.ts';
+import { fanOutIfLarge, type ReplicationFanout } from './large-fanout.ts';
 import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger, type LoggerLike, type MetricsLike } from './observability.ts';
 import { planReplication, type ReplicationTargetMatch } from './rules.ts';
 
@@ -28,6 +29,12 @@ export interface ReplicationDeps {
   /** Targets copied at once. @default 4 */
   readonly targetConcurrency?: number;
   readonly copyOptions?: ReplicationCopyOptions;
+  /**
+   * Large images: when set, an image whose missing bytes exceed this invocation's budget is handed to
+   * the replicate-large state machine instead of being copied here (docs/LARGE_IMAGES.md).
+   * @default none (always inline)
+   */
+  readonly fanout?: ReplicationFanout;
 }
 
 /** Progress of a replication or a reconcile. */
@@ -44,7 +51,8 @@ export interface TargetOutcome {
   readonly target: string;
   /** OCI repository path written at the target. */
   readonly repository: string;
-  readonly status: 'replicated' | 'skipped' | 'failed';
+  /** `deferred`: handed to the replicate-large state machine, which writes the `replicate` record. */
+  readonly status: 'replicated' | 'skipped' | 'failed' | 'deferred';
   /** Digest now at the target (a child's when a one-platform filter applies). */
   readonly digest?: string;
   /** True when the target already had everything. */
@@ -62,9 +70,10 @@ export interface ReplicationOutcome {
   /**
    * - `replicated`: every target succeeded or was skipped, at least one copied;
    * - `skipped`: nothing to do (`reason` says why);
-   * - `partial` / `failed`: some / all targets failed (replicateImage then throws).
+   * - `partial` / `failed`: some / all targets failed (replicateImage then throws);
+   * - `deferred`: too large for this invocation, fanned out to the state machine (`execution`).
    */
-  readonly status: 'replicated' | 'skipped' | 'partial' | 'failed';
+  readonly status: 'replicated' | 'skipped' | 'partial' | 'failed' | 'deferred';
   readonly reason?: string;
   readonly correlationId: string;
   readonly source: string;
@@ -72,6 +81,8 @@ export interface ReplicationOutcome {
   readonly digest: string;
   readonly tag?: string;
   readonly targets: TargetOutcome[];
+  /** The large-image execution of a `deferred` outcome. */
+  readonly execution?: { readonly executionName: string; readonly executionArn?: string };
 }
 
 export interface ReplicateImageInput {
@@ -105,7 +116,8 @@ function safeEmit(deps: ReplicationDeps, event: ReplicationEvent): void {
  * blobs skipped / mounted / streamed, children and referrers included, tag last (copyImage). Targets
  * run in parallel (`targetConcurrency`); a failing target does not stop the others. Each target gets
  * one audit record (`replicate`) and its metrics. Events that are not a tagged PUSH/SUCCESS are
- * skipped with a reason (not audited: each multi-arch push emits one per child).
+ * skipped with a reason (not audited: each multi-arch push emits one per child). With `deps.fanout`, an
+ * image too large for this invocation is handed to the replicate-large state machine (`deferred`).
  *
  * @throws ReplicationFailedError (a `ReplicationError`, retryable) AFTER auditing, when any target failed
  *   or its audit record could not be written; ReplicationError `SOURCE_UNKNOWN` (not retryable) when
@@ -130,6 +142,14 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
     logger.info('Image event skipped', { ...base, reason: plan.reason });
     safeEmit(deps, { type: 'skipped', correlationId, repository: event.repository, digest: event.digest, reason: plan.reason });
     return { status: 'skipped', reason: plan.reason, ...base, targets: [] };
+  }
+  // A referrer tag is small and travels with its subject: never fanned out.
+  if (deps.fanout && plan.referrerOf === undefined) {
+    const deferred = await fanOutIfLarge(input, source, plan.tag, plan.targets, deps.fanout, deps);
+    if (deferred) {
+      for (const outcome of deferred.targets) safeEmit(deps, { type: 'target-finished', correlationId, outcome });
+      return deferred;
+    }
   }
 
   const auditFailures: { target: string; error: unknown }[] = [];

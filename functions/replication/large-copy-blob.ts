@@ -1,0 +1,59 @@
+// The CopyBlob step of a large image: one blob to each target that needs it, through the copy engine's blob ladder.
+import { CopyContext, copyBlob, type BlobSettings } from '../oci/copy-blob.ts';
+import type { CopyEventListener } from '../oci/progress.ts';
+import { toLargeImageError, LargeImageError } from './large-errors.ts';
+import { adapterOf, type LargeImageStepDeps } from './large-plan.ts';
+import type { BlobOutcome, CopyBlobInput, CopyBlobResult } from './large-types.ts';
+import type { ReplicationCopyOptions } from './replicate.ts';
+
+const MiB = 1024 * 1024;
+
+export interface CopyBlobStepDeps extends LargeImageStepDeps {
+  /** Copy engine settings (retries inside one attempt, chunked uploads). */
+  readonly copyOptions?: ReplicationCopyOptions;
+  /** Copy progress of the blob (per target). */
+  readonly onCopyEvent?: (target: string, event: Parameters<CopyEventListener>[0]) => void;
+}
+
+function settingsOf(options: ReplicationCopyOptions = {}): BlobSettings {
+  return {
+    concurrency: 1,
+    // Step Functions retries the item too; one quick retry here absorbs a dropped connection cheaply.
+    retries: options.retries ?? 1,
+    retryDelayMs: options.retryDelayMs ?? 500,
+    chunkThreshold: options.chunkThreshold ?? Number.POSITIVE_INFINITY,
+    chunkSize: options.chunkSize ?? 64 * MiB,
+  };
+}
+
+/**
+ * Makes one planned blob present at each of its targets (HEAD skip → cross-repo mount → stream GET
+ * into PUT, digest verified), the targets in parallel. Idempotent: a re-run skips what arrived.
+ *
+ * @throws LargeImageError, named RegmanRetryableError when a fresh attempt may succeed, else RegmanFatalError.
+ * @example
+ * const { outcomes } = await copyPlannedBlob({ correlationId, sourceRegistry: 'ecr', repository: 'team/app', targets, blob }, { adapters });
+ */
+export async function copyPlannedBlob(input: CopyBlobInput, deps: CopyBlobStepDeps): Promise<CopyBlobResult> {
+  const { blob } = input;
+  const source = adapterOf(deps, input.sourceRegistry);
+  const settings = settingsOf(deps.copyOptions);
+  const desc = { digest: blob.digest, size: blob.size, mediaType: blob.mediaType };
+  const results = await Promise.allSettled(
+    blob.targets.map(async (index): Promise<BlobOutcome> => {
+      const target = input.targets[index];
+      if (!target) throw new LargeImageError('STATE_INVALID', `blob ${blob.digest} names target #${index}, the input has ${input.targets.length}`, { retryable: false });
+      const dst = adapterOf(deps, target.registry);
+      const emit: CopyEventListener = (event) => deps.onCopyEvent?.(target.registry, event);
+      const ctx = new CopyContext({ registry: source.oci, repository: input.repository }, { registry: dst.oci, repository: target.repository }, settings, emit, deps.copyOptions?.signal);
+      await copyBlob(ctx, desc);
+      return ctx.stats.uploaded > 0 ? 'uploaded' : ctx.stats.mounted > 0 ? 'mounted' : 'skipped';
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    const err = toLargeImageError(failed.reason, 'COPY_FAILED');
+    throw new LargeImageError(err.code, `blob ${blob.digest} (${blob.size} bytes): ${err.message.replace(/^\[[A-Z0-9_]+\]\s*/, '')}`, { retryable: err.retryable, cause: failed.reason });
+  }
+  return { digest: blob.digest, outcomes: results.map((r) => (r as PromiseFulfilledResult<BlobOutcome>).value) };
+}

@@ -1,0 +1,95 @@
+// The large-image Task steps over in-memory registries: CopyBlob idempotence, PublishManifests' all-or-nothing per target, Record's truth.
+import { describe, expect, it } from 'vitest';
+import { AuditLog, InMemoryAuditStore } from '../../../functions/audit/index.ts';
+import { copyPlannedBlob } from '../../../functions/replication/large-copy-blob.ts';
+import { LargeImageErrorName, failureDetails } from '../../../functions/replication/large-errors.ts';
+import { planLargeImage } from '../../../functions/replication/large-plan.ts';
+import { publishManifests } from '../../../functions/replication/large-publish.ts';
+import { recordLargeImage } from '../../../functions/replication/large-record.ts';
+import type { LargeImageInput, LargeImageState } from '../../../functions/replication/large-types.ts';
+import { pushCosignSignature, pushImage } from '../../helpers/memory-registry.ts';
+import { memoryAdapter } from './support.ts';
+
+async function setup() {
+  const source = memoryAdapter('source');
+  const a = memoryAdapter('target-a');
+  const b = memoryAdapter('target-b');
+  const adapters = new Map([source, a, b].map((x) => [x.name, x]));
+  const image = await pushImage(source.oci, 'team/app', 'v1', { layers: [3000, 5000] });
+  const sig = await pushCosignSignature(source.oci, 'team/app', image);
+  const input: LargeImageInput = {
+    correlationId: 'corr',
+    actor: 'event:aws.ecr',
+    executionName: 'corr-x',
+    sourceRegistry: 'source',
+    repository: 'team/app',
+    digest: image.digest,
+    tag: 'v1',
+    startedAt: new Date(Date.now() - 1000).toISOString(),
+    targets: [
+      { rule: 'mirror', registry: 'target-a', repository: 'team/app', referrers: true },
+      { rule: 'mirror', registry: 'target-b', repository: 'mirror/team/app', referrers: true },
+    ],
+  };
+  const plan = await planLargeImage(input, { adapters });
+  return { source, a, b, adapters, image, sig, input, plan };
+}
+
+describe('large-image steps', () => {
+  it('CopyBlob uploads to each target once and skips on a re-run (resume)', async () => {
+    // Prepare
+    const { a, b, adapters, input, plan } = await setup();
+    const blob = plan.blobs[0]!;
+    const item = { correlationId: 'corr', sourceRegistry: 'source', repository: 'team/app', targets: input.targets, blob };
+    // Act
+    const first = await copyPlannedBlob(item, { adapters });
+    const again = await copyPlannedBlob(item, { adapters });
+    // Assess
+    expect(first).toEqual({ digest: blob.digest, outcomes: ['uploaded', 'uploaded'] });
+    expect(again).toEqual({ digest: blob.digest, outcomes: ['skipped', 'skipped'] });
+    expect(a.registry.hasBlob('team/app', blob.digest)).toBe(true);
+    expect(b.registry.hasBlob('mirror/team/app', blob.digest)).toBe(true);
+    expect(a.registry.count('blobPut')).toBe(1);
+  });
+
+  it('PublishManifests pushes nothing to a target missing a blob, tags the complete one last, and fails fatally', async () => {
+    // Prepare: every blob at target-a, all but one at target-b
+    const { a, b, adapters, input, plan, image, sig } = await setup();
+    const missing = plan.blobs[1]!;
+    const copied = [];
+    for (const blob of plan.blobs) {
+      const targets = blob.digest === missing.digest ? [0] : blob.targets;
+      copied.push(await copyPlannedBlob({ correlationId: 'corr', sourceRegistry: 'source', repository: 'team/app', targets: input.targets, blob: { ...blob, targets } }, { adapters }));
+    }
+    const state: LargeImageState = { ...input, plan, copied };
+    // Act
+    const err = await publishManifests(state, { adapters }).then(() => new Error('no error'), (e: unknown) => e as Error);
+    // Assess
+    expect(err).toMatchObject({ name: LargeImageErrorName.fatal, code: 'BLOBS_MISSING' });
+    expect(err.message).toContain(missing.digest);
+    expect(b.registry.count('manifestPut')).toBe(0);
+    expect(a.registry.tagDigest('team/app', 'v1')).toBe(image.digest);
+    const puts = a.registry.log.filter((l) => l.method === 'manifestPut').map((l) => l.reference);
+    expect(puts).toEqual([image.digest, sig.digest, `${image.digest.replace(':', '-')}.sig`, 'v1']);
+
+    // Act: Record (the Catch path) asks the targets, so target-a is a success and target-b a failure
+    const audit = new AuditLog(new InMemoryAuditStore());
+    const summary = await recordLargeImage({ ...state, error: { Error: err.name, Cause: JSON.stringify({ errorType: err.name, errorMessage: err.message }) } }, { adapters, audit });
+    // Assess
+    expect(summary.status).toBe('partial');
+    const records = await audit.query({ action: 'replicate', order: 'oldest-first' });
+    expect(records.map((r) => [r.target, r.outcome, r.errorCode ?? null])).toEqual([
+      ['target-a', 'success', null],
+      ['target-b', 'failure', 'BLOBS_MISSING'],
+    ]);
+    expect(records[0]).toMatchObject({ bytes: plan.totalBytes, blobs: { uploaded: plan.blobs.length, mounted: 0, skipped: 0 }, details: { fanout: true, executionName: 'corr-x' } });
+    expect(records[0]!.durationMs).toBeGreaterThanOrEqual(1000);
+    expect(records[1]!.errorMessage).not.toMatch(/^\[/);
+  });
+
+  it('reads the error code back from a Lambda error Cause (AWS) or a plain message (local)', () => {
+    expect(failureDetails({ Error: 'RegmanFatalError', Cause: JSON.stringify({ errorType: 'RegmanFatalError', errorMessage: '[BLOBS_MISSING] gone', trace: [] }) })).toEqual({ code: 'BLOBS_MISSING', message: 'gone' });
+    expect(failureDetails({ Error: 'RegmanRetryableError', Cause: '[UNAVAILABLE] 503' })).toEqual({ code: 'UNAVAILABLE', message: '503' });
+    expect(failureDetails({ Error: 'States.Timeout', Cause: 'Task timed out' })).toEqual({ code: 'States.Timeout', message: 'Task timed out' });
+  });
+});
