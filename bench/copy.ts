@@ -1,8 +1,9 @@
 // Copy benchmark: `regman copy` against `skopeo copy` between the same two local registries, alternating.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildCli } from '../scripts/build-cli.ts';
 import { startRegistry, type RunningRegistry } from '../test/helpers/registry.ts';
 import { pushLargeImage } from '../test/helpers/images.ts';
 
@@ -70,19 +71,11 @@ export function checkPrerequisites(): void {
 }
 
 /**
- * The CLI is bundled with esbuild, as the Lambda is, so that the timings measure the copy and not
- * TypeScript transpilation at start-up.
+ * The CLI is bundled with esbuild (scripts/build-cli.mjs, as `npm run build` does), so that the
+ * timings measure the copy and not TypeScript transpilation at start-up.
  */
-export function bundleCli(outDir: string): string {
-  const out = join(outDir, 'regman.mjs');
-  execFileSync(
-    'npx',
-    ['esbuild', 'bin/regman.ts', '--bundle', '--platform=node', '--format=esm', '--target=node20', `--outfile=${out}`,
-      '--banner:js=import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
-      '--log-level=warning'],
-    { stdio: 'inherit' },
-  );
-  return out;
+export async function bundleCli(outDir: string): Promise<string> {
+  return buildCli(outDir);
 }
 
 /**

@@ -39,7 +39,7 @@ sections.push(
 
 if (!values.only || values.only === 'copy') {
   checkPrerequisites();
-  const cli = bundleCli(mkdtempSync(join(tmpdir(), 'regman-cli-')));
+  const cli = await bundleCli(mkdtempSync(join(tmpdir(), 'regman-cli-')));
   const cases = COPY_CASES.filter((c) => !values.case || c.name.includes(values.case));
   const results = await benchCopy(cases, runs, cli, log);
   sections.push('## Copy: `regman copy` vs `skopeo copy`', '', copyMarkdown(results, runs), '');

@@ -2,6 +2,7 @@
 // Also the shared copy state (limits, stats, events, failure fan-out) and in-flight de-duplication.
 import type { Readable } from 'node:stream';
 import { OciError } from './errors.ts';
+import { Semaphore } from './retry.ts';
 import type { CopyEvent, CopyEventListener } from './progress.ts';
 import type { BlobOpener, Registry } from './registry.ts';
 import type { Descriptor } from './types.ts';
@@ -33,30 +34,17 @@ export interface CopyStats {
 
 type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
 
-/** Runs at most `n` tasks at once, in arrival order. */
+/** Runs at most `n` tasks at once, in arrival order (the transport's semaphore, around a task). */
 export function createLimiter(n: number): Limiter {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  const next = (): void => {
-    if (active >= n) return;
-    const start = queue.shift();
-    if (start) {
-      active++;
-      start();
+  const semaphore = new Semaphore(n);
+  return async (task) => {
+    const release = await semaphore.acquire();
+    try {
+      return await task();
+    } finally {
+      release();
     }
   };
-  return (task) =>
-    new Promise((resolve, reject) => {
-      queue.push(() => {
-        task()
-          .then(resolve, reject)
-          .finally(() => {
-            active--;
-            next();
-          });
-      });
-      next();
-    });
 }
 
 let nextContextId = 1;
