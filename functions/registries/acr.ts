@@ -10,7 +10,7 @@ import type { ImageInfo, ListImagesOptions, RegistryAdapter } from './adapter.ts
 import { acrIdentity, AcrSecretIdentity, type AcrAdapterDeps, type AcrIdentity } from './acr-credentials.ts';
 import { AcrAadCredentialProvider, ACR_DEFAULT_AUDIENCE, type AcrEndpoint } from './acr-exchange.ts';
 import { listAcrImages } from './acr-listing.ts';
-import { RotatingRegistry } from './gar-rotating-registry.ts';
+import { RotatingRegistry } from './rotating-registry.ts';
 import { listImagesViaOci } from './oci-listing.ts';
 
 export type { AcrAdapterDeps } from './acr-credentials.ts';

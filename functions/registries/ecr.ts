@@ -30,7 +30,7 @@ import { EcrError, EcrImageFailureError, describeContext, ecrError, type EcrCall
 import { addManifestFields, chunk, imageFromDetail } from './ecr-images.ts';
 import { retryingPages, withThrottleRetry, type ThrottleRetryOptions } from './ecr-retry.ts';
 import { mapScanFindings, zeroCounts, type ScanFindings, type ScanFindingsSource } from './ecr-scan.ts';
-import { RotatingRegistry } from './gar-rotating-registry.ts';
+import { RotatingRegistry } from './rotating-registry.ts';
 import { mapLimit } from './map-limit.ts';
 
 export { EcrError, EcrImageFailureError, type EcrImageFailure } from './ecr-errors.ts';

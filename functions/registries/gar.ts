@@ -5,7 +5,7 @@ import type { ImageInfo, ListImagesOptions, RegistryAdapter } from './adapter.ts
 import type { AdapterDeps } from './deps.ts';
 import { googleCredentials } from './gar-credentials.ts';
 import { garHost, garNamespace, gcrHostAndNamespace, qualify, underNamespace } from './gar-hosts.ts';
-import { RotatingRegistry } from './gar-rotating-registry.ts';
+import { RotatingRegistry } from './rotating-registry.ts';
 import { listImagesViaOci } from './oci-listing.ts';
 import { withGoogleExtension } from './gar-listing.ts';
 

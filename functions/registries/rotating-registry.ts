@@ -1,5 +1,5 @@
-// A Registry whose OCI client is rebuilt when its short-lived credentials change (GAR access tokens,
-// ACR refresh tokens): the OCI client's Authenticator reads credentials once per client.
+// A Registry whose OCI client is rebuilt when its short-lived credentials change (ECR and GAR tokens,
+// ACR refresh tokens), so that a refreshed credential is used before the old one is refused.
 import type { Readable } from 'node:stream';
 import { RegistryClient, type RegistryClientOptions } from '../oci/client.ts';
 import { StaticCredentialProvider, isPasswordCredentials, type CredentialProvider, type Credentials } from '../oci/credentials.ts';
@@ -16,8 +16,9 @@ function fingerprint(c: Credentials | undefined): string {
  * caches and refreshes them; when it hands out new ones, a new client takes over (its token cache
  * starts empty) and the previous one is closed at the next rotation, once its requests are long done.
  *
- * Why not one client: `Authenticator` (functions/oci/auth.ts) memoises `credentialsFor()` for the
- * client's life, so an hour-old Google access token would be sent to the token endpoint forever.
+ * Why not one client: `Authenticator` (functions/oci/auth.ts) keeps the credentials it read until the
+ * registry answers 401; with tokens that the provider refreshes ahead of expiry, switching clients
+ * at once saves that refused round trip (and a token request made with a stale secret).
  */
 export class RotatingRegistry implements Registry {
   readonly host: string;
