@@ -48,7 +48,19 @@ export interface RegistryProcess {
  * every push, pull and mount; the listener keeps manifest pushes only.
  * https://distribution.github.io/distribution/about/configuration/#notifications
  */
-export function registryConfigYaml(options: Pick<RegistryProcessOptions, 'port' | 'rootDir' | 'notifyUrl'>): string {
+/** What a registry's config.yml says beyond storage: auth, notifications, Location style. */
+export interface RegistryConfigOptions extends Pick<RegistryProcessOptions, 'port' | 'rootDir' | 'notifyUrl'> {
+  /** More webhooks (the test harness fans out to several listeners). */
+  readonly notifyUrls?: readonly string[];
+  /** Relative `Location` headers, as ACR sends them. @default false */
+  readonly relativeUrls?: boolean;
+  /** Basic auth from an htpasswd file, or Docker token auth. @default anonymous */
+  readonly auth?:
+    | { readonly htpasswdFile: string }
+    | { readonly token: { readonly realm: string; readonly service: string; readonly issuer: string; readonly rootCertBundle: string } };
+}
+
+export function registryConfigYaml(options: RegistryConfigOptions): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -66,19 +78,29 @@ export function registryConfigYaml(options: Pick<RegistryProcessOptions, 'port' 
     'http:',
     `  addr: 127.0.0.1:${options.port}`,
     `  secret: ${randomBytes(16).toString('hex')}`,
+    `  relativeurls: ${options.relativeUrls ? 'true' : 'false'}`,
   ];
-  if (options.notifyUrl) {
-    lines.push(
-      'notifications:',
-      '  endpoints:',
-      '    - name: regman-local',
-      `      url: ${options.notifyUrl}`,
-      '      timeout: 2s',
-      // distribution retries a failed delivery forever, `threshold` failures before backing off.
-      '      threshold: 3',
-      '      backoff: 1s',
-      // No `ignore: {actions: [pull]}`: distribution 2.8.2 still sends pull events with it (measured), so the listener filters.
-    );
+  const auth = options.auth;
+  if (auth !== undefined && 'htpasswdFile' in auth) {
+    lines.push('auth:', '  htpasswd:', '    realm: basic-realm', `    path: ${auth.htpasswdFile}`);
+  } else if (auth !== undefined) {
+    const t = auth.token;
+    lines.push('auth:', '  token:', `    realm: ${t.realm}`, `    service: ${t.service}`, `    issuer: ${t.issuer}`, `    rootcertbundle: ${t.rootCertBundle}`);
+  }
+  const urls = [...(options.notifyUrl ? [options.notifyUrl] : []), ...(options.notifyUrls ?? [])];
+  if (urls.length > 0) {
+    lines.push('notifications:', '  endpoints:');
+    urls.forEach((url, i) => {
+      lines.push(
+        `    - name: regman-${i}`,
+        `      url: ${url}`,
+        '      timeout: 2s',
+        // distribution retries a failed delivery forever, `threshold` failures before backing off.
+        '      threshold: 3',
+        '      backoff: 1s',
+        // No `ignore: {actions: [pull]}`: distribution 2.8.2 still sends pull events with it (measured), so the listener filters.
+      );
+    });
   }
   return lines.join('\n') + '\n';
 }

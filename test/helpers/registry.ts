@@ -3,8 +3,8 @@ import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { freePort } from './ports.ts';
+import { registryConfigYaml, type RegistryConfigOptions } from '../../local/registry-process.ts';
 import { startTokenServer, type RunningTokenServer, type TokenServerOptions } from './token-server.ts';
 
 export const REGISTRY_BIN = process.env.REGISTRY_BIN ?? '/usr/bin/docker-registry';
@@ -54,57 +54,26 @@ export function assertRegistryInstalled(): void {
   }
 }
 
+/** The registry's config.yml: the local stack's (local/registry-process.ts), plus the test auth variants. */
 function configYaml(port: number, root: string, opts: RegistryOptions, workDir: string): string {
-  const lines = [
-    'version: 0.1',
-    'log:',
-    '  level: error',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${root}`,
-    '  delete:',
-    '    enabled: true',
-    '  maintenance:',
-    '    uploadpurging:',
-    '      enabled: false',
-    'http:',
-    `  addr: 127.0.0.1:${port}`,
-    `  secret: ${randomBytes(16).toString('hex')}`,
-    `  relativeurls: ${opts.relativeUrls ? 'true' : 'false'}`,
-  ];
+  let auth: RegistryConfigOptions['auth'];
   if (opts.htpasswd) {
     const file = join(workDir, 'htpasswd');
     writeFileSync(file, '');
     for (const [user, pass] of Object.entries(opts.htpasswd)) {
       execFileSync('htpasswd', ['-bB', file, user, pass], { stdio: 'ignore' });
     }
-    lines.push('auth:', '  htpasswd:', '    realm: basic-realm', `    path: ${file}`);
+    auth = { htpasswdFile: file };
   } else if (opts.token) {
-    const t = opts.token;
-    lines.push(
-      'auth:',
-      '  token:',
-      `    realm: ${t.realm}`,
-      `    service: ${t.service}`,
-      `    issuer: ${t.issuer}`,
-      `    rootcertbundle: ${t.rootCertBundle}`,
-    );
+    auth = { token: opts.token };
   }
-  if (opts.notifyUrls && opts.notifyUrls.length > 0) {
-    lines.push('notifications:', '  endpoints:');
-    opts.notifyUrls.forEach((u, i) => {
-      lines.push(
-        `    - name: ep${i}`,
-        `      url: ${u}`,
-        '      timeout: 2s',
-        '      threshold: 3',
-        '      backoff: 1s',
-      );
-    });
-  }
-  return lines.join('\n') + '\n';
+  return registryConfigYaml({
+    port,
+    rootDir: root,
+    relativeUrls: opts.relativeUrls ?? false,
+    ...(opts.notifyUrls ? { notifyUrls: opts.notifyUrls } : {}),
+    ...(auth ? { auth } : {}),
+  });
 }
 
 async function waitReady(url: string, child: ChildProcess, logs: () => string): Promise<void> {
