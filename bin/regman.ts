@@ -5,6 +5,10 @@ import { runCli } from './commands/run-cli.ts';
 
 type Register = (program: Command) => void;
 
+// The AWS SDK warns on every start under Node 20 that its 2027 releases will need Node 22. regman
+// supports Node 20 locally (its Lambdas run Node 22), so the notice is noise on the CLI's stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * Commands load lazily: `regman copy` should not pay for parsing the config schema or the retention
  * planner at start-up (a no-op re-copy takes a fraction of a second, so start-up time shows).
