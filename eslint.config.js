@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'coverage/', 'cdk.out/', '**/*.d.ts', '.state/'] },
+  { ignores: ['node_modules/', 'coverage/', 'cdk.out/', 'dist/', '**/*.d.ts', '.state/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,6 +12,10 @@ export const CONTEXT = {
   /** EventBridge Scheduler expression of the reconcile run. */
   reconcileSchedule: 'reconcileSchedule',
   alarmTopicArn: 'alarmTopicArn',
+  /** EventBridge Scheduler expression of the retention sweep. @default cron(0 3 * * ? *) */
+  retentionSchedule: 'retentionSchedule',
+  /** `true`: scheduled sweeps delete. Anything else (the default): dry run, plan and audit only. */
+  retentionApply: 'retentionApply',
   /** `true`: placeholder code instead of esbuild bundles (tests, structural synth). Never deploy it. */
   skipBundling: 'regman:skipBundling',
 } as const;
@@ -39,11 +43,13 @@ export async function buildApp(app: App, options: BuildAppOptions = {}): Promise
   const configFile = stringContext(app, CONTEXT.config) ?? DEFAULT_CONFIG_FILE;
   const config = await loadConfig(configFile, options.env ? { env: options.env } : {});
   const stack = new RegistryManagerStack(app, stringContext(app, CONTEXT.stackName) ?? DEFAULT_STACK_NAME, {
-    description: 'registry-manager: replication of container images on push, with audit log (regman)',
+    description: 'registry-manager: replication of container images on push, retention sweeps, with audit log (regman)',
     config,
     bundle: !isTrue(app.node.tryGetContext(CONTEXT.skipBundling)),
     ...optional('reconcileSchedule', stringContext(app, CONTEXT.reconcileSchedule)),
     ...optional('alarmTopicArn', stringContext(app, CONTEXT.alarmTopicArn)),
+    ...optional('retentionSchedule', stringContext(app, CONTEXT.retentionSchedule)),
+    retentionApply: isTrue(app.node.tryGetContext(CONTEXT.retentionApply)),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;

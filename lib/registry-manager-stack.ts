@@ -4,16 +4,32 @@ import { Annotations, CfnOutput, Stack, Stage, type StackProps } from 'aws-cdk-l
 import type { Construct } from 'constructs';
 import type { RegmanConfig } from '../functions/config/index.ts';
 import { writeBundledConfig } from './config-bundle.ts';
-import { Observability } from './constructs/observability.ts';
+import { LargeImage } from './constructs/large-image.ts';
+import { Observability, type WorkflowAlarm } from './constructs/observability.ts';
 import { Replication } from './constructs/replication.ts';
+import { Retention } from './constructs/retention.ts';
 import { RegistryTables } from './constructs/tables.ts';
 import { replicationAccess } from './replication-scopes.ts';
+import { retentionAccess } from './retention-scopes.ts';
 
 /** Handlers are referenced by path only: lib/ never imports runtime code (docs/DESIGN.md). */
 const projectFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 export const HANDLER_ENTRIES = {
   replicate: projectFile('functions/handlers/replicate.ts'),
   reconcile: projectFile('functions/handlers/reconcile.ts'),
+  largeImagePlan: projectFile('functions/handlers/large-image-plan.ts'),
+  largeImageCopyBlob: projectFile('functions/handlers/large-image-copy-blob.ts'),
+  largeImagePublish: projectFile('functions/handlers/large-image-publish.ts'),
+  largeImageRecord: projectFile('functions/handlers/large-image-record.ts'),
+  retentionList: projectFile('functions/handlers/retention-list.ts'),
+  retentionSweep: projectFile('functions/handlers/retention-sweep.ts'),
+  pullStats: projectFile('functions/handlers/pull-stats.ts'),
+} as const;
+export type HandlerName = keyof typeof HANDLER_ENTRIES;
+/** The ASL files (statemachines/), shared with the local stack. */
+export const STATE_MACHINE_FILES = {
+  replicateLarge: projectFile('statemachines/replicate-large.asl.json'),
+  retentionSweep: projectFile('statemachines/retention-sweep.asl.json'),
 } as const;
 export const DEPS_LOCK_FILE = projectFile('package-lock.json');
 
@@ -28,8 +44,12 @@ export interface RegistryManagerStackProps extends StackProps {
   readonly reconcileSchedule?: string;
   /** @see ObservabilityProps.alarmTopicArn */
   readonly alarmTopicArn?: string;
-  /** Handler sources (tests point them elsewhere). @default HANDLER_ENTRIES */
-  readonly entries?: { readonly replicate: string; readonly reconcile: string };
+  /** Handler sources (tests point them elsewhere); each one not given is HANDLER_ENTRIES'. @default HANDLER_ENTRIES */
+  readonly entries?: Partial<Readonly<Record<HandlerName, string>>>;
+  /** @see RetentionProps.schedule */
+  readonly retentionSchedule?: string;
+  /** `true`: scheduled sweeps delete (`apply`); otherwise they only plan (`dry-run`). Opt-in. @default false */
+  readonly retentionApply?: boolean;
 }
 
 /**
@@ -40,6 +60,9 @@ export class RegistryManagerStack extends Stack {
   readonly tables: RegistryTables;
   readonly replication: Replication;
   readonly observability: Observability;
+  readonly largeImage: LargeImage;
+  /** Undefined when the config has no retention policy. */
+  readonly retention?: Retention;
 
   constructor(scope: Construct, id: string, props: RegistryManagerStackProps) {
     super(scope, id, props);
@@ -59,7 +82,7 @@ export class RegistryManagerStack extends Stack {
 
     const configFile = writeBundledConfig(props.configDir ?? assemblyDir(this), this.stackName, props.config);
     this.tables = new RegistryTables(this, 'Tables');
-    const entries = props.entries ?? HANDLER_ENTRIES;
+    const entries: Record<HandlerName, string> = { ...HANDLER_ENTRIES, ...props.entries };
     this.replication = new Replication(this, 'Replication', {
       access,
       tables: this.tables,
@@ -70,8 +93,58 @@ export class RegistryManagerStack extends Stack {
       ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
       ...(props.reconcileSchedule !== undefined ? { reconcileSchedule: props.reconcileSchedule } : {}),
     });
+
+    // Large images fan out over the replicate-large state machine (docs/LARGE_IMAGES.md).
+    this.largeImage = new LargeImage(this, 'LargeImage', {
+      access,
+      tables: this.tables,
+      configFile,
+      entries: {
+        plan: entries.largeImagePlan,
+        copyBlob: entries.largeImageCopyBlob,
+        publish: entries.largeImagePublish,
+        record: entries.largeImageRecord,
+      },
+      depsLockFilePath: DEPS_LOCK_FILE,
+      definitionFile: STATE_MACHINE_FILES.replicateLarge,
+      ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
+    });
+    this.largeImage.allowStartFrom(this.replication.replicate);
+
+    if (props.config.retention.length > 0) this.retention = this.retentionSweep(props, entries, configFile);
+
+    const workflows: WorkflowAlarm[] = [
+      {
+        id: 'LargeImageExecutionsFailed',
+        stateMachine: this.largeImage.workflow.stateMachine,
+        description:
+          'regman: a large-image replication (replicate-large) failed, timed out or was aborted. Every target\'s outcome is in the audit ' +
+          'log (action replicate); fix the cause and redrive the execution, it resumes (docs/LARGE_IMAGES.md#resuming).',
+      },
+    ];
+    if (this.retention) {
+      workflows.push({
+        id: 'RetentionSweepExecutionsFailed',
+        stateMachine: this.retention.workflow.stateMachine,
+        description:
+          'regman: the retention sweep execution failed, timed out or was aborted (one repository failing does not fail it). ' +
+          'Check the execution history and the retention-list / retention-sweep logs (docs/OPERATIONS.md#retention-sweeps).',
+      });
+    }
     this.observability = new Observability(this, 'Observability', {
       replication: this.replication,
+      workflows,
+      deadLetterQueues: this.retention?.pullStats
+        ? [
+            {
+              id: 'PullStatsDeadLetterMessages',
+              queue: this.retention.pullStats.deadLetterQueue,
+              description:
+                'regman: CloudTrail pull events could not be counted; until replayed, those images look less pulled than they are to ' +
+                'pull-based retention rules (docs/OPERATIONS.md#retention-sweeps).',
+            },
+          ]
+        : [],
       ...(props.alarmTopicArn !== undefined ? { alarmTopicArn: props.alarmTopicArn } : {}),
     });
 
@@ -81,8 +154,52 @@ export class RegistryManagerStack extends Stack {
       DeadLetterQueueUrl: [this.replication.deadLetterQueue.queueUrl, 'Push events that failed every retry'],
       ReplicateFunctionName: [this.replication.replicate.function.functionName, 'Replays a dead-lettered event'],
       ReconcileFunctionName: [this.replication.reconcile.function.functionName, 'Runs a reconcile on demand'],
+      LargeImageStateMachineArn: [this.largeImage.workflow.stateMachine.stateMachineArn, 'replicate-large: redrive a failed large-image copy'],
+      ...(this.retention
+        ? {
+            RetentionStateMachineArn: [
+              this.retention.workflow.stateMachine.stateMachineArn,
+              'Starts a retention sweep on demand (input {"mode": "dry-run"} or {"mode": "apply"})',
+            ] as [string, string],
+          }
+        : {}),
     };
     for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
+  }
+
+  /** The retention sweep over what the policies cover, and pull statistics when some covered registry is ECR. */
+  private retentionSweep(props: RegistryManagerStackProps, entries: Record<HandlerName, string>, configFile: string): Retention {
+    const access = retentionAccess(props.config);
+    for (const name of access.localOnlyCredentials) {
+      Annotations.of(this).addWarningV2(
+        'regman:retention-local-only-credentials',
+        `Registry "${name}" is covered by a retention policy but its credentials (env / dockerConfig) exist only on a workstation; in Lambda use secretArn, secretName or iamRole.`,
+      );
+    }
+    const coversEcr = access.registries.some((name) => props.config.registries[name]?.kind === 'ecr');
+    if (!this.tables.pullStats) {
+      Annotations.of(this).addWarningV2(
+        'regman:no-pull-stats-table',
+        'TABLE_SPECS has no pullStats table: pull statistics are not collected, and pull-based retention rules see only ECR\'s lastRecordedPullTime.',
+      );
+    }
+    return new Retention(this, 'Retention', {
+      access,
+      tables: this.tables,
+      configFile,
+      entries: { list: entries.retentionList, sweep: entries.retentionSweep, pullStats: entries.pullStats },
+      depsLockFilePath: DEPS_LOCK_FILE,
+      definitionFile: STATE_MACHINE_FILES.retentionSweep,
+      pullStats: coversEcr,
+      ignorePullsBy: [
+        this.replication.replicate.role,
+        this.replication.reconcile.role,
+        ...Object.values(this.largeImage.functions).map((fn) => fn.role),
+      ],
+      mode: props.retentionApply === true ? 'apply' : 'dry-run',
+      ...(props.retentionSchedule !== undefined ? { schedule: props.retentionSchedule } : {}),
+      ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
+    });
   }
 }
 

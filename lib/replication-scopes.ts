@@ -48,6 +48,44 @@ export interface ReplicationAccess {
   readonly pushEvents?: PushEventFilter;
   /** Registries used by replication whose credentials only work on a workstation (`env`, `dockerConfig`). */
   readonly localOnlyCredentials: readonly string[];
+  /** Registries used as a replication source, sorted. */
+  readonly sourceRegistries: readonly string[];
+  /** Registries used as a replication target, sorted. */
+  readonly targetRegistries: readonly string[];
+  /** The `iamRole` of each ECR registry in `roles`, by registry name. */
+  readonly registryRoles: Readonly<Record<string, string>>;
+}
+
+/** Which side of a copy a function touches: the source registries, the targets, or both. */
+export interface AccessSides {
+  readonly sources: boolean;
+  readonly targets: boolean;
+}
+
+/**
+ * The part of `access` that touches only the given sides: ECR scopes, secrets and roles of registries
+ * on those sides. A large-image step that never contacts a target gets no target secret or role.
+ *
+ * @example
+ * narrowReplicationAccess(access, { sources: true, targets: false }) // what the Plan step needs
+ */
+export function narrowReplicationAccess(access: ReplicationAccess, sides: AccessSides): ReplicationAccess {
+  const names = new Set([...(sides.sources ? access.sourceRegistries : []), ...(sides.targets ? access.targetRegistries : [])]);
+  const sources = sides.sources ? access.sources : [];
+  const targets = sides.targets ? access.targets : [];
+  const registryRoles = Object.fromEntries(Object.entries(access.registryRoles).filter(([name]) => names.has(name)));
+  return {
+    ...access,
+    sources,
+    targets,
+    secrets: access.secrets.filter((s) => names.has(s.registry)),
+    roles: [...new Set(Object.values(registryRoles))].sort(),
+    registryRoles,
+    usesOwnEcrIdentity: sources.length > 0 || targets.length > 0,
+    localOnlyCredentials: access.localOnlyCredentials.filter((n) => names.has(n)),
+    sourceRegistries: access.sourceRegistries.filter((n) => names.has(n)),
+    targetRegistries: access.targetRegistries.filter((n) => names.has(n)),
+  };
 }
 
 const ECR_NAME_CHAR = /[a-z0-9._/-]/;
@@ -182,6 +220,7 @@ export function replicationAccess(config: RegmanConfig): ReplicationAccess {
 
   const secrets: SecretScope[] = [];
   const roles = new Set<string>();
+  const registryRoles: Record<string, string> = {};
   const localOnly: string[] = [];
   let usesOwnEcrIdentity = false;
   for (const name of [...used].sort()) {
@@ -189,7 +228,10 @@ export function replicationAccess(config: RegmanConfig): ReplicationAccess {
     const creds: CredentialReference | undefined = r.credentials;
     if (creds?.secretArn !== undefined) secrets.push({ registry: name, secretArn: creds.secretArn });
     if (creds?.secretName !== undefined) secrets.push({ registry: name, secretName: creds.secretName });
-    if (creds?.iamRole !== undefined) roles.add(creds.iamRole);
+    if (creds?.iamRole !== undefined) {
+      roles.add(creds.iamRole);
+      registryRoles[name] = creds.iamRole;
+    }
     if (creds?.env !== undefined || creds?.dockerConfig !== undefined) localOnly.push(name);
     if (r.kind === 'ecr' && creds?.iamRole === undefined) usesOwnEcrIdentity = true;
   }
@@ -202,6 +244,9 @@ export function replicationAccess(config: RegmanConfig): ReplicationAccess {
     usesOwnEcrIdentity,
     ...pushEventFilter(config, registry),
     localOnlyCredentials: localOnly,
+    sourceRegistries: [...sourceNames.keys()].sort(),
+    targetRegistries: [...targetNames.keys()].sort(),
+    registryRoles,
   };
 }
 

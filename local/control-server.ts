@@ -1,4 +1,4 @@
-// The local stack's HTTP listener on 127.0.0.1: registry notification webhooks in, reconcile on demand, a health check.
+// The local stack's HTTP listener on 127.0.0.1: registry notification webhooks in, reconcile and retention on demand, a health check.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,6 +10,8 @@ export interface ControlServerOptions {
   readonly onNotification: (registry: string, envelope: unknown) => void;
   /** `POST /reconcile`: runs a reconcile and answers with its report as JSON. */
   readonly onReconcile: () => Promise<unknown>;
+  /** `POST /retention[?apply=1]`: runs a retention sweep (dry run unless apply) and answers with the reports. */
+  readonly onRetention?: (apply: boolean) => Promise<unknown>;
   /** @default 0 (a free port) */
   readonly port?: number;
   readonly log: (line: string) => void;
@@ -28,6 +30,7 @@ export interface ControlServer {
  * Routes:
  * - `POST /notifications/<registry>`: a distribution notification envelope; answered 200 at once.
  * - `POST /reconcile`: reconcile now; 200 with the report, 500 with `{ error }`.
+ * - `POST /retention[?apply=1]`: a retention sweep now (dry run unless `apply=1`/`true`); 200 with the reports.
  * - `GET /health`: 200 `{"ok":true}`.
  */
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
@@ -63,7 +66,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, options: ControlServerOptions): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const path = url.pathname;
   const notification = /^\/notifications\/([^/]+)$/.exec(path);
   if (req.method === 'POST' && notification) {
     const body = await readBody(req);
@@ -89,11 +93,21 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Control
     }
     return;
   }
+  if (req.method === 'POST' && path === '/retention' && options.onRetention) {
+    await readBody(req);
+    const apply = ['1', 'true', 'yes'].includes((url.searchParams.get('apply') ?? '').toLowerCase());
+    try {
+      send(res, 200, await options.onRetention(apply));
+    } catch (err) {
+      send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+    }
+    return;
+  }
   if (req.method === 'GET' && path === '/health') {
     send(res, 200, { ok: true });
     return;
   }
-  send(res, 404, { error: `no route ${req.method} ${path}; try POST /reconcile or GET /health` });
+  send(res, 404, { error: `no route ${req.method} ${path}; try POST /reconcile, POST /retention[?apply=1] or GET /health` });
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -1,13 +1,19 @@
-// The embedded local stack behind `npm start`: registries, push events → the replicate handler, dynalite, DLQ file, reconcile.
+// The embedded local stack behind `npm start`: registries, push events → the replicate handler, dynalite, DLQ file, reconcile, retention sweeps.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { openDynamoAuditLog } from '../functions/audit/index.ts';
+import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
 import { createReplicateHandler, type ReplicateHandlerResult } from '../functions/handlers/replicate.ts';
 import { closeAdapters, createAdapters } from '../functions/registries/factory.ts';
+import { DynamoPullStatsStore } from '../functions/retention/pull-stats.ts';
+import { runRetentionSweep } from '../functions/retention/sweep-run.ts';
+import type { SweepMode, SweepReport } from '../functions/retention/sweep.ts';
+import { policiesForRegistry } from '../functions/retention/sweep-targets.ts';
 import { JsonlDeadLetterSink, reconcile, type ReconcileReport, type ReplicationCopyOptions, type ReplicationDeps } from '../functions/replication/index.ts';
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
@@ -17,6 +23,7 @@ import { toImageActionEvents, type EcrImageActionEvent } from './notifications.t
 import { startLocalRegistries, type LocalRegistries } from './registries.ts';
 import { startReconcileSchedule, type ReconcileSchedule } from './reconcile-schedule.ts';
 import { formatAttempt, formatPush, formatReconcile, formatReplicationEvent } from './replication-log.ts';
+import { DEFAULT_RETENTION_TIME, LocalPushLog, parseDailySchedule, startRetentionSchedule, type DailyTime, type RetentionSchedule } from './retention-schedule.ts';
 
 export interface StartLocalStackOptions {
   /** The local config (registries kind: oci on loopback; see config/local.yaml). */
@@ -27,6 +34,11 @@ export interface StartLocalStackOptions {
   readonly log?: (line: string) => void;
   /** Minutes between scheduled reconciles; 0 or undefined: only on demand (`POST /reconcile`). */
   readonly reconcileEveryMinutes?: number;
+  /**
+   * Minutes between scheduled retention sweeps (dry runs); 0 or undefined: nightly at the config's
+   * `retention[*].schedule` time, else 03:00.
+   */
+  readonly retentionEveryMinutes?: number;
   /** Delays of the two async-invoke retries. @default [1000, 2000] (Lambda waits about 1 and 2 minutes) */
   readonly retryDelaysMs?: readonly number[];
   /** Port of the control listener. @default a free one */
@@ -44,10 +56,21 @@ export interface LocalStack {
   readonly dlqPath: string;
   /** Runs a reconcile now (the same as `POST <control>/reconcile`). */
   reconcile(): Promise<ReconcileReport>;
+  /** Runs a retention sweep of every covered registry now (the same as `POST <control>/retention[?apply=1]`). */
+  retention(options?: { readonly apply?: boolean }): Promise<LocalRetentionResult>;
   /** Resolves when every received push event has been handled (retries and dead letters included). */
   idle(): Promise<void>;
   /** Stops everything: listener, retries, registries, DynamoDB; removes endpoints.json. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** What a local retention sweep answers (and `POST /retention` returns as JSON). */
+export interface LocalRetentionResult {
+  readonly mode: SweepMode;
+  readonly correlationId: string;
+  readonly reports: readonly SweepReport[];
+  /** Registries whose sweep could not start (e.g. their repositories could not be listed). */
+  readonly errors: readonly { readonly registry: string; readonly error: string }[];
 }
 
 /**
@@ -84,10 +107,12 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     // Late-bound: the listener must exist before the registries (they need its URL), the handler after them.
     let onNotification: (registry: string, envelope: unknown) => void = () => undefined;
     let onReconcile: () => Promise<unknown> = async () => ({ error: 'starting' });
+    let onRetention: (apply: boolean) => Promise<unknown> = async () => ({ error: 'starting' });
     const control: ControlServer = await startControlServer({
       log,
       onNotification: (registry, envelope) => onNotification(registry, envelope),
       onReconcile: () => onReconcile(),
+      onRetention: (apply) => onRetention(apply),
       ...(options.controlPort !== undefined ? { port: options.controlPort } : {}),
     });
     cleanups.push(() => control.stop());
@@ -147,8 +172,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       onNotification = () => undefined;
     });
 
+    const pushLog = new LocalPushLog(join(stateDir, 'pushes.jsonl'));
     onNotification = (registry, envelope) => {
       for (const event of toImageActionEvents(envelope, { registry })) {
+        pushLog.record(registry, event.detail['repository-name'], event.detail['image-digest'], event.time);
         log(formatPush(registry, event));
         sourceOf.set(event.id, registry);
         invoker.invoke(event);
@@ -162,6 +189,35 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const schedule: ReconcileSchedule<ReconcileReport> = startReconcileSchedule({ everyMinutes: options.reconcileEveryMinutes ?? 0, run: runReconcile, log });
     cleanups.push(() => schedule.stop());
     onReconcile = () => schedule.trigger('on demand');
+
+    // Retention: the same sweep as the state machine's items, over every registry a policy covers.
+    const pullStatsClients = createDynamoClients({ endpoint: db.endpoint, region: 'local' });
+    cleanups.push(() => pullStatsClients.destroy());
+    const pullStats = new DynamoPullStatsStore({ docClient: pullStatsClients.docClient, tableName: db.tables.pullStats });
+    const runRetention = async (mode: SweepMode): Promise<LocalRetentionResult> => {
+      const correlationId = randomUUID();
+      const reports: SweepReport[] = [];
+      const errors: { registry: string; error: string }[] = [];
+      for (const registry of Object.keys(config.registries).filter((r) => policiesForRegistry(config, r).length > 0)) {
+        try {
+          reports.push(...(await runRetentionSweep({ config, adapters, registry, mode, audit: audit.log, actor: 'system:retention', correlationId, pullStats, pushTimes: pushLog })));
+        } catch (err) {
+          errors.push({ registry, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      const sum = (f: (r: SweepReport) => number): number => reports.reduce((n, r) => n + f(r), 0);
+      log(`retention: ${mode} over ${reports.length} repositor${reports.length === 1 ? 'y' : 'ies'}: ${sum((r) => r.counts.expired)} expired, ${sum((r) => r.counts.deleted)} deleted, ${sum((r) => r.counts.failed)} failed${errors.length > 0 ? `; ${errors.length} registr${errors.length === 1 ? 'y' : 'ies'} failed` : ''}${reports.some((r) => r.status === 'blocked') ? '; some plans blocked by the safety valve' : ''}`);
+      return { mode, correlationId, reports, errors };
+    };
+    const daily = retentionTime(config.retention, log);
+    const retentionSchedule: RetentionSchedule<LocalRetentionResult> = startRetentionSchedule({
+      everyMinutes: options.retentionEveryMinutes ?? 0,
+      daily,
+      run: runRetention,
+      log,
+    });
+    cleanups.push(() => retentionSchedule.stop());
+    onRetention = (apply) => retentionSchedule.trigger(apply ? 'apply' : 'dry-run', 'on demand');
 
     const endpoints: LocalEndpoints = {
       registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
@@ -180,6 +236,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       registries,
       dlqPath,
       reconcile: () => schedule.trigger('on demand'),
+      retention: (o) => retentionSchedule.trigger(o?.apply ? 'apply' : 'dry-run', 'on demand'),
       idle: () => invoker.idle(),
       stop() {
         stopped ??= cleanup();
@@ -190,6 +247,15 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     await cleanup();
     throw err;
   }
+}
+
+/** The daily sweep time: the first policy's `schedule` (HH:MM or cron(M H * * ? *)) when the config has one, else 03:00. */
+function retentionTime(policies: readonly object[], log: (line: string) => void): DailyTime {
+  const schedule = policies.map((p) => (p as { schedule?: unknown }).schedule).find((s): s is string => typeof s === 'string');
+  if (schedule === undefined) return DEFAULT_RETENTION_TIME;
+  const parsed = parseDailySchedule(schedule);
+  if (!parsed) log(`retention: schedule "${schedule}" is not HH:MM nor cron(M H * * ? *); sweeping nightly at 03:00`);
+  return parsed ?? DEFAULT_RETENTION_TIME;
 }
 
 /**
@@ -226,6 +292,7 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>)`,
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
     `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${endpoints.control}/reconcile`,
+    `  retention         scheduled dry runs, and on demand: curl -X POST '${endpoints.control}/retention'  (delete: ?apply=1)`,
     `  endpoints.json    ${join(stateDir, 'endpoints.json')}`,
     '',
     `Rule "${rule.name}": ${rule.source} → ${rule.targets.map((t) => t.registry).join(', ')} for tags ${rule.tags.include.join(' ')}. Try:`,

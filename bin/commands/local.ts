@@ -1,4 +1,4 @@
-// `regman local`: runs the embedded local stack (registries, push events, replicate handler, DynamoDB, reconcile) until Ctrl-C.
+// `regman local`: runs the embedded local stack (registries, push events, replicate handler, DynamoDB, reconcile, retention) until Ctrl-C.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RegistryMissingError } from '../../local/registry-process.ts';
@@ -9,12 +9,13 @@ interface LocalFlags {
   readonly config: string;
   readonly stateDir: string;
   readonly reconcileEvery?: string;
+  readonly retentionEvery?: string;
 }
 
-function parseMinutes(value: string | undefined): number | undefined {
+function parseMinutes(value: string | undefined, flag = '--reconcile-every', meaning = '0 = only on demand'): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--reconcile-every ${value} must be a number of minutes (0 = only on demand)`, '--reconcile-every 5');
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} ${value} must be a number of minutes (${meaning})`, `${flag} 5`);
   return n;
 }
 
@@ -25,14 +26,16 @@ export function registerLocal(program: Command): void {
     .option('--config <file>', 'local config (registries must be kind: oci on http://127.0.0.1)', 'config/local.yaml')
     .option('--state-dir <dir>', 'state folder: registry storage, DynamoDB files, dlq.jsonl, endpoints.json', '.state')
     .option('--reconcile-every <minutes>', 'run reconcile every N minutes (0: only on demand; default 5)')
+    .option('--retention-every <minutes>', 'run a retention dry run every N minutes (default 0: nightly at the config schedule, else 03:00; POST /retention?apply=1 deletes)')
     .action(async (flags: LocalFlags) => {
       const reconcileEveryMinutes = parseMinutes(flags.reconcileEvery) ?? 5;
+      const retentionEveryMinutes = parseMinutes(flags.retentionEvery, '--retention-every', '0 = nightly') ?? 0;
       const log = (line: string): void => {
         process.stderr.write(`${line}\n`);
       };
       let stack;
       try {
-        stack = await startLocalStack({ configFile: resolve(flags.config), stateDir: resolve(flags.stateDir), log, reconcileEveryMinutes });
+        stack = await startLocalStack({ configFile: resolve(flags.config), stateDir: resolve(flags.stateDir), log, reconcileEveryMinutes, retentionEveryMinutes });
       } catch (err) {
         if (err instanceof RegistryMissingError) throw new UsageError(err.message, err.hint);
         throw err;

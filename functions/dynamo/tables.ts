@@ -127,11 +127,31 @@ export const REPLICATION_STATE_TABLE: TableSpec = {
   attributes: { expiresAt: 'N: optional epoch seconds; finished state expires by TTL' },
 };
 
+/**
+ * Retention pull statistics: pulls per digest (or `tag:<tag>`) per UTC day from CloudTrail `BatchGetImage`
+ * events (functions/retention/pull-stats.ts), plus `event#<eventID>` markers against duplicate deliveries.
+ */
+export const PULL_STATS_TABLE: TableSpec = {
+  logicalName: 'pull-stats',
+  description: 'Pull counters: pk = <registryId>/<region>/<repository>#<digest|tag:name>, sk = YYYY-MM-DD; pulls added atomically.',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalSecondaryIndexes: [],
+  timeToLiveAttribute: 'expiresAt',
+  pointInTimeRecovery: false,
+  retain: false,
+  attributes: {
+    pulls: 'N: pulls counted that day (UpdateItem ADD)',
+    expiresAt: 'N: epoch seconds; counters expire by TTL after about 400 days, event markers after 7',
+  },
+};
+
 /** Every table of the product, keyed by a code-friendly name. */
 export const TABLE_SPECS = {
   audit: AUDIT_TABLE,
   idempotency: IDEMPOTENCY_TABLE,
   replicationState: REPLICATION_STATE_TABLE,
+  pullStats: PULL_STATS_TABLE,
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof TABLE_SPECS;

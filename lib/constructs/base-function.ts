@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { TABLE_SPECS, type TableSpec } from '../../functions/dynamo/tables.ts';
 import { BUNDLED_CONFIG_FILE, LAMBDA_TASK_ROOT } from '../config-bundle.ts';
@@ -174,6 +175,33 @@ export class BaseFunction extends Construct {
       'dynamodb:DeleteItem',
       'dynamodb:Query',
     ]);
+  }
+
+  /**
+   * Sets AUDIT_TABLE WITHOUT any grant: the handlers' deps factory requires the variable and opens the
+   * audit log lazily, but a step that never appends (large-image plan, copy-blob, publish) gets no right on it.
+   */
+  nameAuditTable(table: dynamodb.ITable): this {
+    this.function.addEnvironment('AUDIT_TABLE', table.tableName);
+    return this;
+  }
+
+  /**
+   * Pull counters per digest per day (functions/retention/pull-stats.ts) and PULL_STATS_TABLE:
+   * `count` = UpdateItem (`ADD pulls`) plus PutItem for DynamoPullStatsStore.markEvent's conditional
+   * `event#<id>` marker (a duplicate delivery is counted once); no read, no delete. `read` = Query/GetItem
+   * only (the sweep's inventory).
+   */
+  bindPullStatsTable(table: dynamodb.ITable, spec: TableSpec, access: 'count' | 'read'): this {
+    const actions = access === 'count' ? ['dynamodb:UpdateItem', 'dynamodb:PutItem'] : ['dynamodb:Query', 'dynamodb:GetItem'];
+    return this.bindTable(table, spec, 'PULL_STATS_TABLE', actions);
+  }
+
+  /** states:StartExecution on that one state machine (no other, no execution ARN) and `variable` = its ARN. */
+  bindStateMachine(stateMachine: sfn.IStateMachine, variable: string): this {
+    stateMachine.grantStartExecution(this.role);
+    this.function.addEnvironment(variable, stateMachine.stateMachineArn);
+    return this;
   }
 
   /** Grants `actions` on the table and on each of its indexes BY NAME (no `index/*` wildcard), and sets `variable`. */

@@ -3,11 +3,26 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Replication } from './replication.ts';
 
+/** A state machine to alarm on: any failed, timed-out or aborted execution. */
+export interface WorkflowAlarm {
+  /** Construct id of the alarm, e.g. `LargeImageExecutionsFailed`. */
+  readonly id: string;
+  readonly stateMachine: sfn.IStateMachine;
+  /** What failed and what to do (the alarm description). */
+  readonly description: string;
+}
+
 export interface ObservabilityProps {
   readonly replication: Replication;
+  /** State machines whose failed executions alarm. @default none */
+  readonly workflows?: readonly WorkflowAlarm[];
+  /** Further dead-letter queues that alarm on one visible message (id, queue, description). @default none */
+  readonly deadLetterQueues?: readonly { readonly id: string; readonly queue: sqs.IQueue; readonly description: string }[];
   /** SNS topic that receives every alarm's ALARM and OK transitions. @default alarms without actions */
   readonly alarmTopicArn?: string;
 }
@@ -21,6 +36,8 @@ export class Observability extends Construct {
   readonly replicateErrorsAlarm: cloudwatch.Alarm;
   readonly reconcileErrorsAlarm: cloudwatch.Alarm;
   readonly lostEventsAlarm: cloudwatch.Alarm;
+  /** The workflow and further dead-letter alarms, by id. */
+  readonly workflowAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -87,9 +104,43 @@ export class Observability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // An execution that ends badly (failed, timed out, aborted) is never retried by itself.
+    const workflowAlarms: Record<string, cloudwatch.Alarm> = {};
+    for (const w of props.workflows ?? []) {
+      const period = Duration.minutes(5);
+      workflowAlarms[w.id] = new cloudwatch.Alarm(this, w.id, {
+        alarmDescription: w.description,
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+          usingMetrics: {
+            failed: w.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+            timedOut: w.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+            aborted: w.stateMachine.metricAborted({ period, statistic: 'Sum' }),
+          },
+          period,
+          label: 'executions failed, timed out or aborted',
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    for (const q of props.deadLetterQueues ?? []) {
+      workflowAlarms[q.id] = new cloudwatch.Alarm(this, q.id, {
+        alarmDescription: q.description,
+        metric: q.queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.workflowAlarms = workflowAlarms;
+
     if (props.alarmTopicArn) {
       const action = new SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn));
-      for (const alarm of [this.deadLetterAlarm, this.replicateErrorsAlarm, this.reconcileErrorsAlarm, this.lostEventsAlarm]) {
+      for (const alarm of [this.deadLetterAlarm, this.replicateErrorsAlarm, this.reconcileErrorsAlarm, this.lostEventsAlarm, ...Object.values(workflowAlarms)]) {
         alarm.addAlarmAction(action);
         alarm.addOkAction(action);
       }

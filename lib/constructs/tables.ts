@@ -56,16 +56,29 @@ export function tableFromSpec(scope: Construct, id: string, spec: TableSpec): dy
   return table;
 }
 
+/**
+ * The pull statistics spec (CloudTrail BatchGetImage counts per digest per day), or undefined while
+ * functions/dynamo/tables.ts does not define `pullStats` yet (it is written alongside the retention
+ * handlers; read by key so that this file compiles either way).
+ */
+export function pullStatsSpec(): TableSpec | undefined {
+  return (TABLE_SPECS as Readonly<Record<string, TableSpec | undefined>>).pullStats;
+}
+
 /** Every table of TABLE_SPECS. */
 export class RegistryTables extends Construct {
   readonly audit: dynamodb.Table;
   readonly idempotency: dynamodb.Table;
   readonly replicationState: dynamodb.Table;
+  /** Undefined when TABLE_SPECS has no `pullStats` (see pullStatsSpec). */
+  readonly pullStats?: { readonly table: dynamodb.Table; readonly spec: TableSpec };
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
     this.audit = tableFromSpec(this, 'Audit', TABLE_SPECS.audit);
     this.idempotency = tableFromSpec(this, 'Idempotency', TABLE_SPECS.idempotency);
     this.replicationState = tableFromSpec(this, 'ReplicationState', TABLE_SPECS.replicationState);
+    const pullStats = pullStatsSpec();
+    if (pullStats) this.pullStats = { table: tableFromSpec(this, 'PullStats', pullStats), spec: pullStats };
   }
 }

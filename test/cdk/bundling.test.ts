@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/config/index.ts';
 import { buildApp } from '../../lib/app.ts';
 import { BUNDLED_CONFIG_FILE, bundledConfigJson } from '../../lib/config-bundle.ts';
-import { HANDLER_ENTRIES, RegistryManagerStack } from '../../lib/registry-manager-stack.ts';
-import { FIXTURE_CONFIG } from './helpers.ts';
+import { HANDLER_ENTRIES, RegistryManagerStack, STATE_MACHINE_FILES } from '../../lib/registry-manager-stack.ts';
+import { FIXTURE_CONFIG, RETENTION_CONFIG } from './helpers.ts';
 
 const STAND_IN = join(import.meta.dirname, 'fixtures', 'echo-config-handler.ts');
 
@@ -29,7 +29,8 @@ describe('esbuild bundling', () => {
     const started = Date.now();
 
     // Act
-    const stack = new RegistryManagerStack(app, 'BundlingTest', { config, entries: { replicate: STAND_IN, reconcile: STAND_IN } });
+    const entries = Object.fromEntries(Object.keys(HANDLER_ENTRIES).map((name) => [name, STAND_IN]));
+    const stack = new RegistryManagerStack(app, 'BundlingTest', { config, entries });
     const seconds = (Date.now() - started) / 1000;
 
     // Assess: the template points at bundled code, not the placeholder.
@@ -49,22 +50,28 @@ describe('esbuild bundling', () => {
     const mod = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler: () => Promise<unknown> };
     expect(await mod.handler()).toEqual({ rules: ['team-a-everywhere', 'base-images'], errors: 0 });
     delete process.env.REGMAN_CONFIG_PATH;
-    console.log(`bundling two functions took ${seconds.toFixed(1)} s`);
+    // Six functions (replicate, reconcile, four large-image steps), one entry: one asset, bundled once.
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(6);
+    expect(bundles(app)).toHaveLength(1);
+    console.log(`bundling six functions of one entry took ${seconds.toFixed(1)} s`);
   });
 
-  // The real handlers are written by the handlers engineer; until both files exist this case does not run.
-  it.runIf(existsSync(HANDLER_ENTRIES.replicate) && existsSync(HANDLER_ENTRIES.reconcile))(
-    'bundles the real replicate and reconcile handlers',
+  // The retention handlers and ASL are written by the retention engineer; until they exist, the real
+  // bundles are checked with a config without retention policies (six functions), then with one (nine).
+  const RETENTION_READY = [HANDLER_ENTRIES.retentionList, HANDLER_ENTRIES.retentionSweep, HANDLER_ENTRIES.pullStats, STATE_MACHINE_FILES.retentionSweep].every(existsSync);
+  const REPLICATION_HANDLERS = [HANDLER_ENTRIES.replicate, HANDLER_ENTRIES.reconcile, HANDLER_ENTRIES.largeImagePlan, HANDLER_ENTRIES.largeImageCopyBlob, HANDLER_ENTRIES.largeImagePublish, HANDLER_ENTRIES.largeImageRecord];
+  it.runIf(REPLICATION_HANDLERS.every(existsSync))(
+    `bundles the real handlers (${RETENTION_READY ? 'replication, large images and retention' : 'replication and large images'})`,
     async () => {
       // Prepare
-      const app = new App({ context: { config: FIXTURE_CONFIG } });
+      const app = new App({ context: { config: RETENTION_READY ? RETENTION_CONFIG : FIXTURE_CONFIG } });
 
       // Act
       await buildApp(app, { env: {} });
 
-      // Assess
+      // Assess: one bundle per handler, each with the config and an exported handler.
       const dirs = bundles(app);
-      expect(dirs).toHaveLength(2);
+      expect(dirs).toHaveLength(RETENTION_READY ? 9 : 6);
       for (const dir of dirs) {
         expect(existsSync(join(dir, BUNDLED_CONFIG_FILE))).toBe(true);
         expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toMatch(/export\s*\{[^}]*handler/);

@@ -11,6 +11,8 @@ import type { RegistryManagerStack } from '../../lib/registry-manager-stack.ts';
 process.env.CDK_VALIDATION ??= 'false';
 
 export const FIXTURE_CONFIG = 'test/cdk/fixtures/replication.yaml';
+/** Retention policies over ECR prefixes, an assumed-role ECR registry and a non-ECR registry (and registries no policy covers). */
+export const RETENTION_CONFIG = 'test/cdk/fixtures/retention.yaml';
 
 export interface BuiltApp {
   readonly app: App;

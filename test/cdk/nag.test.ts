@@ -4,7 +4,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
-import { FIXTURE_CONFIG, buildUnsynthesizedApp } from './helpers.ts';
+import { FIXTURE_CONFIG, RETENTION_CONFIG, buildUnsynthesizedApp } from './helpers.ts';
 
 /** The findings cdk-nag's AwsSolutions pack reports for the app, as `RuleId @ construct path`. */
 function findings(app: App): string[] {
@@ -13,7 +13,7 @@ function findings(app: App): string[] {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  it.each([FIXTURE_CONFIG, 'config/registries.yaml', 'config/local.yaml'])('reports no unacknowledged finding with %s', async (config) => {
+  it.each([FIXTURE_CONFIG, RETENTION_CONFIG, 'config/registries.yaml', 'config/local.yaml'])('reports no unacknowledged finding with %s', async (config) => {
     // Prepare
     const { app } = await buildUnsynthesizedApp({ config });
 

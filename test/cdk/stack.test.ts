@@ -141,8 +141,9 @@ describe('functions', () => {
     expect(env('Reconcile').IDEMPOTENCY_TABLE).toBeUndefined();
   });
 
-  it('keeps each log group for a month', () => {
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 2);
+  it('keeps each log group for a month (six functions and the replicate-large state machine)', () => {
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
+    template.resourceCountIs('AWS::Logs::LogGroup', 7);
   });
 });
 
@@ -214,16 +215,24 @@ describe('reconcile schedule', () => {
 });
 
 describe('outputs', () => {
-  it('exports what operators need: the audit table, the DLQ and both function names', () => {
-    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(['AuditTableName', 'DeadLetterQueueUrl', 'ReconcileFunctionName', 'ReplicateFunctionName']);
+  it('exports what operators need: the audit table, the DLQ, both function names and the large-image state machine', () => {
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
+      'AuditTableName',
+      'DeadLetterQueueUrl',
+      'LargeImageStateMachineArn',
+      'ReconcileFunctionName',
+      'ReplicateFunctionName',
+    ]);
     template.hasOutput('AuditTableName', { Value: { Ref: logicalIdOf('AWS::DynamoDB::Table', 'TablesAudit') } });
   });
 });
 
 describe('a config without an ECR source', () => {
-  it('has no push rule, and still reconciles on schedule', async () => {
+  it('has no push rule (nor a pull-stats rule: no ECR registry), and still reconciles and sweeps on schedule', async () => {
     const { template: local } = await buildTestApp({ config: 'config/local.yaml' });
     local.resourceCountIs('AWS::Events::Rule', 0);
-    local.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    local.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    local.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)' });
+    local.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
   });
 });

@@ -295,6 +295,7 @@ describe('audit log on dynalite', () => {
       ['it-audit', false],
       ['it-idempotency', false],
       ['it-replication-state', false],
+      ['it-pull-stats', false],
     ]);
     expect(await log.query({ repository: 'i/keep' })).toHaveLength(1);
     const described = await db.client.send(new DescribeTableCommand({ TableName: 'it-audit' }));
@@ -319,6 +320,7 @@ describe('audit log on dynalite', () => {
       ['audit', true, false],
       ['idempotency', true, false],
       ['replicationState', true, false],
+      ['pullStats', true, false],
     ]);
     const described = await db.client.send(new DescribeTableCommand({ TableName: 'it-idempotency' }));
     expect(described.Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
@@ -346,7 +348,7 @@ describe('audit log on a persisted dynalite', () => {
 
       // Assess
       expect(second.created.every((t) => !t.created)).toBe(true);
-      expect(tables.TableNames).toEqual(['audit', 'idempotency', 'replication-state']);
+      expect(tables.TableNames).toEqual(['audit', 'idempotency', 'pull-stats', 'replication-state']);
       expect(third.seq).toBe(3);
       expect(verify).toMatchObject({ ok: true, checked: 3 });
     } finally {

@@ -1,0 +1,158 @@
+// Builds a repository inventory for the planner from a registry adapter's listing, push times and pull statistics.
+import type { ImageInfo, RegistryAdapter } from '../registries/adapter.ts';
+import { mapLimit } from '../registries/map-limit.ts';
+import { isOciError } from '../oci/errors.ts';
+import { parseInventory } from './inventory.ts';
+import type { PullStatsScope, PullStatsStore } from './pull-stats.ts';
+import type { Inventory, InventoryImage, PullCount, RetentionPolicy } from './types.ts';
+
+/** The OCI annotation for when an image was built (image-spec annotations.md). */
+export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
+
+const REFERRER_TAG = /^sha256-([a-f0-9]{64})(?:\.(?:sig|att|sbom))?$/;
+
+/**
+ * Push times the registry API does not give (distribution has none): the local stack records them
+ * from push notifications. `list` also names manifests pushed without a tag, which `tags/list` cannot see.
+ */
+export interface PushTimeSource {
+  list(registry: string, repository: string): Promise<readonly { readonly digest: string; readonly pushedAt: string }[]>;
+}
+
+export interface BuildInventoryOptions {
+  readonly adapter: RegistryAdapter;
+  readonly repository: string;
+  readonly policy: RetentionPolicy;
+  readonly now: Date;
+  readonly pushTimes?: PushTimeSource;
+  readonly pullStats?: { readonly store: PullStatsStore; readonly scope: PullStatsScope };
+}
+
+export interface BuiltInventory {
+  readonly inventory: Inventory;
+  /** Things the report should say: push times guessed, pull counts missing. */
+  readonly warnings: string[];
+}
+
+function isGone(err: unknown): boolean {
+  return isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND') || isOciError(err, 'NAME_UNKNOWN');
+}
+
+/** The pull window the policy looks at, in days (90 when it has no pull rule: enough for `sinceImagePulled`). */
+function pullWindowDays(policy: RetentionPolicy): number {
+  if (policy.format === 'regman' && policy.delete.pulls) return policy.delete.pulls.inDays;
+  if (policy.format === 'ecr') {
+    const days = policy.rules.filter((r) => r.selection.countType === 'sinceImagePulled').map((r) => r.selection.countNumber);
+    if (days.length > 0) return Math.max(...days);
+  }
+  return 90;
+}
+
+/** An untagged manifest the push log knows and the listing did not reach, read from the registry. */
+async function readUnlisted(adapter: RegistryAdapter, repository: string, digest: string): Promise<ImageInfo | undefined> {
+  try {
+    const m = await adapter.oci.manifestGet(repository, digest);
+    const blobs = m.kind === 'image' ? [...(m.config ? [m.config] : []), ...m.layers].map((d) => ({ digest: d.digest, size: d.size })) : undefined;
+    return {
+      digest,
+      tags: [],
+      mediaType: m.mediaType,
+      ...(m.kind === 'index' ? { manifests: m.manifests.map((d) => d.digest) } : {}),
+      ...(m.subject ? { subject: m.subject.digest } : {}),
+      ...(blobs ? { blobs, sizeBytes: blobs.reduce((n, b) => n + b.size, 0) } : {}),
+    };
+  } catch (err) {
+    if (isGone(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The inventory of one repository:
+ * 1. `adapter.listImages` (manifests read, so indexes, children, referrers and blobs are known), plus
+ *    untagged manifests only the push log knows;
+ * 2. `pushedAt`: the registry's, else the push log's, else the manifest's `org.opencontainers.image.created`
+ *    annotation, else its index's or subject's, else `now` (so an image of unknown age is never
+ *    expired for its age; a warning says how many);
+ * 3. `pulls`: from the pull-stats store over the policy's window, with the registry's `lastPulledAt`
+ *    added as one pull on its day when the store has none that day.
+ */
+export async function buildSweepInventory(options: BuildInventoryOptions): Promise<BuiltInventory> {
+  const { adapter, repository, now } = options;
+  const warnings: string[] = [];
+  const listed = await adapter.listImages(repository);
+  const byDigest = new Map<string, ImageInfo>(listed.map((i) => [i.digest, i]));
+
+  const logged = options.pushTimes ? await options.pushTimes.list(adapter.name, repository) : [];
+  const pushLog = new Map(logged.map((p) => [p.digest, p.pushedAt]));
+  const unlisted = [...pushLog.keys()].filter((d) => !byDigest.has(d));
+  for (const info of await mapLimit(unlisted, 8, (d) => readUnlisted(adapter, repository, d))) if (info) byDigest.set(info.digest, info);
+
+  // Build-time annotations, only for manifests with no better time (one GET each).
+  const needTime = [...byDigest.values()].filter((i) => !i.pushedAt && !pushLog.has(i.digest)).map((i) => i.digest);
+  const annotated = new Map<string, string>();
+  await mapLimit(needTime, 8, async (digest) => {
+    try {
+      const created = (await adapter.oci.manifestGet(repository, digest)).annotations?.[CREATED_ANNOTATION];
+      if (created && !Number.isNaN(Date.parse(created))) annotated.set(digest, new Date(created).toISOString());
+    } catch (err) {
+      if (!isGone(err)) throw err;
+    }
+  });
+
+  const own = (i: ImageInfo): string | undefined => i.pushedAt ?? pushLog.get(i.digest) ?? annotated.get(i.digest);
+  const anchors = new Map<string, string>(); // child/referrer → index/subject
+  for (const i of byDigest.values()) {
+    for (const c of i.manifests ?? []) anchors.set(c, i.digest);
+    if (i.subject) anchors.set(i.digest, i.subject);
+    // cosign `sha256-<hex>.sig/.att/.sbom` and the referrers fallback tag name their subject.
+    const hex = i.tags.map((t) => REFERRER_TAG.exec(t)?.[1]).find((h) => h !== undefined);
+    if (hex && !i.subject) anchors.set(i.digest, `sha256:${hex}`);
+  }
+  let guessed = 0;
+  const timeOf = (digest: string, seen = new Set<string>()): string => {
+    const i = byDigest.get(digest);
+    const t = i ? own(i) : undefined;
+    if (t) return t;
+    const anchor = anchors.get(digest);
+    if (anchor && !seen.has(anchor)) return timeOf(anchor, seen.add(digest));
+    return '';
+  };
+
+  let pulls = new Map<string, PullCount[]>();
+  if (options.pullStats) {
+    const tags = new Map([...byDigest.values()].map((i) => [i.digest, i.tags]));
+    pulls = await options.pullStats.store.pullsFor(options.pullStats.scope, repository, [...byDigest.keys()], pullWindowDays(options.policy), { now, tags });
+  }
+
+  const images: InventoryImage[] = [...byDigest.values()].map((i) => {
+    let pushedAt = timeOf(i.digest);
+    if (pushedAt === '') {
+      guessed++;
+      pushedAt = now.toISOString();
+    }
+    const lastPulledAt = i.lastPulledAt ?? null;
+    let imagePulls: PullCount[] | undefined;
+    if (options.pullStats) {
+      imagePulls = [...(pulls.get(i.digest) ?? [])];
+      const day = lastPulledAt?.slice(0, 10);
+      if (day && !imagePulls.some((p) => p.day === day)) imagePulls.push({ day, count: 1 });
+    }
+    return {
+      digest: i.digest,
+      tags: [...i.tags].sort(),
+      pushedAt,
+      lastPulledAt,
+      ...(imagePulls ? { pulls: imagePulls } : {}),
+      ...(i.mediaType ? { mediaType: i.mediaType } : {}),
+      ...(i.sizeBytes !== undefined ? { sizeBytes: i.sizeBytes } : {}),
+      ...(i.manifests ? { manifests: [...i.manifests] } : {}),
+      ...(i.subject ? { subject: i.subject } : {}),
+      ...(i.blobs ? { blobs: i.blobs.map((b) => ({ digest: b.digest, size: b.size })) } : {}),
+    };
+  });
+  if (guessed > 0) {
+    warnings.push(`${guessed} manifest(s) have no known push time (the registry does not record it): treated as pushed now, so no age rule expires them`);
+  }
+  return { inventory: parseInventory({ repository, images }, `${adapter.name}/${repository}`), warnings };
+}
