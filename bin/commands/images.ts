@@ -55,7 +55,7 @@ export async function runImagesList(opts: ListOptions, io: RegistryCliIo): Promi
     const images = await adapter.listImages(opts.repository as string, { withManifests: opts.manifests ?? true });
     if (opts.json) io.stdout(JSON.stringify(images, null, 2));
     else if (images.length > 0) io.stdout(imagesTable(images));
-    else io.stderr(`${adapter.name}/${opts.repository} has no images`);
+    else io.stderr(`${adapter.name}/${opts.repository} has no tagged images (or no such repository: a registry answers both the same way)`);
     return images;
   } finally {
     loaded.close();

@@ -219,6 +219,12 @@ describe('registry CLI commands', () => {
       expect([...(idx?.manifests ?? [])].sort()).toEqual(index.children.map((c) => c.digest).sort());
       expect(images.find((i) => i.digest === image.digest)?.blobs).toHaveLength(3);
     });
+    it('says on stderr, not stdout, that a repository has no tagged images or does not exist', async () => {
+      const { stdout, stderr, error } = await run(['images', 'list', '--registry', 'src', '--repository', 'team/nothing-here', '--config', configFile]);
+      expect(error).toBeUndefined();
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/src\/team\/nothing-here has no tagged images \(or no such repository/);
+    });
   });
 
   describe('sync', () => {
