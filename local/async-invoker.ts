@@ -1,5 +1,6 @@
 // Invokes a handler the way Lambda invokes an EventBridge target: asynchronously, retried twice with backoff, then dead-lettered.
 import { randomUUID } from 'node:crypto';
+import type { LambdaContextLike } from '../functions/handlers/context.ts';
 
 /** What a dead-letter sink receives: the shape of functions/replication/dlq.ts `DeadLetterSink.send`. */
 export interface DeadLetter {
@@ -13,17 +14,8 @@ export interface DeadLetterTarget {
   send(record: DeadLetter): Promise<void>;
 }
 
-/** The parts of the Lambda context that Powertools and middy read. */
-export interface LocalLambdaContext {
-  readonly functionName: string;
-  readonly functionVersion: string;
-  readonly invokedFunctionArn: string;
-  readonly memoryLimitInMB: string;
-  readonly awsRequestId: string;
-  readonly logGroupName: string;
-  readonly logStreamName: string;
-  callbackWaitsForEmptyEventLoop: boolean;
-  getRemainingTimeInMillis(): number;
+/** The Lambda context the handlers read, plus the legacy callbacks middy still types. */
+export interface LocalLambdaContext extends LambdaContextLike {
   done(): void;
   fail(): void;
   succeed(): void;

@@ -1,22 +1,11 @@
 // Human-readable lines for the local stack's terminal: each replication, retry, dead letter and reconcile as it happens.
+import { formatBytes } from '../functions/format-bytes.ts';
 import type { ReconcileReport, ReplicationEvent } from '../functions/replication/index.ts';
 import type { AttemptReport } from './async-invoker.ts';
 import type { EcrImageActionEvent } from './notifications.ts';
 
 const short = (digest: string | undefined): string => (digest ? digest.replace(/^sha256:/, '').slice(0, 12) : '?');
 const corr = (id: string): string => id.slice(0, 8);
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u += 1;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
 
 /** A line for a replication progress event, or undefined for the chatty ones (per-blob copy events). */
 export function formatReplicationEvent(event: ReplicationEvent): string | undefined {
@@ -27,7 +16,7 @@ export function formatReplicationEvent(event: ReplicationEvent): string | undefi
       if (o.status === 'failed') return `[${corr(event.correlationId)}] replicate → ${where}: FAILED ${o.errorCode ?? ''} ${o.error ?? ''}`.trimEnd();
       if (o.status === 'skipped') return `[${corr(event.correlationId)}] replicate → ${where}: skipped (${o.reason ?? 'nothing to do'})`;
       const b = o.blobs;
-      const what = o.noop ? 'already there' : `${bytes(o.bytes)}, blobs ${b.uploaded} uploaded / ${b.mounted} mounted / ${b.skipped} skipped`;
+      const what = o.noop ? 'already there' : `${formatBytes(o.bytes)}, blobs ${b.uploaded} uploaded / ${b.mounted} mounted / ${b.skipped} skipped`;
       return `[${corr(event.correlationId)}] replicate → ${where}: ok (${what}) in ${o.durationMs} ms`;
     }
     case 'skipped':

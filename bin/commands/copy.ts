@@ -14,7 +14,8 @@ import { parsePlatform } from '../../functions/oci/platform.ts';
 import { formatReference, parseReference, referenceTarget, registryEndpoint } from '../../functions/oci/reference.ts';
 import type { Reference } from '../../functions/oci/types.ts';
 import { UsageError } from './run-cli.ts';
-import { createProgressReporter, formatBytes, type ProgressReporter } from './progress-bar.ts';
+import { formatBytes } from '../../functions/format-bytes.ts';
+import { createProgressReporter, type ProgressReporter } from './progress-bar.ts';
 
 export interface CopyCommandOptions {
   readonly platform: string[];

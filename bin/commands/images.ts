@@ -1,7 +1,7 @@
 // `regman images list --registry R --repository X`: images with tags, digest, size, push and pull times.
 import type { Command } from 'commander';
 import type { ImageInfo } from '../../functions/registries/adapter.ts';
-import { formatBytes } from './progress-bar.ts';
+import { formatBytes } from '../../functions/format-bytes.ts';
 import { defaultIo, formatTable, loadRegistries, pickAdapter, shortDigest, withConfigOption, type RegistryCliIo } from './load-adapters.ts';
 
 interface ListOptions {

@@ -1,23 +1,12 @@
 // Renders copy events on stderr: a cli-progress bar on a TTY outside CI, else one line per blob event.
 import cliProgress from 'cli-progress';
+import { formatBytes } from '../../functions/format-bytes.ts';
 import type { CopyEvent } from '../../functions/oci/progress.ts';
 
 export interface ProgressReporter {
   readonly onEvent: (e: CopyEvent) => void;
   /** Ends the bar (or does nothing in line mode). */
   stop(): void;
-}
-
-/** `1.5 MiB` style sizes. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
 const short = (digest: string): string => digest.replace(/^sha256:/, '').slice(0, 12);

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { AuditLog, InMemoryAuditStore, openDynamoAuditLog, type StoredAuditRecord } from '../../functions/audit/index.ts';
 import { createDynamoClients } from '../../functions/dynamo/client.ts';
+import { formatBytes } from '../../functions/format-bytes.ts';
 import { DynamoPullStatsStore } from '../../functions/retention/pull-stats.ts';
 import { NoRetentionPolicyError, runRetentionSweep } from '../../functions/retention/sweep-run.ts';
 import type { SweepEvent, SweepReport } from '../../functions/retention/sweep.ts';
@@ -54,17 +55,6 @@ function asUsageError(err: unknown, kind: 'policy' | 'inventory', file: string):
   return err;
 }
 
-function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-
 /** A readable table: one line per digest, then the totals. */
 export function formatPlanTable(plan: RetentionPlan): string {
   const clip = (text: string) => (text.length > 40 ? `${text.slice(0, 39)}…` : text);
@@ -73,7 +63,7 @@ export function formatPlanTable(plan: RetentionPlan): string {
   const widths = header.slice(0, 4).map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i] as number) : c)).join('  ');
   const out = [`repository ${plan.repository} · policy ${plan.policyFormat} · now ${plan.now}`, '', line(header), ...rows.map(line), ''];
-  out.push(`${plan.expire.length} to expire, ${plan.keep.length} to keep; bytes freed ${humanBytes(plan.bytesFreed)}${plan.bytesFreedEstimated ? ' (estimate)' : ''}`);
+  out.push(`${plan.expire.length} to expire, ${plan.keep.length} to keep; bytes freed ${formatBytes(plan.bytesFreed)}${plan.bytesFreedEstimated ? ' (estimate)' : ''}`);
   if (plan.blocked) out.push(`BLOCKED: ${plan.blocked.reason}`);
   if (plan.forced) out.push('safety valve overridden with --force');
   for (const w of plan.warnings) out.push(`warning: ${w}`);
@@ -179,7 +169,7 @@ function saving(value: number | null): string {
 export function formatRunTable(out: RunJson): string {
   const rows = out.reports.map((r) => [
     r.repository, r.policyName, r.status, String(r.counts.expired), String(r.counts.kept), String(r.counts.deleted), String(r.counts.failed),
-    `${humanBytes(r.bytesFreed)}${r.bytesFreedEstimated ? ' (est.)' : ''}`, saving(r.estimatedMonthlySaving),
+    `${formatBytes(r.bytesFreed)}${r.bytesFreedEstimated ? ' (est.)' : ''}`, saving(r.estimatedMonthlySaving),
   ]);
   const lines = [`registry ${out.registry} · ${out.mode}`, '', formatTable(['REPOSITORY', 'POLICY', 'STATUS', 'EXPIRED', 'KEPT', 'DELETED', 'FAILED', 'BYTES FREED', 'SAVING/MONTH'], rows)];
   for (const r of out.reports) {
@@ -197,7 +187,7 @@ export function formatRunTable(out: RunJson): string {
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
   }
   const t = out.totals;
-  lines.push('', `total: ${t.expired} expired, ${t.kept} kept, ${t.deleted} deleted, ${t.failed} failed; bytes freed ${humanBytes(t.bytesFreed)}; estimated saving ${saving(t.estimatedMonthlySaving)}/month`);
+  lines.push('', `total: ${t.expired} expired, ${t.kept} kept, ${t.deleted} deleted, ${t.failed} failed; bytes freed ${formatBytes(t.bytesFreed)}; estimated saving ${saving(t.estimatedMonthlySaving)}/month`);
   for (const n of out.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }

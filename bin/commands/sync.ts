@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { parsePlatform } from '../../functions/oci/platform.ts';
 import { repositoryPath, syncRepository, type SyncEvent, type SyncResult } from '../../functions/registries/sync.ts';
-import { barReporter, formatBytes, lineReporter, wantsBar, type ProgressReporter } from './progress-bar.ts';
+import { formatBytes } from '../../functions/format-bytes.ts';
+import { barReporter, lineReporter, wantsBar, type ProgressReporter } from './progress-bar.ts';
 import { defaultIo, loadRegistries, pickAdapter, positiveInt, shortDigest, withConfigOption, type RegistryCliIo } from './load-adapters.ts';
 import { UsageError } from './run-cli.ts';
 

@@ -7,6 +7,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { LargeImageError, toLargeImageError } from '../replication/large-errors.ts';
 import type { ReplicationDeps } from '../replication/replicate.ts';
 import { lambdaContext, type LambdaContextLike } from './context.ts';
+import { memoizeRetrying } from './memoize.ts';
 import { createPowertools } from './observability.ts';
 
 /** What the steps need of the replication deps (the same factory as the replicate handler). */
@@ -23,19 +24,6 @@ export interface LargeImageStepOptions {
 
 /** A Task handler: the state machine's input in, the step's result out. */
 export type LargeImageStepHandler<O> = (input: unknown, context?: Partial<LambdaContextLike> | null) => Promise<O>;
-
-function memoize(factory: LargeImageDepsFactory): () => Promise<LargeImageDeps> {
-  let pending: Promise<LargeImageDeps> | undefined;
-  return () => {
-    pending ??= Promise.resolve()
-      .then(factory)
-      .catch((err: unknown) => {
-        pending = undefined;
-        throw err;
-      });
-    return pending;
-  };
-}
 
 /** The step's input as an object with a correlation id, or a fatal STATE_INVALID (retrying cannot fix a bad input). */
 export function stepInput<T extends { correlationId: string }>(input: unknown, step: string, required: readonly string[]): T {
@@ -62,7 +50,7 @@ export function createLargeImageStep<O>(
   const defaults = options.logger && options.tracer ? undefined : createPowertools(options.serviceName);
   const logger = options.logger ?? (defaults as NonNullable<typeof defaults>).logger;
   const tracer = options.tracer ?? (defaults as NonNullable<typeof defaults>).tracer;
-  const getDeps = memoize(depsFactory);
+  const getDeps = memoizeRetrying(depsFactory);
   const run = async (input: unknown, context: LambdaContextLike): Promise<O> => {
     const correlationId = (input as { correlationId?: unknown } | null)?.correlationId;
     logger.setCorrelationId(typeof correlationId === 'string' ? correlationId : context.awsRequestId);

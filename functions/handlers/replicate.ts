@@ -16,6 +16,7 @@ import { errorCodeOf, errorMessageOf } from '../replication/observability.ts';
 import { replicateImage, type ReplicationDeps, type ReplicationOutcome } from '../replication/replicate.ts';
 import { findSourceRegistry } from '../replication/source.ts';
 import { lambdaContext, type LambdaContextLike } from './context.ts';
+import { memoizeRetrying } from './memoize.ts';
 import { moduleDir, dynamoOptions, replicationDepsFromEnvironment } from './deps.ts';
 import { createIdempotencyStore, imageEventIdempotencyConfig } from './idempotency.ts';
 import { createPowertools, powertoolsLogger, powertoolsMetrics } from './observability.ts';
@@ -64,20 +65,6 @@ export interface ReplicateHandlerOptions {
 
 export type DepsFactory = () => Promise<ReplicationDeps> | ReplicationDeps;
 
-/** Calls the factory once; a failed build is retried on the next invocation instead of being cached. */
-function memoize(factory: DepsFactory): () => Promise<ReplicationDeps> {
-  let pending: Promise<ReplicationDeps> | undefined;
-  return () => {
-    pending ??= Promise.resolve()
-      .then(factory)
-      .catch((err: unknown) => {
-        pending = undefined;
-        throw err;
-      });
-    return pending;
-  };
-}
-
 /**
  * The replicate handler around a deps factory (called lazily, once per container). For each event:
  * 1. sets the correlation id (the event id, else the Lambda request id) on every log line;
@@ -101,7 +88,7 @@ export function createReplicateHandler(
   const metrics = options.metrics ?? (defaults as NonNullable<typeof defaults>).metrics;
   const tracer = options.tracer ?? (defaults as NonNullable<typeof defaults>).tracer;
   const actor = options.actor ?? PUSH_EVENT_ACTOR;
-  const getDeps = memoize(depsFactory);
+  const getDeps = memoizeRetrying(depsFactory);
   const domainLogger = powertoolsLogger(logger);
   const domainMetrics = powertoolsMetrics(metrics);
 

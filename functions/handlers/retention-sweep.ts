@@ -19,6 +19,7 @@ import type { PushTimeSource } from '../retention/sweep-inventory.ts';
 import { governingPolicy } from '../retention/sweep-targets.ts';
 import { loadBundledConfig } from './config.ts';
 import { lambdaContext, type LambdaContextLike } from './context.ts';
+import { memoizeRetrying } from './memoize.ts';
 import { DEFAULT_CONFIG_FILE, dynamoOptions, moduleDir } from './deps.ts';
 import { createPowertools } from './observability.ts';
 
@@ -87,16 +88,7 @@ export async function retentionDepsFromEnvironment(env: Environment, handlerDir:
 
 /** Calls the factory once; a failed build is retried on the next invocation. */
 export function memoizeDeps(factory: RetentionDepsFactory): () => Promise<RetentionDeps> {
-  let pending: Promise<RetentionDeps> | undefined;
-  return () => {
-    pending ??= Promise.resolve()
-      .then(factory)
-      .catch((err: unknown) => {
-        pending = undefined;
-        throw err;
-      });
-    return pending;
-  };
+  return memoizeRetrying(factory);
 }
 
 /** Wraps a retention step in middy with the Powertools logger and tracer; errors leave as RetentionStepError. */

@@ -41,6 +41,20 @@ export function completeFromManifest(info: Mutable<ImageInfo>, m: Manifest): voi
 }
 
 /**
+ * Fetches `info`'s manifest and fills the fields only it knows; false when the manifest is gone
+ * (deleted between the listing and the GET), so the caller drops the entry instead of failing.
+ */
+export async function completeFromRegistry(oci: Registry, repository: string, info: Mutable<ImageInfo>): Promise<boolean> {
+  try {
+    completeFromManifest(info, await oci.manifestGet(repository, info.digest));
+    return true;
+  } catch (err) {
+    if (isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND')) return false;
+    throw err;
+  }
+}
+
+/**
  * Lists a repository with ACR's API, then (unless `withManifests: false`) GETs each manifest through
  * the OCI data plane, at most `concurrency` at once.
  */
@@ -58,14 +72,7 @@ export async function listAcrImages(
   if (options.withManifests === false) return images;
   const found = await mapLimit(images, options.concurrency ?? 8, async (info) => {
     options.signal?.throwIfAborted();
-    try {
-      completeFromManifest(info, await oci.manifestGet(repository, info.digest));
-      return true;
-    } catch (err) {
-      // Deleted between the listing and the GET.
-      if (isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND')) return false;
-      throw err;
-    }
+    return completeFromRegistry(oci, repository, info);
   });
   return images.filter((_, i) => found[i]);
 }

@@ -4,12 +4,12 @@
 // (https://docs.docker.com/docker-hub/usage/pulls/). So: every request waits while the credential
 // is blocked by a 429; a manifest GET also takes one pull from the budget; and manifests are
 // HEADed first and fetched only when their bytes are needed and not already cached by digest.
-import type { Readable } from 'node:stream';
+import { DelegatingRegistry } from '../oci/delegating-registry.ts';
 import { isDigest } from '../oci/digest.ts';
 import { isOciError } from '../oci/errors.ts';
-import type { BlobGetOptions, BlobOpener, BlobPutOptions, BlobReader, Registry } from '../oci/registry.ts';
+import type { Registry } from '../oci/registry.ts';
 import type { RequestFn, TransportRequest, TransportResponse } from '../oci/transport.ts';
-import type { Descriptor, Manifest } from '../oci/types.ts';
+import type { Manifest } from '../oci/types.ts';
 import { RateLimitedError, type RateBudget } from './rate-budget.ts';
 
 const MANIFEST_PATH = /\/v2\/.+\/manifests\/[^/?]+(?:\?.*)?$/;
@@ -79,18 +79,14 @@ export interface CachingRegistryOptions {
  * digest; the cache is keyed by repository too, so it never claims a repository holds what only
  * another one does. Everything else passes through.
  */
-export class CachingRegistry implements Registry {
-  readonly host: string;
+export class CachingRegistry extends DelegatingRegistry {
   private readonly cache = new Map<string, Manifest>();
   private readonly maxEntries: number;
   /** Counters for tests and metrics. */
   readonly stats = { hits: 0, misses: 0 };
 
-  constructor(
-    private readonly inner: Registry,
-    options: CachingRegistryOptions = {},
-  ) {
-    this.host = inner.host;
+  constructor(inner: Registry, options: CachingRegistryOptions = {}) {
+    super(inner);
     this.maxEntries = options.maxEntries ?? 512;
   }
 
@@ -99,11 +95,7 @@ export class CachingRegistry implements Registry {
     return this.cache.get(`${repository}@${digest}`);
   }
 
-  manifestHead(repository: string, reference: string): Promise<Descriptor | undefined> {
-    return this.inner.manifestHead(repository, reference);
-  }
-
-  async manifestGet(repository: string, reference: string): Promise<Manifest> {
+  override async manifestGet(repository: string, reference: string): Promise<Manifest> {
     let digest = isDigest(reference) ? reference : undefined;
     if (digest === undefined) {
       const head = await this.inner.manifestHead(repository, reference);
@@ -122,41 +114,9 @@ export class CachingRegistry implements Registry {
     return manifest;
   }
 
-  async manifestPut(repository: string, reference: string, manifest: Pick<Manifest, 'raw' | 'mediaType'>): Promise<string> {
-    return this.inner.manifestPut(repository, reference, manifest);
-  }
-
-  async manifestDelete(repository: string, digest: string): Promise<void> {
+  override async manifestDelete(repository: string, digest: string): Promise<void> {
     this.cache.delete(`${repository}@${digest}`);
     await this.inner.manifestDelete(repository, digest);
-  }
-
-  blobHead(repository: string, digest: string): Promise<number | undefined> {
-    return this.inner.blobHead(repository, digest);
-  }
-
-  blobGet(repository: string, digest: string, options?: BlobGetOptions): Promise<BlobReader> {
-    return this.inner.blobGet(repository, digest, options);
-  }
-
-  blobPut(repository: string, blob: { digest: string; size: number }, body: Readable | BlobOpener, options?: BlobPutOptions): Promise<void> {
-    return this.inner.blobPut(repository, blob, body, options);
-  }
-
-  blobMount(repository: string, digest: string, fromRepository: string): Promise<boolean> {
-    return this.inner.blobMount(repository, digest, fromRepository);
-  }
-
-  tagList(repository: string): Promise<string[]> {
-    return this.inner.tagList(repository);
-  }
-
-  catalog(): Promise<string[]> {
-    return this.inner.catalog();
-  }
-
-  referrers(repository: string, digest: string): Promise<Descriptor[] | undefined> {
-    return this.inner.referrers(repository, digest);
   }
 
   private remember(repository: string, manifest: Manifest): void {

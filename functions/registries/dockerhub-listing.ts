@@ -1,7 +1,7 @@
 // Lists a Docker Hub repository's images: tags and metadata from Hub's API, the graph from manifests (cached, HEAD-free).
-import type { Readable } from 'node:stream';
-import type { BlobGetOptions, BlobOpener, BlobPutOptions, BlobReader, Registry } from '../oci/registry.ts';
-import type { Descriptor, Manifest } from '../oci/types.ts';
+import { DelegatingRegistry } from '../oci/delegating-registry.ts';
+import type { Registry } from '../oci/registry.ts';
+import type { Descriptor } from '../oci/types.ts';
 import type { ImageInfo, ListImagesOptions } from './adapter.ts';
 import type { HubTag } from './dockerhub-api.ts';
 import { listImagesViaOci } from './oci-listing.ts';
@@ -11,52 +11,24 @@ import { listImagesViaOci } from './oci-listing.ts';
  * with everything else delegated: `listImagesViaOci` walks it to build the graph, so the only
  * data-plane requests are manifest GETs by digest (one pull each, and none when cached).
  */
-class HubTagView implements Registry {
-  readonly host: string;
-
+class HubTagView extends DelegatingRegistry {
   constructor(
-    private readonly inner: Registry,
+    inner: Registry,
     private readonly byTag: ReadonlyMap<string, HubTag>,
   ) {
-    this.host = inner.host;
+    super(inner);
   }
 
-  async manifestHead(repository: string, reference: string): Promise<Descriptor | undefined> {
+  override async manifestHead(repository: string, reference: string): Promise<Descriptor | undefined> {
     const t = this.byTag.get(reference);
     const mediaType = t?.media_type ?? t?.content_type ?? undefined;
     // Hub told us the digest: no request. Without a media type, a HEAD (free on Hub) fills it in.
     if (t?.digest && mediaType && mediaType.startsWith('application/vnd.')) return { digest: t.digest, mediaType, size: 0 };
     return this.inner.manifestHead(repository, reference);
   }
-  manifestGet(repository: string, reference: string): Promise<Manifest> {
-    return this.inner.manifestGet(repository, reference);
-  }
-  manifestPut(repository: string, reference: string, manifest: Pick<Manifest, 'raw' | 'mediaType'>): Promise<string> {
-    return this.inner.manifestPut(repository, reference, manifest);
-  }
-  manifestDelete(repository: string, digest: string): Promise<void> {
-    return this.inner.manifestDelete(repository, digest);
-  }
-  blobHead(repository: string, digest: string): Promise<number | undefined> {
-    return this.inner.blobHead(repository, digest);
-  }
-  blobGet(repository: string, digest: string, options?: BlobGetOptions): Promise<BlobReader> {
-    return this.inner.blobGet(repository, digest, options);
-  }
-  blobPut(repository: string, blob: { digest: string; size: number }, body: Readable | BlobOpener, options?: BlobPutOptions): Promise<void> {
-    return this.inner.blobPut(repository, blob, body, options);
-  }
-  blobMount(repository: string, digest: string, fromRepository: string): Promise<boolean> {
-    return this.inner.blobMount(repository, digest, fromRepository);
-  }
-  async tagList(): Promise<string[]> {
+
+  override async tagList(): Promise<string[]> {
     return [...this.byTag.keys()];
-  }
-  catalog(): Promise<string[]> {
-    return this.inner.catalog();
-  }
-  referrers(repository: string, digest: string): Promise<Descriptor[] | undefined> {
-    return this.inner.referrers(repository, digest);
   }
 }
 

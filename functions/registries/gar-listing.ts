@@ -1,9 +1,8 @@
 // Artifact Registry / GCR listings: the OCI walk, completed with Google's extension of tags/list, which
 // names every manifest of the repository (untagged ones too) with its upload time and size.
 import type { Registry } from '../oci/registry.ts';
-import { isOciError } from '../oci/errors.ts';
 import type { ImageInfo, ListImagesOptions } from './adapter.ts';
-import { completeFromManifest } from './acr-listing.ts';
+import { completeFromRegistry } from './acr-listing.ts';
 import { mapLimit } from './map-limit.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -94,13 +93,7 @@ export async function withGoogleExtension(
   const keep = await mapLimit(images, 8, async (info) => {
     if (!extra.has(info.digest)) return true;
     options.signal?.throwIfAborted();
-    try {
-      completeFromManifest(info, await oci.manifestGet(repository, info.digest));
-      return true;
-    } catch (err) {
-      if (isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND')) return false;
-      throw err;
-    }
+    return completeFromRegistry(oci, repository, info);
   });
   return images.filter((_, i) => keep[i]);
 }
