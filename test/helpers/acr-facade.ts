@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TokenRegistry } from './registry.ts';
+import { readBody, sendJson } from './http-json.ts';
 
 export interface AcrFacadeOptions {
   /** The real registry behind the facade: token auth, `relativeUrls: true` (as ACR sends relative Locations). */
@@ -51,22 +52,6 @@ interface AccessClaim {
   readonly type: string;
   readonly name: string;
   readonly actions: readonly string[];
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let s = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (s += c));
-    req.on('end', () => resolve(s));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(data), ...headers });
-  res.end(data);
 }
 
 /** Calls the token server (plain http on loopback) and returns status and body. */

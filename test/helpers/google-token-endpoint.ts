@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gaxios } from 'google-auth-library';
+import { readBody, sendJson } from './http-json.ts';
 
 /** The audience google-auth-library signs its assertions for (and the only URL it posts them to). */
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -50,22 +51,6 @@ export interface RunningGoogleTokenEndpoint {
   stop(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let s = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (s += c));
-    req.on('end', () => resolve(s));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const data = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
-  res.end(data);
-}
-
 /** Verifies an RS256 JWT against the public key; returns its claims or why it is refused. */
 function verifyAssertion(assertion: string, publicKey: KeyObject): { claims: Record<string, unknown> } | { error: string } {
   const parts = assertion.split('.');
@@ -103,12 +88,12 @@ export async function startGoogleTokenEndpoint(opts: GoogleTokenEndpointOptions 
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== '/token') {
-      return send(res, 404, { error: 'not_found' });
+      return sendJson(res, 404, { error: 'not_found' });
     }
     const form = new URLSearchParams(await readBody(req));
     const refuse = (error: string, record: Partial<AssertionRecord> = {}): void => {
       requests.push({ ...record, status: 400, error });
-      send(res, 400, { error: 'invalid_grant', error_description: error });
+      sendJson(res, 400, { error: 'invalid_grant', error_description: error });
     };
     if (form.get('grant_type') !== JWT_BEARER) return refuse(`unsupported grant_type ${form.get('grant_type') ?? ''}`);
     const checked = verifyAssertion(form.get('assertion') ?? '', publicKey);
@@ -124,11 +109,11 @@ export async function startGoogleTokenEndpoint(opts: GoogleTokenEndpointOptions 
     const token = `${prefix}${randomBytes(24).toString('base64url')}`;
     issued.push(token);
     requests.push({ ...record, status: 200 });
-    send(res, 200, { access_token: token, expires_in: expiresIn, token_type: 'Bearer' });
+    sendJson(res, 200, { access_token: token, expires_in: expiresIn, token_type: 'Bearer' });
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => send(res, 500, { error: String(err) }));
+    handle(req, res).catch((err: unknown) => sendJson(res, 500, { error: String(err) }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
