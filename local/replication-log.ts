@@ -1,8 +1,10 @@
 // Human-readable lines for the local stack's terminal: each replication, retry, dead letter and reconcile as it happens.
 import { formatBytes } from '../functions/format-bytes.ts';
 import type { ReconcileReport, ReplicationEvent } from '../functions/replication/index.ts';
+import type { LargeImageSummary } from '../functions/replication/large-types.ts';
 import type { AttemptReport } from './async-invoker.ts';
 import type { EcrImageActionEvent } from './notifications.ts';
+import type { LocalExecutionResult } from './step-functions.ts';
 
 const short = (digest: string | undefined): string => (digest ? digest.replace(/^sha256:/, '').slice(0, 12) : '?');
 const corr = (id: string): string => id.slice(0, 8);
@@ -12,6 +14,7 @@ export function formatReplicationEvent(event: ReplicationEvent): string | undefi
   switch (event.type) {
     case 'target-finished': {
       const o = event.outcome;
+      if (o.status === 'deferred') return `[${corr(event.correlationId)}] replicate → ${o.target}/${o.repository}: large image, ${o.reason ?? 'fanned out'}; blob by blob, the tag last`;
       const where = `${o.target}/${o.repository}@${short(o.digest)}`;
       if (o.status === 'failed') return `[${corr(event.correlationId)}] replicate → ${where}: FAILED ${o.errorCode ?? ''} ${o.error ?? ''}`.trimEnd();
       if (o.status === 'skipped') return `[${corr(event.correlationId)}] replicate → ${where}: skipped (${o.reason ?? 'nothing to do'})`;
@@ -57,5 +60,23 @@ export function formatReconcile(report: ReconcileReport): string {
     lines.push(`  ${item.status} ${item.target}/${item.targetRepository}:${item.tag}${item.error ? `: ${item.error}` : ''}`);
   }
   for (const e of report.errors) lines.push(`  error in rule ${e.rule}${e.repository ? ` (${e.repository})` : ''}: ${e.errorCode}: ${e.message}`);
+  return lines.join('\n');
+}
+
+/** Lines for a finished replicate-large execution: its status, then one per target. */
+export function formatFanoutFinished(executionName: string, result: LocalExecutionResult): string {
+  const summary = result.output as LargeImageSummary | undefined;
+  if (result.status === 'FAILED' || !summary || !Array.isArray(summary.targets)) {
+    return `large image execution ${executionName}: FAILED ${result.error ?? ''} ${result.cause ?? ''}`.trimEnd();
+  }
+  const lines = [`large image execution ${executionName}: ${summary.status} (${summary.tag}@${short(summary.digest)})`];
+  for (const t of summary.targets) {
+    const b = t.blobs;
+    lines.push(
+      t.status === 'replicated'
+        ? `  → ${t.target}/${t.repository}: ok (${formatBytes(t.bytes)}, blobs ${b.uploaded} uploaded / ${b.mounted} mounted / ${b.skipped} skipped)`
+        : `  → ${t.target}/${t.repository}: FAILED ${t.errorCode ?? ''} ${t.error ?? ''}`.trimEnd(),
+    );
+  }
   return lines.join('\n');
 }

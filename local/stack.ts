@@ -8,13 +8,20 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { openDynamoAuditLog } from '../functions/audit/index.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
+import { createLargeImageCopyBlobHandler } from '../functions/handlers/large-image-copy-blob.ts';
+import { createLargeImagePlanHandler } from '../functions/handlers/large-image-plan.ts';
+import { createLargeImagePublishHandler } from '../functions/handlers/large-image-publish.ts';
+import { createLargeImageRecordHandler } from '../functions/handlers/large-image-record.ts';
 import { createReplicateHandler, type ReplicateHandlerResult } from '../functions/handlers/replicate.ts';
+import { Environment } from '../functions/env.ts';
 import { closeAdapters, createAdapters } from '../functions/registries/factory.ts';
 import { DynamoPullStatsStore } from '../functions/retention/pull-stats.ts';
 import { runRetentionSweep } from '../functions/retention/sweep-run.ts';
 import type { SweepMode, SweepReport } from '../functions/retention/sweep.ts';
 import { policiesForRegistry } from '../functions/retention/sweep-targets.ts';
-import { JsonlDeadLetterSink, reconcile, type ReconcileReport, type ReplicationCopyOptions, type ReplicationDeps } from '../functions/replication/index.ts';
+import {
+  JsonlDeadLetterSink, fanoutPolicyFromEnvironment, reconcile, type FanoutPolicy, type ReconcileReport, type ReplicationCopyOptions, type ReplicationDeps,
+} from '../functions/replication/index.ts';
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
@@ -22,7 +29,8 @@ import { readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints
 import { toImageActionEvents, type EcrImageActionEvent } from './notifications.ts';
 import { startLocalRegistries, type LocalRegistries } from './registries.ts';
 import { startReconcileSchedule, type ReconcileSchedule } from './reconcile-schedule.ts';
-import { formatAttempt, formatPush, formatReconcile, formatReplicationEvent } from './replication-log.ts';
+import { formatAttempt, formatFanoutFinished, formatPush, formatReconcile, formatReplicationEvent } from './replication-log.ts';
+import { createLocalFanoutStarter, type LocalTaskHandler } from './step-functions.ts';
 import { DEFAULT_RETENTION_TIME, LocalPushLog, parseDailySchedule, startRetentionSchedule, type DailyTime, type RetentionSchedule } from './retention-schedule.ts';
 
 export interface StartLocalStackOptions {
@@ -45,6 +53,12 @@ export interface StartLocalStackOptions {
   readonly controlPort?: number;
   /** Copy engine settings (tests shorten the engine's own retries). @default the engine's */
   readonly copyOptions?: ReplicationCopyOptions;
+  /**
+   * When an image fans out over the replicate-large state machine (run in this process) instead of
+   * being copied in the handler, as on AWS; `false`: never. @default REGMAN_FANOUT_* from the
+   * environment, else 2 GiB missing over all targets (docs/LARGE_IMAGES.md)
+   */
+  readonly fanout?: FanoutPolicy | false;
 }
 
 export interface LocalStack {
@@ -58,7 +72,7 @@ export interface LocalStack {
   reconcile(): Promise<ReconcileReport>;
   /** Runs a retention sweep of every covered registry now (the same as `POST <control>/retention[?apply=1]`). */
   retention(options?: { readonly apply?: boolean }): Promise<LocalRetentionResult>;
-  /** Resolves when every received push event has been handled (retries and dead letters included). */
+  /** Resolves when every received push event has been handled (retries, dead letters and fanned-out executions included). */
   idle(): Promise<void>;
   /** Stops everything: listener, retries, registries, DynamoDB; removes endpoints.json. Idempotent. */
   stop(): Promise<void>;
@@ -129,11 +143,27 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const worked = new Set<string>();
     const audit = openDynamoAuditLog({ endpoint: db.endpoint, tableName: db.tables.audit, region: 'local' });
     cleanups.push(() => audit.close());
+    // Large images: the same four step handlers as the replicate-large state machine's Lambdas, run by
+    // the same ASL in this process. Their deps are the replication deps (late-bound: defined below).
+    const stepTools = localPowertools();
+    const taskHandlers: Record<string, LocalTaskHandler> = {
+      LargeImagePlanFunctionArn: createLargeImagePlanHandler(() => deps, stepTools),
+      LargeImageCopyBlobFunctionArn: createLargeImageCopyBlobHandler(() => deps, stepTools),
+      LargeImagePublishFunctionArn: createLargeImagePublishHandler(() => deps, stepTools),
+      LargeImageRecordFunctionArn: createLargeImageRecordHandler(() => deps, stepTools),
+    };
+    const fanoutPolicy = options.fanout === false ? undefined : (options.fanout ?? fanoutPolicyFromEnvironment(new Environment()));
+    const fanout = createLocalFanoutStarter({ taskHandlers, onFinished: (name, result) => log(formatFanoutFinished(name, result)) });
+    cleanups.push(async () => {
+      // Let running executions finish (their registries are still up) rather than cut them mid-blob.
+      await Promise.allSettled(fanout.executions.values());
+    });
     const deps: ReplicationDeps = {
       config,
       adapters,
       audit: audit.log,
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
+      ...(fanoutPolicy ? { fanout: { starter: fanout, policy: fanoutPolicy } } : {}),
       onEvent: (event) => {
         worked.add(event.correlationId);
         const line = formatReplicationEvent(event);
@@ -237,7 +267,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       dlqPath,
       reconcile: () => schedule.trigger('on demand'),
       retention: (o) => retentionSchedule.trigger(o?.apply ? 'apply' : 'dry-run', 'on demand'),
-      idle: () => invoker.idle(),
+      async idle() {
+        await invoker.idle();
+        await Promise.allSettled(fanout.executions.values());
+      },
       stop() {
         stopped ??= cleanup();
         return stopped;
