@@ -75,7 +75,9 @@ export async function latencyMarkdown(log: (s: string) => void, runs = 3): Promi
   return [
     `Local stack (\`config/local.yaml\`: one source, two targets), ${runs} pushes per case. Time from the`,
     "source's acknowledgement of the tag to both targets serving it at the same digest: the webhook,",
-    'the replicate handler (idempotency check, audit records) and two parallel copies.',
+    'the replicate handler (idempotency check, audit records) and two parallel copies. The 1 GiB image',
+    'is 2 GiB to copy over the two targets, above the default fan-out limit (docs/LARGE_IMAGES.md): as',
+    'on AWS, it goes through the replicate-large state machine (plan, one Map item per blob, publish, record).',
     '',
     '| image | median s | min s | max s |',
     '|---|---:|---:|---:|',
