@@ -14,6 +14,7 @@ import { createLargeImagePublishHandler } from '../functions/handlers/large-imag
 import { createLargeImageRecordHandler } from '../functions/handlers/large-image-record.ts';
 import { createReplicateHandler, type ReplicateHandlerResult } from '../functions/handlers/replicate.ts';
 import { Environment } from '../functions/env.ts';
+import { formatBytes } from '../functions/format-bytes.ts';
 import { closeAdapters, createAdapters } from '../functions/registries/factory.ts';
 import { DynamoPullStatsStore } from '../functions/retention/pull-stats.ts';
 import { runRetentionSweep } from '../functions/retention/sweep-run.ts';
@@ -258,7 +259,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     };
     await writeEndpoints(stateDir, endpoints);
     cleanups.push(() => removeEndpoints(stateDir));
-    log(banner(endpoints, stateDir, registries, options.reconcileEveryMinutes ?? 0));
+    log(banner(endpoints, stateDir, registries, options.reconcileEveryMinutes ?? 0, fanoutPolicy));
 
     let stopped: Promise<void> | undefined;
     return {
@@ -307,7 +308,7 @@ function localPowertools(): { logger: Logger; metrics: Metrics; tracer: Tracer }
   };
 }
 
-function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRegistries, everyMinutes: number): string {
+function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRegistries, everyMinutes: number, fanout: FanoutPolicy | undefined): string {
   const source = endpoints.source;
   const sourceHost = endpoints.registries[source]!.replace(/^http:\/\//, '');
   const targets = Object.keys(endpoints.registries).filter((n) => n !== source);
@@ -326,6 +327,9 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
     `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${endpoints.control}/reconcile`,
     `  retention         scheduled dry runs, and on demand: curl -X POST '${endpoints.control}/retention'  (delete: ?apply=1)`,
+    fanout
+      ? `  large images      over ${formatBytes(fanout.maxBytes)} to copy (all targets): the replicate-large state machine, in process (REGMAN_FANOUT_BYTES)`
+      : '  large images      copied in the handler (fan-out off)',
     `  endpoints.json    ${join(stateDir, 'endpoints.json')}`,
     '',
     `Rule "${rule.name}": ${rule.source} → ${rule.targets.map((t) => t.registry).join(', ')} for tags ${rule.tags.include.join(' ')}. Try:`,

@@ -85,5 +85,6 @@ describe('local stack: large images fan out over the replicate-large state machi
     expect(text).not.toMatch(/replicate → \S+: ok \(0 B/);
     expect(text).toMatch(/large image execution \S+: replicated \(v1@[0-9a-f]{12}\)\n {2}→ east\/team\/big: ok/);
     expect(text).not.toMatch(/duplicate delivery/);
+    expect(text).toContain('large images      over 64.0 KiB to copy (all targets): the replicate-large state machine, in process');
   });
 });
