@@ -9,12 +9,12 @@ export const CONTEXT = {
   /** Config file, relative to the working directory. */
   config: 'config',
   stackName: 'stackName',
-  /** EventBridge Scheduler expression of the reconcile run. */
+  /** EventBridge Scheduler expression of the reconcile run. @default the config's schedules.reconcile, else rate(1 hour) */
   reconcileSchedule: 'reconcileSchedule',
   alarmTopicArn: 'alarmTopicArn',
-  /** EventBridge Scheduler expression of the retention sweep. @default cron(0 3 * * ? *) */
+  /** EventBridge Scheduler expression of the retention sweep. @default the config's schedules.retention, else cron(0 3 * * ? *) */
   retentionSchedule: 'retentionSchedule',
-  /** `true`: scheduled sweeps delete. Anything else (the default): dry run, plan and audit only. */
+  /** `true`: scheduled sweeps delete; `false`: dry run, plan and audit only. @default the config's schedules.retentionMode (dry-run) */
   retentionApply: 'retentionApply',
   /** `true`: placeholder code instead of esbuild bundles (tests, structural synth). Never deploy it. */
   skipBundling: 'regman:skipBundling',
@@ -49,7 +49,7 @@ export async function buildApp(app: App, options: BuildAppOptions = {}): Promise
     ...optional('reconcileSchedule', stringContext(app, CONTEXT.reconcileSchedule)),
     ...optional('alarmTopicArn', stringContext(app, CONTEXT.alarmTopicArn)),
     ...optional('retentionSchedule', stringContext(app, CONTEXT.retentionSchedule)),
-    retentionApply: isTrue(app.node.tryGetContext(CONTEXT.retentionApply)),
+    ...booleanContext(app, 'retentionApply', CONTEXT.retentionApply),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
@@ -60,6 +60,13 @@ function stringContext(app: App, key: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw new Error(`context "${key}" must be a string, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/** Set only when the context names the key (so that the config's value applies otherwise). */
+function booleanContext<K extends string>(app: App, key: K, contextKey: string): { [P in K]?: boolean } {
+  const value: unknown = app.node.tryGetContext(contextKey);
+  if (value === undefined || value === null || value === '') return {};
+  return { [key]: isTrue(value) } as { [P in K]?: boolean };
 }
 
 function isTrue(value: unknown): boolean {

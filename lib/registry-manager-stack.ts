@@ -48,7 +48,7 @@ export interface RegistryManagerStackProps extends StackProps {
   readonly entries?: Partial<Readonly<Record<HandlerName, string>>>;
   /** @see RetentionProps.schedule */
   readonly retentionSchedule?: string;
-  /** `true`: scheduled sweeps delete (`apply`); otherwise they only plan (`dry-run`). Opt-in. @default false */
+  /** `true`: scheduled sweeps delete (`apply`); `false`: they only plan (`dry-run`). @default the config's `schedules.retentionMode` (dry-run) */
   readonly retentionApply?: boolean;
 }
 
@@ -91,7 +91,7 @@ export class RegistryManagerStack extends Stack {
       reconcileEntry: entries.reconcile,
       depsLockFilePath: DEPS_LOCK_FILE,
       ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
-      ...(props.reconcileSchedule !== undefined ? { reconcileSchedule: props.reconcileSchedule } : {}),
+      ...defined('reconcileSchedule', props.reconcileSchedule ?? props.config.schedules.reconcile),
     });
 
     // Large images fan out over the replicate-large state machine (docs/LARGE_IMAGES.md).
@@ -196,8 +196,8 @@ export class RegistryManagerStack extends Stack {
         this.replication.reconcile.role,
         ...Object.values(this.largeImage.functions).map((fn) => fn.role),
       ],
-      mode: props.retentionApply === true ? 'apply' : 'dry-run',
-      ...(props.retentionSchedule !== undefined ? { schedule: props.retentionSchedule } : {}),
+      mode: (props.retentionApply ?? props.config.schedules.retentionMode === 'apply') ? 'apply' : 'dry-run',
+      ...defined('schedule', props.retentionSchedule ?? props.config.schedules.retention),
       ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
     });
   }
@@ -207,4 +207,12 @@ function assemblyDir(scope: Construct): string {
   const stage = Stage.of(scope);
   if (!stage) throw new Error('RegistryManagerStack must be created inside an App (or pass configDir)');
   return stage.outdir;
+}
+
+/**
+ * `{ key: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). The schedules
+ * use it: the CDK context (props) overrides the config's `schedules`; neither, the construct's default.
+ */
+function defined<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }

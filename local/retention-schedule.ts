@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type { SweepMode } from '../functions/retention/sweep.ts';
 import type { PushTimeSource } from '../functions/retention/sweep-inventory.ts';
 
-/** When the schedule runs: the hour and minute of a daily run (local time). */
+/** When the schedule runs: the hour and minute of a daily run, in UTC (as EventBridge Scheduler's cron). */
 export interface DailyTime {
   readonly hour: number;
   readonly minute: number;
@@ -12,22 +12,11 @@ export interface DailyTime {
 /** The default nightly sweep, as the CDK schedule defaults to (`cron(0 3 * * ? *)`). */
 export const DEFAULT_RETENTION_TIME: DailyTime = { hour: 3, minute: 0 };
 
-/**
- * The daily time of a `schedule` string: `HH:MM`, or an EventBridge `cron(M H * * ? *)` with a fixed
- * minute and hour. Undefined for anything else (the caller says it falls back to the default).
- */
-export function parseDailySchedule(schedule: string): DailyTime | undefined {
-  const hhmm = /^(\d{1,2}):(\d{2})$/.exec(schedule.trim());
-  const cron = /^cron\(\s*(\d{1,2})\s+(\d{1,2})\s+\*\s+\*\s+\?\s+\*\s*\)$/.exec(schedule.trim());
-  const [hour, minute] = hhmm ? [Number(hhmm[1]), Number(hhmm[2])] : cron ? [Number(cron[2]), Number(cron[1])] : [NaN, NaN];
-  return hour >= 0 && hour < 24 && minute >= 0 && minute < 60 ? { hour, minute } : undefined;
-}
-
-/** Milliseconds from `now` to the next `time` (local), never 0. */
+/** Milliseconds from `now` to the next `time` (UTC), never 0. */
 export function msUntilNext(time: DailyTime, now: Date = new Date()): number {
   const next = new Date(now);
-  next.setHours(time.hour, time.minute, 0, 0);
-  if (next.getTime() <= now.getTime()) next.setDate(next.getDate() + 1);
+  next.setUTCHours(time.hour, time.minute, 0, 0);
+  if (next.getTime() <= now.getTime()) next.setUTCDate(next.getUTCDate() + 1);
   return next.getTime() - now.getTime();
 }
 

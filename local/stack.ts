@@ -32,7 +32,8 @@ import { startLocalRegistries, type LocalRegistries } from './registries.ts';
 import { startReconcileSchedule, type ReconcileSchedule } from './reconcile-schedule.ts';
 import { formatAttempt, formatFanoutFinished, formatPush, formatReconcile, formatReplicationEvent } from './replication-log.ts';
 import { createLocalFanoutStarter, type LocalTaskHandler } from './step-functions.ts';
-import { DEFAULT_RETENTION_TIME, LocalPushLog, parseDailySchedule, startRetentionSchedule, type DailyTime, type RetentionSchedule } from './retention-schedule.ts';
+import { LocalPushLog, startRetentionSchedule, type RetentionSchedule } from './retention-schedule.ts';
+import { formatDailyTime, planLocalSchedules, type LocalSchedulePlan } from './schedules.ts';
 
 export interface StartLocalStackOptions {
   /** The local config (registries kind: oci on loopback; see config/local.yaml). */
@@ -41,11 +42,11 @@ export interface StartLocalStackOptions {
   readonly stateDir: string;
   /** Where progress lines go (the CLI: stderr). @default nowhere */
   readonly log?: (line: string) => void;
-  /** Minutes between scheduled reconciles; 0 or undefined: only on demand (`POST /reconcile`). */
+  /** Minutes between scheduled reconciles (0: only on demand, `POST /reconcile`). @default the config's `schedules.reconcile` rate, else on demand only */
   readonly reconcileEveryMinutes?: number;
   /**
-   * Minutes between scheduled retention sweeps (dry runs); 0 or undefined: nightly at the config's
-   * `retention[*].schedule` time, else 03:00.
+   * Minutes between scheduled retention sweeps; 0 or undefined: the config's `schedules.retention`,
+   * else nightly at 03:00 UTC. Scheduled sweeps do what `schedules.retentionMode` says (dry run by default).
    */
   readonly retentionEveryMinutes?: number;
   /** Delays of the two async-invoke retries. @default [1000, 2000] (Lambda waits about 1 and 2 minutes) */
@@ -217,7 +218,13 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       log(formatReconcile(report));
       return report;
     };
-    const schedule: ReconcileSchedule<ReconcileReport> = startReconcileSchedule({ everyMinutes: options.reconcileEveryMinutes ?? 0, run: runReconcile, log });
+    // The config's `schedules` (as on AWS), unless the options (the CLI's flags) say otherwise.
+    const timers = planLocalSchedules(config.schedules, {
+      ...(options.reconcileEveryMinutes !== undefined ? { reconcileEveryMinutes: options.reconcileEveryMinutes } : {}),
+      ...(options.retentionEveryMinutes !== undefined ? { retentionEveryMinutes: options.retentionEveryMinutes } : {}),
+    });
+    for (const note of timers.notes) log(note);
+    const schedule: ReconcileSchedule<ReconcileReport> = startReconcileSchedule({ everyMinutes: timers.reconcileEveryMinutes, run: runReconcile, log });
     cleanups.push(() => schedule.stop());
     onReconcile = () => schedule.trigger('on demand');
 
@@ -240,10 +247,9 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       log(`retention: ${mode} over ${reports.length} repositor${reports.length === 1 ? 'y' : 'ies'}: ${sum((r) => r.counts.expired)} expired, ${sum((r) => r.counts.deleted)} deleted, ${sum((r) => r.counts.failed)} failed${errors.length > 0 ? `; ${errors.length} registr${errors.length === 1 ? 'y' : 'ies'} failed` : ''}${reports.some((r) => r.status === 'blocked') ? '; some plans blocked by the safety valve' : ''}`);
       return { mode, correlationId, reports, errors };
     };
-    const daily = retentionTime(config.retention, log);
     const retentionSchedule: RetentionSchedule<LocalRetentionResult> = startRetentionSchedule({
-      everyMinutes: options.retentionEveryMinutes ?? 0,
-      daily,
+      ...timers.retention,
+      scheduledMode: timers.retentionMode,
       run: runRetention,
       log,
     });
@@ -259,7 +265,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     };
     await writeEndpoints(stateDir, endpoints);
     cleanups.push(() => removeEndpoints(stateDir));
-    log(banner(endpoints, stateDir, registries, options.reconcileEveryMinutes ?? 0, fanoutPolicy));
+    log(banner(endpoints, stateDir, registries, timers, fanoutPolicy));
 
     let stopped: Promise<void> | undefined;
     return {
@@ -283,15 +289,6 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
   }
 }
 
-/** The daily sweep time: the first policy's `schedule` (HH:MM or cron(M H * * ? *)) when the config has one, else 03:00. */
-function retentionTime(policies: readonly object[], log: (line: string) => void): DailyTime {
-  const schedule = policies.map((p) => (p as { schedule?: unknown }).schedule).find((s): s is string => typeof s === 'string');
-  if (schedule === undefined) return DEFAULT_RETENTION_TIME;
-  const parsed = parseDailySchedule(schedule);
-  if (!parsed) log(`retention: schedule "${schedule}" is not HH:MM nor cron(M H * * ? *); sweeping nightly at 03:00`);
-  return parsed ?? DEFAULT_RETENTION_TIME;
-}
-
 /**
  * Powertools for the local process: the handler's JSON logs are off unless POWERTOOLS_LOG_LEVEL asks
  * for them (the stack prints readable lines instead), metrics are not emitted, tracing is off.
@@ -308,7 +305,9 @@ function localPowertools(): { logger: Logger; metrics: Metrics; tracer: Tracer }
   };
 }
 
-function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRegistries, everyMinutes: number, fanout: FanoutPolicy | undefined): string {
+function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRegistries, timers: LocalSchedulePlan, fanout: FanoutPolicy | undefined): string {
+  const everyMinutes = timers.reconcileEveryMinutes;
+  const sweeps = 'everyMinutes' in timers.retention ? `every ${timers.retention.everyMinutes} min` : `nightly at ${formatDailyTime(timers.retention.daily)}`;
   const source = endpoints.source;
   const sourceHost = endpoints.registries[source]!.replace(/^http:\/\//, '');
   const targets = Object.keys(endpoints.registries).filter((n) => n !== source);
@@ -326,7 +325,7 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>)`,
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
     `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${endpoints.control}/reconcile`,
-    `  retention         scheduled dry runs, and on demand: curl -X POST '${endpoints.control}/retention'  (delete: ?apply=1)`,
+    `  retention         ${sweeps} (${timers.retentionMode === 'apply' ? 'deleting: schedules.retentionMode apply' : 'dry runs'}), and on demand: curl -X POST '${endpoints.control}/retention'  (delete: ?apply=1)`,
     fanout
       ? `  large images      over ${formatBytes(fanout.maxBytes)} to copy (all targets): the replicate-large state machine, in process (REGMAN_FANOUT_BYTES)`
       : '  large images      copied in the handler (fan-out off)',

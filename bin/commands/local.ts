@@ -25,17 +25,23 @@ export function registerLocal(program: Command): void {
     .description('run the embedded local stack: registries, push events → replicate handler, DynamoDB on disk, reconcile (docs/LOCAL.md)')
     .option('--config <file>', 'local config (registries must be kind: oci on http://127.0.0.1)', 'config/local.yaml')
     .option('--state-dir <dir>', 'state folder: registry storage, DynamoDB files, dlq.jsonl, endpoints.json', '.state')
-    .option('--reconcile-every <minutes>', 'run reconcile every N minutes (0: only on demand; default 5)')
-    .option('--retention-every <minutes>', 'run a retention dry run every N minutes (default 0: nightly at the config schedule, else 03:00; POST /retention?apply=1 deletes)')
+    .option('--reconcile-every <minutes>', "run reconcile every N minutes (0: only on demand; default: the config's schedules.reconcile)")
+    .option('--retention-every <minutes>', "run scheduled retention sweeps every N minutes (default: the config's schedules.retention, else nightly at 03:00 UTC; POST /retention?apply=1 deletes)")
     .action(async (flags: LocalFlags) => {
-      const reconcileEveryMinutes = parseMinutes(flags.reconcileEvery) ?? 5;
-      const retentionEveryMinutes = parseMinutes(flags.retentionEvery, '--retention-every', '0 = nightly') ?? 0;
+      const reconcileEveryMinutes = parseMinutes(flags.reconcileEvery);
+      const retentionEveryMinutes = parseMinutes(flags.retentionEvery, '--retention-every', '0 = the config schedule');
       const log = (line: string): void => {
         process.stderr.write(`${line}\n`);
       };
       let stack;
       try {
-        stack = await startLocalStack({ configFile: resolve(flags.config), stateDir: resolve(flags.stateDir), log, reconcileEveryMinutes, retentionEveryMinutes });
+        stack = await startLocalStack({
+          configFile: resolve(flags.config),
+          stateDir: resolve(flags.stateDir),
+          log,
+          ...(reconcileEveryMinutes !== undefined ? { reconcileEveryMinutes } : {}),
+          ...(retentionEveryMinutes !== undefined ? { retentionEveryMinutes } : {}),
+        });
       } catch (err) {
         if (err instanceof RegistryMissingError) throw new UsageError(err.message, err.hint);
         throw err;

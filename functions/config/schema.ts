@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { quote } from './errors.ts';
 import { patternError, regexError } from './patterns.ts';
 import { addProblem, isLoopbackHost, parseHttpUrl, strict } from './schema-helpers.ts';
+import { SCHEDULE_EXPECTED, parseScheduleExpression } from './schedule-expression.ts';
 import { registrySchema } from './schema-registries.ts';
 
 export * from './schema-registries.ts';
@@ -204,6 +205,23 @@ export const retentionPolicySchema = strict({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Schedules (EventBridge Scheduler on AWS; timers in the local stack)
+
+const scheduleExpression = z.string({ error: SCHEDULE_EXPECTED }).superRefine((text, ctx) => {
+  const parsed = parseScheduleExpression(text);
+  if ('problem' in parsed) addProblem(ctx, parsed.problem, SCHEDULE_EXPECTED);
+});
+
+export const schedulesSchema = strict({
+  /** When reconcile compares sources and targets and repairs drift. @default rate(1 hour) */
+  reconcile: scheduleExpression.optional(),
+  /** When the retention sweep runs. @default cron(0 3 * * ? *) (03:00 UTC nightly) */
+  retention: scheduleExpression.optional(),
+  /** What a scheduled sweep does: plan and audit only, or delete. Deleting is opt-in. @default dry-run */
+  retentionMode: z.enum(['dry-run', 'apply'], { error: 'dry-run or apply' }).default('dry-run'),
+});
+
+// ---------------------------------------------------------------------------------------------
 // The file
 
 export const configSchema = strict({
@@ -218,6 +236,7 @@ export const configSchema = strict({
   replication: z.array(replicationRuleSchema, { error: 'a list of replication rules' }).default([]),
   promotion: z.array(promotionEdgeSchema, { error: 'a list of promotion edges' }).default([]),
   retention: z.array(retentionPolicySchema, { error: 'a list of retention policies' }).default([]),
+  schedules: schedulesSchema.default({ retentionMode: 'dry-run' }),
 }).superRefine((c, ctx) => {
   if (Object.keys(c.registries).length === 0) addProblem(ctx, 'defines no registry', 'at least one registry', ['registries']);
 });

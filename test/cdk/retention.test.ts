@@ -1,5 +1,7 @@
 // CDK assertions on retention: the scheduled sweep state machine, pull statistics from CloudTrail, and the sweep's IAM (negative tests).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +95,32 @@ describe('the schedule', () => {
       Target: Match.objectLike({ Input: Match.serializedJson({ mode: 'apply' }) }),
     });
     notApplied.hasResourceProperties('AWS::Scheduler::Schedule', { Target: Match.objectLike({ Input: Match.serializedJson({ mode: 'dry-run' }) }) });
+  });
+
+  it("takes both schedules and the mode from the config's `schedules`, and lets the context override them", async () => {
+    // Prepare: the retention fixture plus a schedules section.
+    const dir = mkdtempSync(join(tmpdir(), 'regman-cdk-schedules-'));
+    const config = join(dir, 'registries.yaml');
+    writeFileSync(config, `${readFileSync(RETENTION_CONFIG, 'utf8')}\nschedules:\n  reconcile: rate(15 minutes)\n  retention: cron(0 2 ? * SAT *)\n  retentionMode: apply\n`);
+    try {
+      // Act
+      const { template: fromConfig } = await buildTestApp({ config });
+      const { template: overridden } = await buildTestApp({ config, retentionSchedule: 'cron(0 4 * * ? *)', retentionApply: 'false' });
+
+      // Assess
+      fromConfig.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+      fromConfig.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'cron(0 2 ? * SAT *)',
+        Target: Match.objectLike({ Input: Match.serializedJson({ mode: 'apply' }) }),
+      });
+      overridden.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'cron(0 4 * * ? *)',
+        Target: Match.objectLike({ Input: Match.serializedJson({ mode: 'dry-run' }) }),
+      });
+      overridden.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects an expression that is not rate(...) or cron(...)', async () => {

@@ -232,7 +232,8 @@ describe('a config without an ECR source', () => {
     const { template: local } = await buildTestApp({ config: 'config/local.yaml' });
     local.resourceCountIs('AWS::Events::Rule', 0);
     local.resourceCountIs('AWS::Scheduler::Schedule', 2);
-    local.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)' });
+    // Both from the file's `schedules`.
+    local.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
     local.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
   });
 });

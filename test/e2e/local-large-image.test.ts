@@ -86,5 +86,8 @@ describe('local stack: large images fan out over the replicate-large state machi
     expect(text).toMatch(/large image execution \S+: replicated \(v1@[0-9a-f]{12}\)\n {2}→ east\/team\/big: ok/);
     expect(text).not.toMatch(/duplicate delivery/);
     expect(text).toContain('large images      over 64.0 KiB to copy (all targets): the replicate-large state machine, in process');
+    // No `schedules` in this config: the AWS defaults, as timers (reconcile on demand only here).
+    expect(text).toMatch(/retention {9}nightly at 03:00 UTC \(dry runs\), and on demand/);
+    expect(text).toMatch(/reconcile {9}on demand: curl -X POST/);
   });
 });

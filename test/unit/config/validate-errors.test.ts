@@ -378,6 +378,23 @@ describe('validateConfig: the file itself', () => {
     expect(errors.map((e) => [e.path, e.message])).toEqual([['replicaton', 'unknown field "replicaton", did you mean "replication"?']]);
   });
 
+  it('rejects a schedule EventBridge Scheduler would refuse, and an unknown retention mode', () => {
+    // Prepare
+    const text = `${BASE}schedules:
+  reconcile: rate(1 hours)
+  retention: cron(0 3 * * *)
+  retentionMode: delete
+`;
+    // Act
+    const errors = errorsOf(text);
+    // Assess
+    expect(errors.map(formatConfigIssue)).toEqual([
+      `${FILE}:${lineOf(text, 'rate(1 hours)')} schedules.reconcile: "rate(1 hours)" must say "1 hour" (singular for 1, plural otherwise) (expected an EventBridge Scheduler expression such as rate(15 minutes) or cron(0 3 * * ? *))`,
+      `${FILE}:${lineOf(text, 'cron(0 3 * * *)')} schedules.retention: "cron(0 3 * * *)" has 5 cron fields, not 6 (minutes hours day-of-month month day-of-week year) (expected an EventBridge Scheduler expression such as rate(15 minutes) or cron(0 3 * * ? *))`,
+      expect.stringMatching(new RegExp(`^${FILE}:${lineOf(text, 'retentionMode')} schedules.retentionMode: .*\\(expected dry-run or apply\\)$`)),
+    ]);
+  });
+
   it('collects every error of a file in one run, in line order', () => {
     const text = `registries:
   ecr-main: { kind: ecr, region: eu-west-1, accountId: "123456789012" }

@@ -1,26 +1,13 @@
-// The local retention schedule: daily times from the config, the next run, non-overlapping sweeps, and the push log.
+// The local retention schedule: the next daily run (UTC), non-overlapping sweeps, and the push log.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalPushLog, msUntilNext, parseDailySchedule, startRetentionSchedule } from '../../../local/retention-schedule.ts';
-
-describe('parseDailySchedule', () => {
-  it.each([
-    ['03:00', { hour: 3, minute: 0 }],
-    ['23:45', { hour: 23, minute: 45 }],
-    ['cron(30 2 * * ? *)', { hour: 2, minute: 30 }],
-    ['25:00', undefined],
-    ['cron(0 3 ? * MON *)', undefined],
-    ['rate(1 day)', undefined],
-  ])('%s → %o', (text, time) => {
-    expect(parseDailySchedule(text)).toEqual(time);
-  });
-});
+import { LocalPushLog, msUntilNext, startRetentionSchedule } from '../../../local/retention-schedule.ts';
 
 describe('msUntilNext', () => {
-  it('waits for today\'s time, or tomorrow\'s once it has passed', () => {
-    const now = new Date(2024, 5, 1, 2, 0, 0);
+  it('waits for today\'s time (UTC, as EventBridge Scheduler), or tomorrow\'s once it has passed', () => {
+    const now = new Date(Date.UTC(2024, 5, 1, 2, 0, 0));
     expect(msUntilNext({ hour: 3, minute: 0 }, now)).toBe(3_600_000);
     expect(msUntilNext({ hour: 2, minute: 0 }, now)).toBe(24 * 3_600_000);
   });
