@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // regman: the registry-manager CLI. Each command lives in bin/commands/ and is a thin shell over the library.
 import { Command } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
 import { runCli } from './commands/run-cli.ts';
 
 type Register = (program: Command) => void;
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 
 const program = new Command('regman')
   .description('registry-manager: replicate, promote, retain and audit container images')
+  .version(pkg.version, '-V, --version', 'print the version')
   .option('--debug', 'print stack traces on error')
   .showHelpAfterError();
 

@@ -1,10 +1,13 @@
 // Bundles the CLI with esbuild into one folder of ESM chunks (one per command, loaded on demand), as
 // the Lambda bundles are built: start-up then parses only what the command needs.
-import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 /** Builds bin/regman.ts into `outdir`; returns the entry file to run with node. */
 export async function buildCli(outdir: string): Promise<string> {
+  // Chunk names carry content hashes: without a clean folder, every build leaves the last one's behind.
+  rmSync(outdir, { recursive: true, force: true });
   await build({
     entryPoints: { regman: fileURLToPath(new URL('../bin/regman.ts', import.meta.url)) },
     bundle: true,

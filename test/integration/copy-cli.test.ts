@@ -1,5 +1,6 @@
 // `regman copy` end to end: real distribution registries, the HTTP client, skopeo as an independent checker.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCopy, type CopyCommandOptions } from '../../bin/commands/copy.ts';
 import { lineReporter } from '../../bin/commands/progress-bar.ts';
@@ -113,5 +114,11 @@ describe('regman copy (real registries)', () => {
     expect(ok.status).toBe(0);
     expect((JSON.parse(ok.stdout) as { digest: string }).digest).toBe(indexDigest);
     expect(ok.stderr).toMatch(/blob [0-9a-f]{12} uploaded/);
+  });
+
+  it('prints the package version with --version', () => {
+    const out = spawnSync('npx', ['tsx', 'bin/regman.ts', '--version'], { encoding: 'utf8' });
+    expect(out.status).toBe(0);
+    expect(out.stdout.trim()).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
   });
 });
