@@ -1,6 +1,5 @@
 // Invokes a handler the way Lambda invokes an EventBridge target: asynchronously, retried twice with backoff, then dead-lettered.
-import { randomUUID } from 'node:crypto';
-import type { LambdaContextLike } from '../functions/handlers/context.ts';
+import { standInContext, type LambdaContextLike } from '../functions/handlers/context.ts';
 
 /** What a dead-letter sink receives: the shape of functions/replication/dlq.ts `DeadLetterSink.send`. */
 export interface DeadLetter {
@@ -136,18 +135,5 @@ function describeError(error: unknown): { code: string; message: string } {
 }
 
 function lambdaContext(name: string, started: number, timeoutMs: number): LocalLambdaContext {
-  return {
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return { ...standInContext(name, started + timeoutMs), done: () => undefined, fail: () => undefined, succeed: () => undefined };
 }

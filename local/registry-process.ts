@@ -10,16 +10,11 @@ export const DEFAULT_REGISTRY_BIN = '/usr/bin/docker-registry';
 /** The exact command that installs the registry on Debian/Ubuntu. */
 export const INSTALL_COMMAND = 'sudo apt-get install -y docker-registry';
 
-export interface RegistryProcessOptions {
+export interface RegistryProcessOptions extends RegistryConfigOptions {
   /** Registry name in the config (used in messages). */
   readonly name: string;
-  readonly port: number;
-  /** Storage root: blobs and manifests live here and survive a restart. */
-  readonly rootDir: string;
   /** Folder for the generated `config.yml`. */
   readonly workDir: string;
-  /** Webhook that receives this registry's `notifications` (push events). */
-  readonly notifyUrl?: string;
   /** @default DEFAULT_REGISTRY_BIN or `$REGISTRY_BIN` */
   readonly bin?: string;
   /** How long to wait for `GET /v2/` to answer. @default 15 000 ms */
@@ -43,13 +38,13 @@ export interface RegistryProcess {
   stop(): Promise<void>;
 }
 
-/**
- * The registry's configuration. Delete is enabled (retention deletes by digest). Notifications report
- * every push, pull and mount; the listener keeps manifest pushes only.
- * https://distribution.github.io/distribution/about/configuration/#notifications
- */
-/** What a registry's config.yml says beyond storage: auth, notifications, Location style. */
-export interface RegistryConfigOptions extends Pick<RegistryProcessOptions, 'port' | 'rootDir' | 'notifyUrl'> {
+/** What a registry's config.yml says: storage, port, auth, notifications, Location style. */
+export interface RegistryConfigOptions {
+  readonly port: number;
+  /** Storage root: blobs and manifests live here and survive a restart. */
+  readonly rootDir: string;
+  /** Webhook that receives this registry's `notifications` (push events). */
+  readonly notifyUrl?: string;
   /** More webhooks (the test harness fans out to several listeners). */
   readonly notifyUrls?: readonly string[];
   /** Relative `Location` headers, as ACR sends them. @default false */
@@ -60,6 +55,11 @@ export interface RegistryConfigOptions extends Pick<RegistryProcessOptions, 'por
     | { readonly token: { readonly realm: string; readonly service: string; readonly issuer: string; readonly rootCertBundle: string } };
 }
 
+/**
+ * The registry's configuration. Delete is enabled (retention deletes by digest). Notifications report
+ * every push, pull and mount; the listener keeps manifest pushes only.
+ * https://distribution.github.io/distribution/about/configuration/#notifications
+ */
 export function registryConfigYaml(options: RegistryConfigOptions): string {
   const lines = [
     'version: 0.1',

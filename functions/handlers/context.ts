@@ -26,8 +26,14 @@ const LOCAL_BUDGET_MS = 15 * 60 * 1000;
  */
 export function lambdaContext(context?: Partial<LambdaContextLike> | null, functionName = 'regman-replicate'): LambdaContextLike {
   if (context && typeof context.getRemainingTimeInMillis === 'function' && typeof context.awsRequestId === 'string') return context as LambdaContextLike;
-  const deadline = Date.now() + LOCAL_BUDGET_MS;
-  const name = context?.functionName ?? functionName;
+  return { ...standInContext(context?.functionName ?? functionName), ...context };
+}
+
+/**
+ * A context for an invocation outside Lambda (the local stack's async invoker, tests): a fresh request
+ * id, and a budget that runs out at `deadline` (epoch ms). @default deadline 15 minutes from now
+ */
+export function standInContext(name: string, deadline = Date.now() + LOCAL_BUDGET_MS): LambdaContextLike {
   return {
     functionName: name,
     functionVersion: '$LATEST',
@@ -38,6 +44,5 @@ export function lambdaContext(context?: Partial<LambdaContextLike> | null, funct
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    ...context,
   };
 }

@@ -55,3 +55,11 @@ export class OciError extends Error {
 export function isOciError(err: unknown, code?: OciErrorCode): err is OciError {
   return err instanceof OciError && (code === undefined || err.code === code);
 }
+
+/**
+ * True when the registry says the thing is not there: an unknown manifest, a plain 404, or an unknown
+ * repository (distribution answers NAME_UNKNOWN for a repository with no tags, or none at all).
+ */
+export function isNotFoundError(err: unknown): boolean {
+  return isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND') || isOciError(err, 'NAME_UNKNOWN');
+}

@@ -1,7 +1,7 @@
 // Finds the manifests that refer to a digest: the OCI 1.1 referrers API, else the fallback tag, plus cosign tags.
 // Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-referrers and
 // #referrers-tag-schema; cosign's tag scheme: https://github.com/sigstore/cosign/blob/main/specs/SIGNATURE_SPEC.md
-import { isOciError } from './errors.ts';
+import { isNotFoundError } from './errors.ts';
 import type { Registry } from './registry.ts';
 import type { Descriptor } from './types.ts';
 
@@ -38,10 +38,6 @@ export interface FindReferrersOptions {
   readonly tags?: readonly string[];
 }
 
-function isNotFound(err: unknown): boolean {
-  return isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND') || isOciError(err, 'NAME_UNKNOWN');
-}
-
 /**
  * Lists what refers to `digest` in `repository`. Uses the referrers API when the registry has one;
  * otherwise reads the `sha256-<hex>` fallback index. Either way it also reports the cosign tags and a
@@ -74,7 +70,7 @@ export async function findReferrers(
       fromFallback = true;
     } catch (err) {
       // The tag was deleted between the listing and the GET: nothing to copy.
-      if (!isNotFound(err)) throw err;
+      if (!isNotFoundError(err)) throw err;
     }
   }
   for (const tag of cosignTags(digest)) if (tagSet.has(tag)) found.push(tag);

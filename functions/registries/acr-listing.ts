@@ -1,7 +1,7 @@
 // ACR listings: manifest properties from ACR's own API (@azure/container-registry), completed with a
 // manifest GET per digest for what that API leaves out (media type, subject, artifact type, blobs).
 import type { ArtifactManifestProperties } from '@azure/container-registry';
-import { isOciError } from '../oci/errors.ts';
+import { isNotFoundError } from '../oci/errors.ts';
 import { MediaType } from '../oci/media-types.ts';
 import type { Registry } from '../oci/registry.ts';
 import type { Manifest } from '../oci/types.ts';
@@ -49,7 +49,7 @@ export async function completeFromRegistry(oci: Registry, repository: string, in
     completeFromManifest(info, await oci.manifestGet(repository, info.digest));
     return true;
   } catch (err) {
-    if (isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND')) return false;
+    if (isNotFoundError(err)) return false;
     throw err;
   }
 }

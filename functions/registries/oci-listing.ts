@@ -1,5 +1,5 @@
 // Lists a repository's images through the OCI API alone (tags/list + manifests), for registries whose own API lacks metadata.
-import { isOciError } from '../oci/errors.ts';
+import { isNotFoundError } from '../oci/errors.ts';
 import { MediaType } from '../oci/media-types.ts';
 import type { Registry } from '../oci/registry.ts';
 import type { Descriptor, Manifest } from '../oci/types.ts';
@@ -26,10 +26,6 @@ interface Entry {
   artifactType?: string;
   blobs?: { digest: string; size: number }[];
   kind?: 'image' | 'index';
-}
-
-function isNotFound(err: unknown): boolean {
-  return isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND') || isOciError(err, 'NAME_UNKNOWN');
 }
 
 /**
@@ -101,7 +97,7 @@ export async function listImagesViaOci(oci: Registry, repository: string, option
         const refs = referrersApi ? await oci.referrers(repository, digest) : undefined;
         return { digest, manifest, refs };
       } catch (err) {
-        if (isNotFound(err)) return { digest, manifest: undefined, refs: undefined };
+        if (isNotFoundError(err)) return { digest, manifest: undefined, refs: undefined };
         throw err;
       }
     });

@@ -1,7 +1,7 @@
 // Builds a repository inventory for the planner from a registry adapter's listing, push times and pull statistics.
 import type { ImageInfo, RegistryAdapter } from '../registries/adapter.ts';
 import { mapLimit } from '../registries/map-limit.ts';
-import { isOciError } from '../oci/errors.ts';
+import { isNotFoundError } from '../oci/errors.ts';
 import { parseInventory } from './inventory.ts';
 import type { PullStatsScope, PullStatsStore } from './pull-stats.ts';
 import type { Inventory, InventoryImage, PullCount, RetentionPolicy } from './types.ts';
@@ -34,10 +34,6 @@ export interface BuiltInventory {
   readonly warnings: string[];
 }
 
-function isGone(err: unknown): boolean {
-  return isOciError(err, 'MANIFEST_UNKNOWN') || isOciError(err, 'NOT_FOUND') || isOciError(err, 'NAME_UNKNOWN');
-}
-
 /** The pull window the policy looks at, in days (90 when it has no pull rule: enough for `sinceImagePulled`). */
 function pullWindowDays(policy: RetentionPolicy): number {
   if (policy.format === 'regman' && policy.delete.pulls) return policy.delete.pulls.inDays;
@@ -62,7 +58,7 @@ async function readUnlisted(adapter: RegistryAdapter, repository: string, digest
       ...(blobs ? { blobs, sizeBytes: blobs.reduce((n, b) => n + b.size, 0) } : {}),
     };
   } catch (err) {
-    if (isGone(err)) return undefined;
+    if (isNotFoundError(err)) return undefined;
     throw err;
   }
 }
@@ -96,7 +92,7 @@ export async function buildSweepInventory(options: BuildInventoryOptions): Promi
       const created = (await adapter.oci.manifestGet(repository, digest)).annotations?.[CREATED_ANNOTATION];
       if (created && !Number.isNaN(Date.parse(created))) annotated.set(digest, new Date(created).toISOString());
     } catch (err) {
-      if (!isGone(err)) throw err;
+      if (!isNotFoundError(err)) throw err;
     }
   });
 

@@ -1,10 +1,10 @@
 // Starts and stops real CNCF distribution registries (`docker-registry`) for tests.
-import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
-import { registryConfigYaml, type RegistryConfigOptions } from '../../local/registry-process.ts';
+import { startRegistryProcess, type RegistryConfigOptions, type RegistryProcess } from '../../local/registry-process.ts';
 import { startTokenServer, type RunningTokenServer, type TokenServerOptions } from './token-server.ts';
 
 export const REGISTRY_BIN = process.env.REGISTRY_BIN ?? '/usr/bin/docker-registry';
@@ -54,80 +54,51 @@ export function assertRegistryInstalled(): void {
   }
 }
 
-/** The registry's config.yml: the local stack's (local/registry-process.ts), plus the test auth variants. */
-function configYaml(port: number, root: string, opts: RegistryOptions, workDir: string): string {
-  let auth: RegistryConfigOptions['auth'];
+/** The auth variant of `opts`, writing a bcrypt htpasswd file (with the `htpasswd` tool) when asked. */
+function authOf(opts: RegistryOptions, workDir: string): RegistryConfigOptions['auth'] {
   if (opts.htpasswd) {
     const file = join(workDir, 'htpasswd');
     writeFileSync(file, '');
     for (const [user, pass] of Object.entries(opts.htpasswd)) {
       execFileSync('htpasswd', ['-bB', file, user, pass], { stdio: 'ignore' });
     }
-    auth = { htpasswdFile: file };
-  } else if (opts.token) {
-    auth = { token: opts.token };
+    return { htpasswdFile: file };
   }
-  return registryConfigYaml({
-    port,
-    rootDir: root,
-    relativeUrls: opts.relativeUrls ?? false,
-    ...(opts.notifyUrls ? { notifyUrls: opts.notifyUrls } : {}),
-    ...(auth ? { auth } : {}),
-  });
+  return opts.token ? { token: opts.token } : undefined;
 }
 
-async function waitReady(url: string, child: ChildProcess, logs: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${logs()}`);
-    try {
-      const res = await fetch(`${url}/v2/`);
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`docker-registry at ${url} did not answer within 15 s: ${logs()}`);
-}
-
-/** Starts one registry on a free loopback port with its own temp storage and delete enabled. */
+/**
+ * Starts one registry on a free loopback port with its own temp storage and delete enabled: the local
+ * stack's registry process (local/registry-process.ts), plus the test auth variants.
+ */
 export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
   assertRegistryInstalled();
   const workDir = mkdtempSync(join(tmpdir(), 'regman-reg-'));
-  const rootDir = opts.rootDir ?? join(workDir, 'data');
-  const port = opts.port ?? (await freePort());
-  const cfg = join(workDir, 'config.yml');
-  writeFileSync(cfg, configYaml(port, rootDir, opts, workDir));
-  const child = spawn(REGISTRY_BIN, ['serve', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer): void => {
-    out = (out + b.toString()).slice(-8_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const url = `http://127.0.0.1:${port}`;
-  const logs = (): string => out;
+  const auth = authOf(opts, workDir);
+  let registry: RegistryProcess;
   try {
-    await waitReady(url, child, logs);
+    registry = await startRegistryProcess({
+      name: 'test',
+      bin: REGISTRY_BIN,
+      workDir,
+      rootDir: opts.rootDir ?? join(workDir, 'data'),
+      port: opts.port ?? (await freePort()),
+      relativeUrls: opts.relativeUrls ?? false,
+      ...(opts.notifyUrls ? { notifyUrls: opts.notifyUrls } : {}),
+      ...(auth ? { auth } : {}),
+    });
   } catch (err) {
-    child.kill('SIGKILL');
+    rmSync(workDir, { recursive: true, force: true });
     throw err;
   }
   return {
-    url,
-    host: `127.0.0.1:${port}`,
-    port,
-    rootDir,
-    logs,
+    url: registry.url,
+    host: registry.host,
+    port: registry.port,
+    rootDir: registry.rootDir,
+    logs: () => registry.logs(),
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      await registry.stop();
       rmSync(workDir, { recursive: true, force: true });
     },
   };
