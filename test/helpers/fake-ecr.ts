@@ -30,13 +30,9 @@ import {
   type PutImageRequest,
 } from '@aws-sdk/client-ecr';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { IMAGE_MANIFEST_TYPES, INDEX_MANIFEST_TYPES } from '../../functions/oci/media-types.ts';
 
-const ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
+const ACCEPT = [...INDEX_MANIFEST_TYPES, ...IMAGE_MANIFEST_TYPES].join(', ');
 
 export interface FakeEcrOptions {
   /** Base URL of the real registry (`http://127.0.0.1:PORT`). */

@@ -6,13 +6,9 @@
 // with functions/ (its registry calls are plain fetch with its own token handshake).
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
+import { IMAGE_MANIFEST_TYPES, INDEX_MANIFEST_TYPES } from '../../functions/oci/media-types.ts';
 
-const ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
+const ACCEPT = [...INDEX_MANIFEST_TYPES, ...IMAGE_MANIFEST_TYPES].join(', ');
 
 export interface FakeHubOptions {
   /** The registry behind: its URL and an account with pull, delete and catalog rights there. */
