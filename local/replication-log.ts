@@ -1,7 +1,7 @@
 // Human-readable lines for the local stack's terminal: each replication, retry, dead letter and reconcile as it happens.
 import { formatBytes } from '../functions/format-bytes.ts';
 import type { ReconcileReport, ReplicationEvent } from '../functions/replication/index.ts';
-import type { LargeImageSummary } from '../functions/replication/large-types.ts';
+import type { LargeImageSummary } from '../functions/replication/large/types.ts';
 import type { AttemptReport } from './async-invoker.ts';
 import type { EcrImageActionEvent } from './notifications.ts';
 import type { LocalExecutionResult } from './step-functions.ts';

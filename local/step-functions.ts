@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { FanoutStarter } from '../functions/replication/large-image.ts';
-import type { LargeImageInput } from '../functions/replication/large-types.ts';
+import type { FanoutStarter } from '../functions/replication/large/image.ts';
+import type { LargeImageInput } from '../functions/replication/large/types.ts';
 
 /** The replicate-large state machine, as the CDK stack deploys it. */
 export const REPLICATE_LARGE_ASL = fileURLToPath(new URL('../statemachines/replicate-large.asl.json', import.meta.url));

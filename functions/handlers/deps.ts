@@ -8,9 +8,9 @@ import { createAdapters } from '../registries/factory.ts';
 import { SecretsManagerResolver } from '../registries/secrets.ts';
 import type { ReplicationDeps } from '../replication/replicate.ts';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { FANOUT_ENV, fanoutPolicyFromEnvironment } from '../replication/large-decision.ts';
-import { SfnFanoutStarter } from '../replication/large-image.ts';
-import type { ReplicationFanout } from '../replication/large-fanout.ts';
+import { FANOUT_ENV, fanoutPolicyFromEnvironment } from '../replication/large/decision.ts';
+import { SfnFanoutStarter } from '../replication/large/image.ts';
+import type { ReplicationFanout } from '../replication/types.ts';
 import { loadBundledConfig } from './config.ts';
 
 /** Default config file name, next to the bundled handler (the CDK app writes it there). */

@@ -1,7 +1,7 @@
 // Lambda entry of the replicate-large CopyBlob step (one Map item): one blob to each target that needs it.
 import { readEnvironment } from '../env.ts';
-import { copyPlannedBlob } from '../replication/large-copy-blob.ts';
-import type { CopyBlobInput, CopyBlobResult } from '../replication/large-types.ts';
+import { copyPlannedBlob } from '../replication/large/copy-blob.ts';
+import type { CopyBlobInput, CopyBlobResult } from '../replication/large/types.ts';
 import { moduleDir, replicationDepsFromEnvironment } from './deps.ts';
 import { createLargeImageStep, stepInput, type LargeImageDepsFactory, type LargeImageStepHandler, type LargeImageStepOptions } from './large-image-step.ts';
 

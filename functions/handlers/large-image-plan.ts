@@ -1,7 +1,7 @@
 // Lambda entry of the replicate-large Plan step: the unique blobs and each target's manifests in push order.
 import { readEnvironment } from '../env.ts';
-import { planLargeImage } from '../replication/large-plan.ts';
-import type { LargeImageInput, LargeImagePlan } from '../replication/large-types.ts';
+import { planLargeImage } from '../replication/large/plan.ts';
+import type { LargeImageInput, LargeImagePlan } from '../replication/large/types.ts';
 import { moduleDir, replicationDepsFromEnvironment } from './deps.ts';
 import { createLargeImageStep, stepInput, type LargeImageDepsFactory, type LargeImageStepHandler, type LargeImageStepOptions } from './large-image-step.ts';
 

@@ -1,7 +1,7 @@
 // Lambda entry of the replicate-large PublishManifests step: verify blobs, push manifests, tag last.
 import { readEnvironment } from '../env.ts';
-import { publishManifests } from '../replication/large-publish.ts';
-import type { LargeImageState, PublishedTarget } from '../replication/large-types.ts';
+import { publishManifests } from '../replication/large/publish.ts';
+import type { LargeImageState, PublishedTarget } from '../replication/large/types.ts';
 import { moduleDir, replicationDepsFromEnvironment } from './deps.ts';
 import { createLargeImageStep, stepInput, type LargeImageDepsFactory, type LargeImageStepHandler, type LargeImageStepOptions } from './large-image-step.ts';
 

@@ -1,7 +1,7 @@
 // Lambda entry of the replicate-large Record and RecordFailure steps: one `replicate` audit record per target.
 import { readEnvironment } from '../env.ts';
-import { recordLargeImage } from '../replication/large-record.ts';
-import type { LargeImageState, LargeImageSummary } from '../replication/large-types.ts';
+import { recordLargeImage } from '../replication/large/record.ts';
+import type { LargeImageState, LargeImageSummary } from '../replication/large/types.ts';
 import { moduleDir, replicationDepsFromEnvironment } from './deps.ts';
 import { createLargeImageStep, stepInput, type LargeImageDepsFactory, type LargeImageStepHandler, type LargeImageStepOptions } from './large-image-step.ts';
 

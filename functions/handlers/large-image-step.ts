@@ -4,7 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { LargeImageError, toLargeImageError } from '../replication/large-errors.ts';
+import { LargeImageError, toLargeImageError } from '../replication/large/errors.ts';
 import type { ReplicationDeps } from '../replication/replicate.ts';
 import { lambdaContext, type LambdaContextLike } from './context.ts';
 import { memoizeRetrying } from './memoize.ts';

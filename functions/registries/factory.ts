@@ -2,11 +2,11 @@
 import type { RegistryConfig, RegmanConfig } from '../config/types.ts';
 import type { RegistryAdapter } from './adapter.ts';
 import type { AdapterDeps } from './deps.ts';
-import { createAcrAdapter } from './acr.ts';
-import { createDockerHubAdapter } from './dockerhub.ts';
-import { createEcrAdapter } from './ecr.ts';
-import { createGarAdapter, createGcrAdapter } from './gar.ts';
-import { createOciAdapter } from './oci-adapter.ts';
+import { createAcrAdapter } from './acr/adapter.ts';
+import { createDockerHubAdapter } from './dockerhub/adapter.ts';
+import { createEcrAdapter } from './ecr/adapter.ts';
+import { createGarAdapter, createGcrAdapter } from './gar/adapter.ts';
+import { createOciAdapter } from './oci/adapter.ts';
 import { SecretsManagerResolver } from './secrets.ts';
 
 /**

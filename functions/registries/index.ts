@@ -7,13 +7,13 @@ export {
   resolveCredentials, parseSecretCredentials, describeSecretReference, SECRET_FORMATS,
   type SecretResolver, type SecretReference, type SecretsManagerResolverOptions, type ResolveCredentialsOptions, type ParseSecretOptions,
 } from './secrets.ts';
-export { listImagesViaOci, type ListImagesViaOciOptions } from './oci-listing.ts';
-export { createOciAdapter } from './oci-adapter.ts';
+export { listImagesViaOci, type ListImagesViaOciOptions } from './oci/listing.ts';
+export { createOciAdapter } from './oci/adapter.ts';
 export { createAdapter, createAdapters, closeAdapters } from './factory.ts';
 export { syncRepository, repositoryPath, type SyncRepositoryOptions, type SyncEvent, type SyncResult, type SyncTargetResult, type SyncTagOutcome } from './sync.ts';
 export { mapLimit } from './map-limit.ts';
-export { createEcrAdapter, EcrAdapter, EcrError, EcrImageFailureError, isScanFindingsSource, type EcrAdapterDeps, type ScanFindings, type ScanFindingsSource } from './ecr.ts';
-export { createGarAdapter, createGcrAdapter, type GoogleAdapterDeps } from './gar.ts';
-export { createAcrAdapter, acrLoginServer, type AcrAdapterDeps } from './acr.ts';
-export { createDockerHubAdapter, DOCKER_HUB_OCI_HOST, type DockerHubAdapter, type DockerHubAdapterDeps } from './dockerhub.ts';
+export { createEcrAdapter, EcrAdapter, EcrError, EcrImageFailureError, isScanFindingsSource, type EcrAdapterDeps, type ScanFindings, type ScanFindingsSource } from './ecr/adapter.ts';
+export { createGarAdapter, createGcrAdapter, type GoogleAdapterDeps } from './gar/adapter.ts';
+export { createAcrAdapter, acrLoginServer, type AcrAdapterDeps } from './acr/adapter.ts';
+export { createDockerHubAdapter, DOCKER_HUB_OCI_HOST, type DockerHubAdapter, type DockerHubAdapterDeps } from './dockerhub/adapter.ts';
 export { RateBudget, RateLimitedError, isRateLimitedError, findRateLimitedError } from './rate-budget.ts';

@@ -1,99 +1,16 @@
 // Replicates one pushed image to every matching target, in parallel, with one audit record and metrics per target.
-import type { AuditLog, AuditRecordInput } from '../audit/index.ts';
-import type { RegmanConfig } from '../config/types.ts';
-import { copyImage, type CopyEvent, type CopyOptions, type CopyResult } from '../oci/copy.ts';
+import type { AuditRecordInput } from '../audit/index.ts';
+import { copyImage, type CopyResult } from '../oci/copy.ts';
 import type { RegistryAdapter } from '../registries/adapter.ts';
 import { mapLimit } from '../registries/map-limit.ts';
 import { repositoryPath } from '../registries/sync.ts';
 import { ReplicationError, ReplicationFailedError } from './errors.ts';
-import type { ImageActionEvent } from './event.ts';
-import { fanOutIfLarge, type ReplicationFanout } from './large-fanout.ts';
-import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger, type LoggerLike, type MetricsLike } from './observability.ts';
+import { fanOutIfLarge } from './large/fanout.ts';
+import type { ReplicateImageInput, ReplicationDeps, ReplicationEvent, ReplicationOutcome, TargetOutcome } from './types.ts';
+import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger, type MetricsLike } from './observability.ts';
 import { planReplication, type ReplicationTargetMatch } from './rules.ts';
 
-/** Copy engine settings a deployment may tune; the rest come from the rule. */
-export type ReplicationCopyOptions = Pick<CopyOptions, 'concurrency' | 'retries' | 'retryDelayMs' | 'chunkThreshold' | 'chunkSize' | 'signal'>;
-
-/** What replication needs from outside: config, registries, the audit log, and observability. */
-export interface ReplicationDeps {
-  readonly config: RegmanConfig;
-  /** Adapters by registry name (createAdapters). */
-  readonly adapters: Map<string, RegistryAdapter>;
-  readonly audit: AuditLog;
-  readonly logger?: LoggerLike;
-  readonly metrics?: MetricsLike;
-  /** Clock of the audit records. @default the audit log's */
-  readonly now?: () => Date;
-  /** Progress, as data (the local stack prints it). A throwing listener is ignored. */
-  readonly onEvent?: (event: ReplicationEvent) => void;
-  /** Targets copied at once. @default 4 */
-  readonly targetConcurrency?: number;
-  readonly copyOptions?: ReplicationCopyOptions;
-  /**
-   * Large images: when set, an image whose missing bytes exceed this invocation's budget is handed to
-   * the replicate-large state machine instead of being copied here (docs/LARGE_IMAGES.md).
-   * @default none (always inline)
-   */
-  readonly fanout?: ReplicationFanout;
-}
-
-/** Progress of a replication or a reconcile. */
-export type ReplicationEvent =
-  | { readonly type: 'skipped'; readonly correlationId: string; readonly repository: string; readonly digest: string; readonly reason: string }
-  | { readonly type: 'target-started'; readonly correlationId: string; readonly target: string; readonly repository: string; readonly tag: string }
-  | { readonly type: 'target-finished'; readonly correlationId: string; readonly outcome: TargetOutcome }
-  | { readonly type: 'copy'; readonly correlationId: string; readonly target: string; readonly event: CopyEvent };
-
-/** The result of one target. JSON-serialisable (the idempotency record stores it). */
-export interface TargetOutcome {
-  readonly rule: string;
-  /** Target registry name. */
-  readonly target: string;
-  /** OCI repository path written at the target. */
-  readonly repository: string;
-  /** `deferred`: handed to the replicate-large state machine, which writes the `replicate` record. */
-  readonly status: 'replicated' | 'skipped' | 'failed' | 'deferred';
-  /** Digest now at the target (a child's when a one-platform filter applies). */
-  readonly digest?: string;
-  /** True when the target already had everything. */
-  readonly noop?: boolean;
-  readonly bytes: number;
-  readonly blobs: { readonly uploaded: number; readonly mounted: number; readonly skipped: number };
-  readonly durationMs: number;
-  readonly errorCode?: string;
-  readonly error?: string;
-  /** Why a target was skipped. */
-  readonly reason?: string;
-}
-
-export interface ReplicationOutcome {
-  /**
-   * - `replicated`: every target succeeded or was skipped, at least one copied;
-   * - `skipped`: nothing to do (`reason` says why);
-   * - `partial` / `failed`: some / all targets failed (replicateImage then throws);
-   * - `deferred`: too large for this invocation, fanned out to the state machine (`execution`).
-   */
-  readonly status: 'replicated' | 'skipped' | 'partial' | 'failed' | 'deferred';
-  readonly reason?: string;
-  readonly correlationId: string;
-  readonly source: string;
-  readonly repository: string;
-  readonly digest: string;
-  readonly tag?: string;
-  readonly targets: TargetOutcome[];
-  /** The large-image execution of a `deferred` outcome. */
-  readonly execution?: { readonly executionName: string; readonly executionArn?: string };
-}
-
-export interface ReplicateImageInput {
-  readonly event: ImageActionEvent;
-  /** Registry name of the event's source in the config. */
-  readonly sourceRegistry: string;
-  /** The EventBridge event id: written into every audit record and log line. */
-  readonly correlationId: string;
-  /** Who caused the work, e.g. `event:aws.ecr`. */
-  readonly actor: string;
-}
+export type { ReplicationCopyOptions, ReplicationDeps, ReplicationEvent, TargetOutcome, ReplicationOutcome, ReplicateImageInput, ReplicationFanout } from './types.ts';
 
 const NO_BLOBS = { uploaded: 0, mounted: 0, skipped: 0 } as const;
 

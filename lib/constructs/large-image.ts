@@ -1,7 +1,7 @@
 // Large images (docs/LARGE_IMAGES.md): the four step functions and the replicate-large state machine that replicate starts.
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { FANOUT_ENV } from '../../functions/replication/large-decision.ts';
+import { FANOUT_ENV } from '../../functions/replication/large/decision.ts';
 import { grantLargeImageStepAccess, type LargeImageStep } from '../config-grants.ts';
 import type { ReplicationAccess } from '../replication-scopes.ts';
 import { BaseFunction } from './base-function.ts';

@@ -12,7 +12,7 @@ import { createLargeImagePublishHandler } from '../../functions/handlers/large-i
 import { createLargeImageRecordHandler } from '../../functions/handlers/large-image-record.ts';
 import { createReplicateHandler } from '../../functions/handlers/replicate.ts';
 import { closeAdapters, createAdapters } from '../../functions/registries/factory.ts';
-import type { LargeImageInput } from '../../functions/replication/large-types.ts';
+import type { LargeImageInput } from '../../functions/replication/large/types.ts';
 import type { ReplicationDeps, ReplicationOutcome } from '../../functions/replication/replicate.ts';
 import { createLocalFanoutStarter, type LocalTaskHandler } from '../../local/step-functions.ts';
 import { Routes, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { ContainerRegistryClient } from '@azure/container-registry';
-import { createAcrAdapter } from '../../../functions/registries/acr.ts';
+import { createAcrAdapter } from '../../../functions/registries/acr/adapter.ts';
 import type { SecretResolver } from '../../../functions/registries/secrets.ts';
 import { startTokenRegistry, type TokenRegistry } from '../../helpers/registry.ts';
 import { startAcrFacade, type RunningAcrFacade } from '../../helpers/acr-facade.ts';

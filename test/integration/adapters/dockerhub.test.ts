@@ -4,7 +4,7 @@ import { describeAdapterContract } from './contract.ts';
 import type { DockerhubRegistryConfig } from '../../../functions/config/types.ts';
 import { copyImage } from '../../../functions/oci/copy.ts';
 import { RegistryClient } from '../../../functions/oci/client.ts';
-import { createDockerHubAdapter, type DockerHubAdapter } from '../../../functions/registries/dockerhub.ts';
+import { createDockerHubAdapter, type DockerHubAdapter } from '../../../functions/registries/dockerhub/adapter.ts';
 import { RateBudget, findRateLimitedError } from '../../../functions/registries/rate-budget.ts';
 import { startFaultProxy, Routes, type FaultProxy } from '../../helpers/fault-proxy.ts';
 import { startFakeHubApi, startPullLimitProxy, type FakeHub, type PullLimitProxy } from '../../helpers/fake-hub-api.ts';

@@ -1,7 +1,7 @@
 // The adapter contract for ECR: a mocked control plane (aws-sdk-client-mock, backed by the registry) over a real htpasswd registry that accepts `AWS:<token>`.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createEcrAdapter } from '../../../functions/registries/ecr.ts';
+import { createEcrAdapter } from '../../../functions/registries/ecr/adapter.ts';
 import { pushImage } from '../../helpers/images.ts';
 import { startRegistry } from '../../helpers/registry.ts';
 import { fakeEcr } from '../../helpers/fake-ecr.ts';

@@ -1,15 +1,15 @@
 // Artifact Registry / GCR adapters over a real token-auth registry whose token server accepts
 // `oauth2accesstoken` + an access token issued by a local Google token endpoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGarAdapter, createGcrAdapter } from '../../../functions/registries/gar.ts';
+import { createGarAdapter, createGcrAdapter } from '../../../functions/registries/gar/adapter.ts';
 import type { RegistryAdapter } from '../../../functions/registries/adapter.ts';
 import type { SecretResolver } from '../../../functions/registries/secrets.ts';
 import { startTokenRegistry, type TokenRegistry } from '../../helpers/registry.ts';
 import { startGoogleTokenEndpoint, type RunningGoogleTokenEndpoint } from '../../helpers/google-token-endpoint.ts';
 import { pushImage } from '../../helpers/images.ts';
 import { describeAdapterContract } from './contract.ts';
-import { withGoogleExtension } from '../../../functions/registries/gar-listing.ts';
-import { listImagesViaOci } from '../../../functions/registries/oci-listing.ts';
+import { withGoogleExtension } from '../../../functions/registries/gar/listing.ts';
+import { listImagesViaOci } from '../../../functions/registries/oci/listing.ts';
 import { RegistryClient } from '../../../functions/oci/client.ts';
 import { startRegistry } from '../../helpers/registry.ts';
 

@@ -8,7 +8,7 @@ import { isOciError } from '../../../functions/oci/errors.ts';
 import { redact } from '../../../functions/oci/redact.ts';
 import type { RegistryAdapter } from '../../../functions/registries/adapter.ts';
 import { CredentialError, UnsupportedOperationError } from '../../../functions/registries/errors.ts';
-import { createOciAdapter } from '../../../functions/registries/oci-adapter.ts';
+import { createOciAdapter } from '../../../functions/registries/oci/adapter.ts';
 import { SecretsManagerResolver } from '../../../functions/registries/secrets.ts';
 import { pushImage } from '../../helpers/images.ts';
 import { startRegistry, startTokenRegistry, type RunningRegistry, type TokenRegistry } from '../../helpers/registry.ts';

@@ -1,9 +1,9 @@
 // ACR: login server mapping, identity choice per credential reference, and the listing's field mapping.
 import { describe, expect, it } from 'vitest';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { acrIdentity, AcrSecretIdentity, parseServicePrincipal } from '../../../functions/registries/acr-credentials.ts';
-import { acrLoginServer, createAcrAdapter } from '../../../functions/registries/acr.ts';
-import { completeFromManifest, imageFromAcrProperties } from '../../../functions/registries/acr-listing.ts';
+import { acrIdentity, AcrSecretIdentity, parseServicePrincipal } from '../../../functions/registries/acr/credentials.ts';
+import { acrLoginServer, createAcrAdapter } from '../../../functions/registries/acr/adapter.ts';
+import { completeFromManifest, imageFromAcrProperties } from '../../../functions/registries/acr/listing.ts';
 import { parseManifest } from '../../../functions/oci/manifest.ts';
 import { redact } from '../../../functions/oci/redact.ts';
 import type { SecretResolver } from '../../../functions/registries/secrets.ts';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { AcrAadCredentialProvider, exchangeAadToken, jwtExpiry, type AcrEndpoint } from '../../../functions/registries/acr-exchange.ts';
+import { AcrAadCredentialProvider, exchangeAadToken, jwtExpiry, type AcrEndpoint } from '../../../functions/registries/acr/exchange.ts';
 import { redact } from '../../../functions/oci/redact.ts';
 
 /** A JWT-shaped refresh token with the given `exp` (ACR's are JWTs; the SDK reads `exp`). */

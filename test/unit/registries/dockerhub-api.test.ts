@@ -1,8 +1,8 @@
 // Docker Hub API client and listing against the fake Hub API (test/helpers/fake-hub-api.ts) over a real registry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticCredentialProvider } from '../../../functions/oci/credentials.ts';
-import { DockerHubApi, jwtExpiry, type HubTag } from '../../../functions/registries/dockerhub-api.ts';
-import { hubFigures } from '../../../functions/registries/dockerhub-listing.ts';
+import { DockerHubApi, jwtExpiry, type HubTag } from '../../../functions/registries/dockerhub/api.ts';
+import { hubFigures } from '../../../functions/registries/dockerhub/listing.ts';
 import { startFakeHubApi, type FakeHub } from '../../helpers/fake-hub-api.ts';
 import { pushImage, pushOciIndex, type PushedImage, type PushedIndex } from '../../helpers/images.ts';
 import { startTokenRegistry, type TokenRegistry } from '../../helpers/registry.ts';

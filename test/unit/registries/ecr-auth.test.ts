@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DescribeRepositoriesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { EcrTokenProvider } from '../../../functions/registries/ecr-auth.ts';
-import { createEcrAdapter } from '../../../functions/registries/ecr.ts';
+import { EcrTokenProvider } from '../../../functions/registries/ecr/auth.ts';
+import { createEcrAdapter } from '../../../functions/registries/ecr/adapter.ts';
 import { CredentialError } from '../../../functions/registries/errors.ts';
 import { redact } from '../../../functions/oci/redact.ts';
 import { awsError, CONFIG, HOST, harness, tokenOf, type Harness } from './ecr-support.ts';

@@ -7,7 +7,7 @@ import {
   ImageTagAlreadyExistsException,
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
-import { EcrImageFailureError } from '../../../functions/registries/ecr.ts';
+import { EcrImageFailureError } from '../../../functions/registries/ecr/adapter.ts';
 import { ACCOUNT, digestN, digestOf, harness, type Harness } from './ecr-support.ts';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';

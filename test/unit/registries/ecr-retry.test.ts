@@ -9,8 +9,8 @@ import {
   type ListImagesRequest,
 } from '@aws-sdk/client-ecr';
 import { isOciError } from '../../../functions/oci/errors.ts';
-import { ecrError, isThrottlingError } from '../../../functions/registries/ecr-errors.ts';
-import { retryingPages, withThrottleRetry } from '../../../functions/registries/ecr-retry.ts';
+import { ecrError, isThrottlingError } from '../../../functions/registries/ecr/errors.ts';
+import { retryingPages, withThrottleRetry } from '../../../functions/registries/ecr/retry.ts';
 import { answer, awsError, digestN, harness, type Harness } from './ecr-support.ts';
 
 let h: Harness | undefined;

@@ -1,8 +1,8 @@
 // ECR scan findings: DescribeImageScanFindings paginated, mapped to status, counts by severity and findings; an optional capability.
 import { afterEach, describe, expect, it } from 'vitest';
 import { DescribeImageScanFindingsCommand, ScanNotFoundException, type DescribeImageScanFindingsRequest } from '@aws-sdk/client-ecr';
-import { isScanFindingsSource } from '../../../functions/registries/ecr.ts';
-import { mapScanFindings, severityOf } from '../../../functions/registries/ecr-scan.ts';
+import { isScanFindingsSource } from '../../../functions/registries/ecr/adapter.ts';
+import { mapScanFindings, severityOf } from '../../../functions/registries/ecr/scan.ts';
 import { ACCOUNT, answer, digestN, harness, type Harness } from './ecr-support.ts';
 
 let h: Harness | undefined;

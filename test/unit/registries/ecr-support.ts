@@ -2,7 +2,7 @@
 import { ECRClient, ECRServiceException } from '@aws-sdk/client-ecr';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
-import { createEcrAdapter, type EcrAdapter, type EcrAdapterDeps } from '../../../functions/registries/ecr.ts';
+import { createEcrAdapter, type EcrAdapter, type EcrAdapterDeps } from '../../../functions/registries/ecr/adapter.ts';
 import type { EcrRegistryConfig } from '../../../functions/config/types.ts';
 
 export const ACCOUNT = '123456789012';

@@ -13,10 +13,10 @@ function recorder(kind: string) {
     return { name, kind: config.kind, host: `${kind}.test`, namespace: '', close: () => undefined } as unknown as RegistryAdapter;
   };
 }
-vi.mock('../../../functions/registries/ecr.ts', () => ({ createEcrAdapter: recorder('ecr') }));
-vi.mock('../../../functions/registries/gar.ts', () => ({ createGarAdapter: recorder('gar'), createGcrAdapter: recorder('gcr') }));
-vi.mock('../../../functions/registries/acr.ts', () => ({ createAcrAdapter: recorder('acr') }));
-vi.mock('../../../functions/registries/dockerhub.ts', () => ({ createDockerHubAdapter: recorder('dockerhub') }));
+vi.mock('../../../functions/registries/ecr/adapter.ts', () => ({ createEcrAdapter: recorder('ecr') }));
+vi.mock('../../../functions/registries/gar/adapter.ts', () => ({ createGarAdapter: recorder('gar'), createGcrAdapter: recorder('gcr') }));
+vi.mock('../../../functions/registries/acr/adapter.ts', () => ({ createAcrAdapter: recorder('acr') }));
+vi.mock('../../../functions/registries/dockerhub/adapter.ts', () => ({ createDockerHubAdapter: recorder('dockerhub') }));
 
 const { createAdapter, createAdapters, closeAdapters } = await import('../../../functions/registries/factory.ts');
 const { SecretsManagerResolver } = await import('../../../functions/registries/secrets.ts');

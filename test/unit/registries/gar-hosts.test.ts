@@ -1,7 +1,7 @@
 // Host and namespace mapping of Artifact Registry and GCR.
 import { describe, expect, it } from 'vitest';
-import { garHost, garNamespace, gcrHostAndNamespace, projectPath, qualify, underNamespace } from '../../../functions/registries/gar-hosts.ts';
-import { createGarAdapter, createGcrAdapter } from '../../../functions/registries/gar.ts';
+import { garHost, garNamespace, gcrHostAndNamespace, projectPath, qualify, underNamespace } from '../../../functions/registries/gar/hosts.ts';
+import { createGarAdapter, createGcrAdapter } from '../../../functions/registries/gar/adapter.ts';
 
 describe('Google registry hosts and namespaces', () => {
   it('puts Artifact Registry at <location>-docker.pkg.dev unless the config names the host', () => {

@@ -1,6 +1,6 @@
 // Google's tags/list extension: parsing its `manifest` map and merging it into the OCI walk.
 import { describe, expect, it } from 'vitest';
-import { mergeGoogleEntries, parseGoogleTagList } from '../../../functions/registries/gar-listing.ts';
+import { mergeGoogleEntries, parseGoogleTagList } from '../../../functions/registries/gar/listing.ts';
 
 const d = (c: string): string => `sha256:${c.repeat(64)}`;
 

@@ -1,7 +1,7 @@
 // Google access tokens: the refresh cache, the JWT-bearer exchange through a hooked transporter, and redaction.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExpiringValue, GoogleAccessTokens, CLOUD_PLATFORM_SCOPE } from '../../../functions/registries/gar-token.ts';
-import { GoogleTokenCredentialProvider, googleCredentials } from '../../../functions/registries/gar-credentials.ts';
+import { ExpiringValue, GoogleAccessTokens, CLOUD_PLATFORM_SCOPE } from '../../../functions/registries/gar/token.ts';
+import { GoogleTokenCredentialProvider, googleCredentials } from '../../../functions/registries/gar/credentials.ts';
 import { redact } from '../../../functions/oci/redact.ts';
 import { startGoogleTokenEndpoint, GOOGLE_TOKEN_URL, type RunningGoogleTokenEndpoint } from '../../helpers/google-token-endpoint.ts';
 import type { SecretResolver } from '../../../functions/registries/secrets.ts';

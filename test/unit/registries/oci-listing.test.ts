@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { OciError } from '../../../functions/oci/errors.ts';
 import type { Registry } from '../../../functions/oci/registry.ts';
 import type { Manifest } from '../../../functions/oci/types.ts';
-import { listImagesViaOci } from '../../../functions/registries/oci-listing.ts';
+import { listImagesViaOci } from '../../../functions/registries/oci/listing.ts';
 import type { ImageInfo } from '../../../functions/registries/adapter.ts';
 import {
   MemoryRegistry, pushCosignSignature, pushFallbackIndex, pushImage, pushMultiPlatform, pushReferrer,

@@ -1,7 +1,7 @@
 // The replicate-large ASL: valid JSON the local engine accepts, every state reachable, Retry/Catch as designed, placeholders only.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LargeImageErrorName } from '../../../functions/replication/large-errors.ts';
+import { LargeImageErrorName } from '../../../functions/replication/large/errors.ts';
 import { REPLICATE_LARGE_ASL, runStateMachine } from '../../../local/step-functions.ts';
 
 interface Retrier { ErrorEquals: string[]; MaxAttempts?: number; BackoffRate?: number; IntervalSeconds?: number }

@@ -5,9 +5,9 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { AuditLog, InMemoryAuditStore } from '../../../functions/audit/index.ts';
 import { readEnvironment } from '../../../functions/env.ts';
 import type { ImageActionEvent } from '../../../functions/replication/event.ts';
-import { DEFAULT_FANOUT_POLICY, decideFanout, estimateCopy, fanoutLimitBytes, fanoutPolicyFromEnvironment } from '../../../functions/replication/large-decision.ts';
-import { SfnFanoutStarter, largeImageExecutionName, type FanoutStarter } from '../../../functions/replication/large-image.ts';
-import type { LargeImageInput } from '../../../functions/replication/large-types.ts';
+import { DEFAULT_FANOUT_POLICY, decideFanout, estimateCopy, fanoutLimitBytes, fanoutPolicyFromEnvironment } from '../../../functions/replication/large/decision.ts';
+import { SfnFanoutStarter, largeImageExecutionName, type FanoutStarter } from '../../../functions/replication/large/image.ts';
+import type { LargeImageInput } from '../../../functions/replication/large/types.ts';
 import { replicateImage, type ReplicationDeps } from '../../../functions/replication/replicate.ts';
 import { pushCosignSignature, pushImage, pushMultiPlatform } from '../../helpers/memory-registry.ts';
 import { memoryAdapter, replicationConfig } from './support.ts';

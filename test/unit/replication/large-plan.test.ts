@@ -1,9 +1,9 @@
 // planLargeImage over in-memory registries: push order, blob de-duplication across platforms and targets, small payloads.
 import { describe, expect, it } from 'vitest';
 import { OciError } from '../../../functions/oci/errors.ts';
-import { LargeImageErrorName } from '../../../functions/replication/large-errors.ts';
-import { MAX_PLAN_BYTES, planLargeImage } from '../../../functions/replication/large-plan.ts';
-import type { LargeImageInput, LargeImageTarget } from '../../../functions/replication/large-types.ts';
+import { LargeImageErrorName } from '../../../functions/replication/large/errors.ts';
+import { MAX_PLAN_BYTES, planLargeImage } from '../../../functions/replication/large/plan.ts';
+import type { LargeImageInput, LargeImageTarget } from '../../../functions/replication/large/types.ts';
 import { MemoryRegistry, pushCosignSignature, pushImage, pushMultiPlatform, pushReferrer } from '../../helpers/memory-registry.ts';
 import { memoryAdapter } from './support.ts';
 

@@ -1,12 +1,12 @@
 // The large-image Task steps over in-memory registries: CopyBlob idempotence, PublishManifests' all-or-nothing per target, Record's truth.
 import { describe, expect, it } from 'vitest';
 import { AuditLog, InMemoryAuditStore } from '../../../functions/audit/index.ts';
-import { copyPlannedBlob } from '../../../functions/replication/large-copy-blob.ts';
-import { LargeImageErrorName, failureDetails } from '../../../functions/replication/large-errors.ts';
-import { planLargeImage } from '../../../functions/replication/large-plan.ts';
-import { publishManifests } from '../../../functions/replication/large-publish.ts';
-import { recordLargeImage } from '../../../functions/replication/large-record.ts';
-import type { LargeImageInput, LargeImageState } from '../../../functions/replication/large-types.ts';
+import { copyPlannedBlob } from '../../../functions/replication/large/copy-blob.ts';
+import { LargeImageErrorName, failureDetails } from '../../../functions/replication/large/errors.ts';
+import { planLargeImage } from '../../../functions/replication/large/plan.ts';
+import { publishManifests } from '../../../functions/replication/large/publish.ts';
+import { recordLargeImage } from '../../../functions/replication/large/record.ts';
+import type { LargeImageInput, LargeImageState } from '../../../functions/replication/large/types.ts';
 import { pushCosignSignature, pushImage } from '../../helpers/memory-registry.ts';
 import { memoryAdapter } from './support.ts';
 

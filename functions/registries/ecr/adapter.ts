@@ -16,25 +16,25 @@ import {
   type ImageDetail,
   type ImageFailure,
 } from '@aws-sdk/client-ecr';
-import type { EcrRegistryConfig } from '../config/types.ts';
-import { registryHost } from '../config/registry-host.ts';
-import { digestProblem } from '../oci/digest.ts';
-import { INDEX_MANIFEST_TYPES, IMAGE_MANIFEST_TYPES, SCHEMA1_TYPES } from '../oci/media-types.ts';
-import { repositoryProblem, tagProblem } from '../oci/reference.ts';
-import { OciError } from '../oci/errors.ts';
-import type { ImageInfo, ListImagesOptions, RegistryAdapter } from './adapter.ts';
-import type { AdapterDeps } from './deps.ts';
-import { CredentialError } from './errors.ts';
-import { EcrTokenProvider, type EcrAuthorizationData } from './ecr-auth.ts';
-import { EcrError, EcrImageFailureError, describeContext, ecrError, type EcrCallContext, type EcrImageFailure } from './ecr-errors.ts';
-import { addManifestFields, chunk, imageFromDetail } from './ecr-images.ts';
-import { retryingPages, withThrottleRetry, type ThrottleRetryOptions } from './ecr-retry.ts';
-import { mapScanFindings, zeroCounts, type ScanFindings, type ScanFindingsSource } from './ecr-scan.ts';
-import { RotatingRegistry } from './rotating-registry.ts';
-import { mapLimit } from './map-limit.ts';
+import type { EcrRegistryConfig } from '../../config/types.ts';
+import { registryHost } from '../../config/registry-host.ts';
+import { digestProblem } from '../../oci/digest.ts';
+import { INDEX_MANIFEST_TYPES, IMAGE_MANIFEST_TYPES, SCHEMA1_TYPES } from '../../oci/media-types.ts';
+import { repositoryProblem, tagProblem } from '../../oci/reference.ts';
+import { OciError } from '../../oci/errors.ts';
+import type { ImageInfo, ListImagesOptions, RegistryAdapter } from '../adapter.ts';
+import type { AdapterDeps } from '../deps.ts';
+import { CredentialError } from '../errors.ts';
+import { EcrTokenProvider, type EcrAuthorizationData } from './auth.ts';
+import { EcrError, EcrImageFailureError, describeContext, ecrError, type EcrCallContext, type EcrImageFailure } from './errors.ts';
+import { addManifestFields, chunk, imageFromDetail } from './images.ts';
+import { retryingPages, withThrottleRetry, type ThrottleRetryOptions } from './retry.ts';
+import { mapScanFindings, zeroCounts, type ScanFindings, type ScanFindingsSource } from './scan.ts';
+import { RotatingRegistry } from '../rotating-registry.ts';
+import { mapLimit } from '../map-limit.ts';
 
-export { EcrError, EcrImageFailureError, type EcrImageFailure } from './ecr-errors.ts';
-export { isScanFindingsSource, type ScanFindings, type ScanFindingsSource, type ScanFinding, type Severity } from './ecr-scan.ts';
+export { EcrError, EcrImageFailureError, type EcrImageFailure } from './errors.ts';
+export { isScanFindingsSource, type ScanFindings, type ScanFindingsSource, type ScanFinding, type Severity } from './scan.ts';
 
 type AwsCredentials = NonNullable<ECRClientConfig['credentials']>;
 

@@ -1,12 +1,12 @@
 // The adapter for any OCI distribution registry (Harbor, Quay, GHCR, zot, distribution): all through the OCI API.
-import { RegistryClient } from '../oci/client.ts';
-import { isDigest } from '../oci/digest.ts';
-import { OciError, isOciError } from '../oci/errors.ts';
-import type { OciRegistryConfig } from '../config/types.ts';
-import type { ImageInfo, ListImagesOptions, RegistryAdapter } from './adapter.ts';
-import { credentialsFromDeps, type AdapterDeps } from './deps.ts';
-import { UnsupportedOperationError } from './errors.ts';
-import { listImagesViaOci } from './oci-listing.ts';
+import { RegistryClient } from '../../oci/client.ts';
+import { isDigest } from '../../oci/digest.ts';
+import { OciError, isOciError } from '../../oci/errors.ts';
+import type { OciRegistryConfig } from '../../config/types.ts';
+import type { ImageInfo, ListImagesOptions, RegistryAdapter } from '../adapter.ts';
+import { credentialsFromDeps, type AdapterDeps } from '../deps.ts';
+import { UnsupportedOperationError } from '../errors.ts';
+import { listImagesViaOci } from './listing.ts';
 
 /**
  * A generic OCI registry. Auth is whatever the registry's challenge asks for (Basic, or Bearer from

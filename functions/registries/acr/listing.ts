@@ -1,12 +1,12 @@
 // ACR listings: manifest properties from ACR's own API (@azure/container-registry), completed with a
 // manifest GET per digest for what that API leaves out (media type, subject, artifact type, blobs).
 import type { ArtifactManifestProperties } from '@azure/container-registry';
-import { isNotFoundError } from '../oci/errors.ts';
-import { MediaType } from '../oci/media-types.ts';
-import type { Registry } from '../oci/registry.ts';
-import type { Manifest } from '../oci/types.ts';
-import type { ImageInfo, ListImagesOptions } from './adapter.ts';
-import { mapLimit } from './map-limit.ts';
+import { isNotFoundError } from '../../oci/errors.ts';
+import { MediaType } from '../../oci/media-types.ts';
+import type { Registry } from '../../oci/registry.ts';
+import type { Manifest } from '../../oci/types.ts';
+import type { ImageInfo, ListImagesOptions } from '../adapter.ts';
+import { mapLimit } from '../map-limit.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -8,12 +8,12 @@
 //   GET /v2/namespaces/{ns}/repositories/{repo}/tags?page_size=100, both paginated by an absolute
 //   `next` URL (page_size is capped at 100);
 // - DELETE /v2/namespaces/{ns}/repositories/{repo}/tags/{tag}.
-import { OciError, type OciErrorCode } from '../oci/errors.ts';
-import { isPasswordCredentials, type CredentialProvider } from '../oci/credentials.ts';
-import { redact, registerSecret } from '../oci/redact.ts';
-import { parseRetryAfter, sleep as realSleep } from '../oci/retry.ts';
-import { DEFAULT_USER_AGENT } from '../oci/version.ts';
-import { jwtExpiry } from './jwt.ts';
+import { OciError, type OciErrorCode } from '../../oci/errors.ts';
+import { isPasswordCredentials, type CredentialProvider } from '../../oci/credentials.ts';
+import { redact, registerSecret } from '../../oci/redact.ts';
+import { parseRetryAfter, sleep as realSleep } from '../../oci/retry.ts';
+import { DEFAULT_USER_AGENT } from '../../oci/version.ts';
+import { jwtExpiry } from '../jwt.ts';
 
 export { jwtExpiry };
 

@@ -1,22 +1,15 @@
 // The fan-out branch of replicateImage: estimate the copy, and hand a large image to the replicate-large state machine.
-import type { RegistryAdapter } from '../registries/adapter.ts';
-import { repositoryPath } from '../registries/sync.ts';
-import { ReplicationFailedError } from './errors.ts';
-import { DEFAULT_FANOUT_POLICY, decideFanout, estimateCopy, fanoutLimitBytes, type FanoutPolicy } from './large-decision.ts';
-import { largeImageInput, type FanoutStarter } from './large-image.ts';
-import type { LargeImageTarget } from './large-types.ts';
-import { errorCodeOf, errorMessageOf, silentLogger } from './observability.ts';
-import type { ReplicateImageInput, ReplicationDeps, ReplicationOutcome, TargetOutcome } from './replicate.ts';
-import type { ReplicationTargetMatch } from './rules.ts';
+import type { RegistryAdapter } from '../../registries/adapter.ts';
+import { repositoryPath } from '../../registries/sync.ts';
+import { ReplicationFailedError } from '../errors.ts';
+import { DEFAULT_FANOUT_POLICY, decideFanout, estimateCopy, fanoutLimitBytes } from './decision.ts';
+import { largeImageInput } from './image.ts';
+import type { LargeImageTarget } from './types.ts';
+import { errorCodeOf, errorMessageOf, silentLogger } from '../observability.ts';
+import type { ReplicateImageInput, ReplicationDeps, ReplicationFanout, ReplicationOutcome, TargetOutcome } from '../types.ts';
+import type { ReplicationTargetMatch } from '../rules.ts';
 
 /** How replicateImage fans out: the starter, the policy, and the invocation's remaining time. */
-export interface ReplicationFanout {
-  readonly starter: FanoutStarter;
-  /** @default DEFAULT_FANOUT_POLICY (2 GiB, 50 MiB/s, 0.5) */
-  readonly policy?: FanoutPolicy;
-  /** Milliseconds left in this invocation (the handler sets the Lambda context's). */
-  readonly remainingTimeMs?: () => number;
-}
 
 /** Who the deferral is attributed to: the same actor as the copy. */
 export const FANOUT_ACTION = 'replicate.fanout';

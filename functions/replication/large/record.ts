@@ -1,9 +1,9 @@
 // The Record / RecordFailure steps of a large image: one `replicate` audit record per target, its outcome read from the target.
-import type { AuditLog, AuditRecordInput } from '../audit/index.ts';
-import { failureDetails } from './large-errors.ts';
-import { adapterOf, type LargeImageStepDeps } from './large-plan.ts';
-import type { LargeImageState, LargeImageSummary, LargeImageTargetOutcome } from './large-types.ts';
-import { errorCodeOf, errorMessageOf } from './observability.ts';
+import type { AuditLog, AuditRecordInput } from '../../audit/index.ts';
+import { failureDetails } from './errors.ts';
+import { adapterOf, type LargeImageStepDeps } from './plan.ts';
+import type { LargeImageState, LargeImageSummary, LargeImageTargetOutcome } from './types.ts';
+import { errorCodeOf, errorMessageOf } from '../observability.ts';
 
 export interface RecordStepDeps extends LargeImageStepDeps {
   readonly audit: AuditLog;

@@ -1,9 +1,9 @@
 // Fan-out of a large image: the starter interface (Step Functions in AWS, the local runner locally) and the execution input.
 import { createHash } from 'node:crypto';
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { LargeImageInput, LargeImageTarget } from './large-types.ts';
+import type { LargeImageInput, LargeImageTarget } from './types.ts';
 
-export type * from './large-types.ts';
+export type * from './types.ts';
 
 /** Starts the replicate-large state machine. */
 export interface FanoutStarter {

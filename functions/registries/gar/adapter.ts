@@ -1,13 +1,13 @@
 // The Artifact Registry and Container Registry (GCR) adapters: Google access tokens on the Docker V2 API.
 import type { gaxios } from 'google-auth-library';
-import type { GarRegistryConfig, GcrRegistryConfig } from '../config/types.ts';
-import type { ImageInfo, ListImagesOptions, RegistryAdapter } from './adapter.ts';
-import type { AdapterDeps } from './deps.ts';
-import { googleCredentials } from './gar-credentials.ts';
-import { garHost, garNamespace, gcrHostAndNamespace, qualify, underNamespace } from './gar-hosts.ts';
-import { RotatingRegistry } from './rotating-registry.ts';
-import { listImagesViaOci } from './oci-listing.ts';
-import { withGoogleExtension } from './gar-listing.ts';
+import type { GarRegistryConfig, GcrRegistryConfig } from '../../config/types.ts';
+import type { ImageInfo, ListImagesOptions, RegistryAdapter } from '../adapter.ts';
+import type { AdapterDeps } from '../deps.ts';
+import { googleCredentials } from './credentials.ts';
+import { garHost, garNamespace, gcrHostAndNamespace, qualify, underNamespace } from './hosts.ts';
+import { RotatingRegistry } from '../rotating-registry.ts';
+import { listImagesViaOci } from '../oci/listing.ts';
+import { withGoogleExtension } from './listing.ts';
 
 /** A tags/list answer is JSON of names and, on Google hosts, of every manifest; far below this. */
 const MAX_TAG_LIST_BYTES = 64 * 1024 * 1024;

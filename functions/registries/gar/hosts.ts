@@ -1,5 +1,5 @@
 // Where Artifact Registry and GCR keep a project's images: host and repository prefix (pure).
-import type { GarRegistryConfig, GcrRegistryConfig } from '../config/types.ts';
+import type { GarRegistryConfig, GcrRegistryConfig } from '../../config/types.ts';
 
 /**
  * A domain-scoped project id (`example.com:my-project`) is written `example.com/my-project` in image

@@ -4,13 +4,13 @@
 // (https://docs.docker.com/docker-hub/usage/pulls/). So: every request waits while the credential
 // is blocked by a 429; a manifest GET also takes one pull from the budget; and manifests are
 // HEADed first and fetched only when their bytes are needed and not already cached by digest.
-import { DelegatingRegistry } from '../oci/delegating-registry.ts';
-import { isDigest } from '../oci/digest.ts';
-import { isOciError } from '../oci/errors.ts';
-import type { Registry } from '../oci/registry.ts';
-import type { RequestFn, TransportRequest, TransportResponse } from '../oci/transport.ts';
-import type { Manifest } from '../oci/types.ts';
-import { RateLimitedError, type RateBudget } from './rate-budget.ts';
+import { DelegatingRegistry } from '../../oci/delegating-registry.ts';
+import { isDigest } from '../../oci/digest.ts';
+import { isOciError } from '../../oci/errors.ts';
+import type { Registry } from '../../oci/registry.ts';
+import type { RequestFn, TransportRequest, TransportResponse } from '../../oci/transport.ts';
+import type { Manifest } from '../../oci/types.ts';
+import { RateLimitedError, type RateBudget } from '../rate-budget.ts';
 
 const MANIFEST_PATH = /\/v2\/.+\/manifests\/[^/?]+(?:\?.*)?$/;
 

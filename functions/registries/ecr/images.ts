@@ -1,8 +1,8 @@
 // Maps ECR's DescribeImages details and BatchGetImage manifests to the adapter's ImageInfo.
 import type { ImageDetail } from '@aws-sdk/client-ecr';
-import { parseManifest } from '../oci/manifest.ts';
-import { MediaType } from '../oci/media-types.ts';
-import type { ImageInfo } from './adapter.ts';
+import { parseManifest } from '../../oci/manifest.ts';
+import { MediaType } from '../../oci/media-types.ts';
+import type { ImageInfo } from '../adapter.ts';
 
 /** Config media types of runnable images: ECR's `artifactMediaType` is the config's, so these mean "not an artifact". */
 const IMAGE_CONFIG_TYPES: readonly string[] = [MediaType.OciConfig, MediaType.DockerConfig];

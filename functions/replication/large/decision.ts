@@ -1,7 +1,7 @@
 // Decides whether an image is copied inline or fanned out: the bytes still missing at the targets against the invocation's budget.
-import type { Registry } from '../oci/registry.ts';
-import type { Descriptor, Manifest } from '../oci/types.ts';
-import type { Environment } from '../env.ts';
+import type { Registry } from '../../oci/registry.ts';
+import type { Descriptor, Manifest } from '../../oci/types.ts';
+import type { Environment } from '../../env.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;

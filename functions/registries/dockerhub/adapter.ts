@@ -13,16 +13,16 @@
 //   https://docs.docker.com/reference/api/registry/latest/operations/DeleteImageManifest/). So
 //   deleting a digest deletes every tag that points at it, then the manifest. A digest still listed
 //   by an index is refused (403) until the index goes.
-import { RegistryClient } from '../oci/client.ts';
-import { OciError, isOciError } from '../oci/errors.ts';
-import { isPasswordCredentials, type CredentialProvider } from '../oci/credentials.ts';
-import type { DockerhubRegistryConfig } from '../config/types.ts';
-import type { ImageInfo, ListImagesOptions, RegistryAdapter } from './adapter.ts';
-import { credentialsFromDeps, type AdapterDeps } from './deps.ts';
-import { DockerHubApi, DOCKER_HUB_API_URL } from './dockerhub-api.ts';
-import { CachingRegistry, budgetInterceptor } from './dockerhub-data-plane.ts';
-import { listHubImages } from './dockerhub-listing.ts';
-import { RateBudget } from './rate-budget.ts';
+import { RegistryClient } from '../../oci/client.ts';
+import { OciError, isOciError } from '../../oci/errors.ts';
+import { isPasswordCredentials, type CredentialProvider } from '../../oci/credentials.ts';
+import type { DockerhubRegistryConfig } from '../../config/types.ts';
+import type { ImageInfo, ListImagesOptions, RegistryAdapter } from '../adapter.ts';
+import { credentialsFromDeps, type AdapterDeps } from '../deps.ts';
+import { DockerHubApi, DOCKER_HUB_API_URL } from './api.ts';
+import { CachingRegistry, budgetInterceptor } from './data-plane.ts';
+import { listHubImages } from './listing.ts';
+import { RateBudget } from '../rate-budget.ts';
 
 /** Docker Hub's registry API host; its token service is auth.docker.io, found through the Bearer challenge. */
 export const DOCKER_HUB_OCI_HOST = 'registry-1.docker.io';

@@ -1,9 +1,9 @@
 // Google access tokens for Artifact Registry / GCR: from a service-account key or Application Default
 // Credentials (workload identity), cached and refreshed before they expire.
 import { GoogleAuth, JWT, type AuthClient, type gaxios } from 'google-auth-library';
-import { registerSecret } from '../oci/redact.ts';
-import { OciError } from '../oci/errors.ts';
-import { CredentialError } from './errors.ts';
+import { registerSecret } from '../../oci/redact.ts';
+import { OciError } from '../../oci/errors.ts';
+import { CredentialError } from '../errors.ts';
 
 /** The scope Artifact Registry and GCR accept for pulls and pushes. */
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';

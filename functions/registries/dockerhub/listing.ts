@@ -1,10 +1,10 @@
 // Lists a Docker Hub repository's images: tags and metadata from Hub's API, the graph from manifests (cached, HEAD-free).
-import { DelegatingRegistry } from '../oci/delegating-registry.ts';
-import type { Registry } from '../oci/registry.ts';
-import type { Descriptor } from '../oci/types.ts';
-import type { ImageInfo, ListImagesOptions } from './adapter.ts';
-import type { HubTag } from './dockerhub-api.ts';
-import { listImagesViaOci } from './oci-listing.ts';
+import { DelegatingRegistry } from '../../oci/delegating-registry.ts';
+import type { Registry } from '../../oci/registry.ts';
+import type { Descriptor } from '../../oci/types.ts';
+import type { ImageInfo, ListImagesOptions } from '../adapter.ts';
+import type { HubTag } from './api.ts';
+import { listImagesViaOci } from '../oci/listing.ts';
 
 /**
  * A Registry whose tag listing and tag HEADs are answered from Hub's tag list (no request at all),

@@ -1,10 +1,10 @@
 // The CopyBlob step of a large image: one blob to each target that needs it, through the copy engine's blob ladder.
-import { CopyContext, copyBlob, type BlobSettings } from '../oci/copy-blob.ts';
-import type { CopyEventListener } from '../oci/progress.ts';
-import { toLargeImageError, LargeImageError } from './large-errors.ts';
-import { adapterOf, type LargeImageStepDeps } from './large-plan.ts';
-import type { BlobOutcome, CopyBlobInput, CopyBlobResult } from './large-types.ts';
-import type { ReplicationCopyOptions } from './replicate.ts';
+import { CopyContext, copyBlob, type BlobSettings } from '../../oci/copy-blob.ts';
+import type { CopyEventListener } from '../../oci/progress.ts';
+import { toLargeImageError, LargeImageError } from './errors.ts';
+import { adapterOf, type LargeImageStepDeps } from './plan.ts';
+import type { BlobOutcome, CopyBlobInput, CopyBlobResult } from './types.ts';
+import type { ReplicationCopyOptions } from '../types.ts';
 
 const MiB = 1024 * 1024;
 

@@ -6,8 +6,8 @@
 // ECR's API limits are per account and region, low for some calls (e.g. BatchGetImage, PutImage):
 // https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html. So throttling that
 // comes out of the SDK is retried once more here, with full-jitter backoff.
-import { backoffDelay, sleep as realSleep } from '../oci/retry.ts';
-import { isThrottlingError } from './ecr-errors.ts';
+import { backoffDelay, sleep as realSleep } from '../../oci/retry.ts';
+import { isThrottlingError } from './errors.ts';
 
 export interface ThrottleRetryOptions {
   /** Attempts in all, the first included. @default 5 */

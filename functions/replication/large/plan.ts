@@ -1,11 +1,11 @@
 // The Plan step of a large image: unique blobs (one Map item each) and every target's manifests in push order.
-import { parsePlatform, selectPlatforms } from '../oci/platform.ts';
-import { fallbackTag, findReferrers } from '../oci/referrers.ts';
-import type { Registry } from '../oci/registry.ts';
-import type { Manifest } from '../oci/types.ts';
-import type { RegistryAdapter } from '../registries/adapter.ts';
-import { LargeImageError, toLargeImageError } from './large-errors.ts';
-import type { LargeImageInput, LargeImagePlan, LargeImageTarget, PlannedBlob, PlannedManifest, PlannedTarget } from './large-types.ts';
+import { parsePlatform, selectPlatforms } from '../../oci/platform.ts';
+import { fallbackTag, findReferrers } from '../../oci/referrers.ts';
+import type { Registry } from '../../oci/registry.ts';
+import type { Manifest } from '../../oci/types.ts';
+import type { RegistryAdapter } from '../../registries/adapter.ts';
+import { LargeImageError, toLargeImageError } from './errors.ts';
+import type { LargeImageInput, LargeImagePlan, LargeImageTarget, PlannedBlob, PlannedManifest, PlannedTarget } from './types.ts';
 
 /** Step Functions refuses a state over 256 KB; the plan must leave room for the rest of the state. */
 export const MAX_PLAN_BYTES = 200 * 1024;

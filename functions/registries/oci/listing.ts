@@ -1,10 +1,10 @@
 // Lists a repository's images through the OCI API alone (tags/list + manifests), for registries whose own API lacks metadata.
-import { isNotFoundError } from '../oci/errors.ts';
-import { MediaType } from '../oci/media-types.ts';
-import type { Registry } from '../oci/registry.ts';
-import type { Descriptor, Manifest } from '../oci/types.ts';
-import type { ImageInfo, ListImagesOptions } from './adapter.ts';
-import { mapLimit } from './map-limit.ts';
+import { isNotFoundError } from '../../oci/errors.ts';
+import { MediaType } from '../../oci/media-types.ts';
+import type { Registry } from '../../oci/registry.ts';
+import type { Descriptor, Manifest } from '../../oci/types.ts';
+import type { ImageInfo, ListImagesOptions } from '../adapter.ts';
+import { mapLimit } from '../map-limit.ts';
 
 export interface ListImagesViaOciOptions extends ListImagesOptions {
   /** Manifest HEADs / GETs in flight at once. @default 8 */

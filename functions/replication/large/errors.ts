@@ -1,5 +1,5 @@
 // Errors of the large-image steps: the retry class is the error NAME (what Step Functions matches), the code leads the message.
-import { isRetryable } from '../oci/copy-blob.ts';
+import { isRetryable } from '../../oci/copy-blob.ts';
 
 /** Error names the ASL's Retry and Catch match on (Lambda reports `error.name` as the error type). */
 export const LargeImageErrorName = {

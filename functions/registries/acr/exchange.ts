@@ -4,12 +4,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { TokenCredential } from '@azure/identity';
-import { OciError } from '../oci/errors.ts';
-import { protect, type CredentialProvider, type Credentials } from '../oci/credentials.ts';
-import { redact, registerSecret } from '../oci/redact.ts';
-import { CredentialError } from './errors.ts';
-import { DEFAULT_REFRESH_MARGIN_MS, ExpiringValue, type Expiring } from './gar-token.ts';
-import { jwtExpiry } from './jwt.ts';
+import { OciError } from '../../oci/errors.ts';
+import { protect, type CredentialProvider, type Credentials } from '../../oci/credentials.ts';
+import { redact, registerSecret } from '../../oci/redact.ts';
+import { CredentialError } from '../errors.ts';
+import { DEFAULT_REFRESH_MARGIN_MS, ExpiringValue, type Expiring } from '../gar/token.ts';
+import { jwtExpiry } from '../jwt.ts';
 
 export { jwtExpiry };
 

@@ -1,6 +1,6 @@
 // Typed errors of the ECR adapter: an AWS exception mapped to an OciError code, with the operation, registry and repository named.
-import { OciError, type OciErrorCode } from '../oci/errors.ts';
-import { redact } from '../oci/redact.ts';
+import { OciError, type OciErrorCode } from '../../oci/errors.ts';
+import { redact } from '../../oci/redact.ts';
 
 /** Where an ECR call happened, for messages: never a credential. */
 export interface EcrCallContext {

@@ -1,7 +1,7 @@
 // ECR registry credentials: GetAuthorizationToken's `AWS:<password>`, cached, refreshed before it expires, shared by concurrent callers.
-import { protect, normaliseHost, type CredentialProvider, type PasswordCredentials } from '../oci/credentials.ts';
-import { registerSecret } from '../oci/redact.ts';
-import { CredentialError } from './errors.ts';
+import { protect, normaliseHost, type CredentialProvider, type PasswordCredentials } from '../../oci/credentials.ts';
+import { registerSecret } from '../../oci/redact.ts';
+import { CredentialError } from '../errors.ts';
 
 /** What GetAuthorizationToken returned: base64 of `AWS:<password>`, and when it stops working. */
 export interface EcrAuthorizationData {

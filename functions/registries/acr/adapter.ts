@@ -2,18 +2,18 @@
 // client (with ACR's token exchange) for the data plane and tagging.
 import https from 'node:https';
 import { ContainerRegistryClient, type ContainerRegistryClientOptions } from '@azure/container-registry';
-import type { AcrRegistryConfig } from '../config/types.ts';
-import { OciError, isOciError, type OciErrorCode } from '../oci/errors.ts';
-import type { CredentialProvider, Credentials } from '../oci/credentials.ts';
-import { redact } from '../oci/redact.ts';
-import type { ImageInfo, ListImagesOptions, RegistryAdapter } from './adapter.ts';
-import { acrIdentity, AcrSecretIdentity, type AcrAdapterDeps, type AcrIdentity } from './acr-credentials.ts';
-import { AcrAadCredentialProvider, ACR_DEFAULT_AUDIENCE, type AcrEndpoint } from './acr-exchange.ts';
-import { listAcrImages } from './acr-listing.ts';
-import { RotatingRegistry } from './rotating-registry.ts';
-import { listImagesViaOci } from './oci-listing.ts';
+import type { AcrRegistryConfig } from '../../config/types.ts';
+import { OciError, isOciError, type OciErrorCode } from '../../oci/errors.ts';
+import type { CredentialProvider, Credentials } from '../../oci/credentials.ts';
+import { redact } from '../../oci/redact.ts';
+import type { ImageInfo, ListImagesOptions, RegistryAdapter } from '../adapter.ts';
+import { acrIdentity, AcrSecretIdentity, type AcrAdapterDeps, type AcrIdentity } from './credentials.ts';
+import { AcrAadCredentialProvider, ACR_DEFAULT_AUDIENCE, type AcrEndpoint } from './exchange.ts';
+import { listAcrImages } from './listing.ts';
+import { RotatingRegistry } from '../rotating-registry.ts';
+import { listImagesViaOci } from '../oci/listing.ts';
 
-export type { AcrAdapterDeps } from './acr-credentials.ts';
+export type { AcrAdapterDeps } from './credentials.ts';
 
 /** `<name>.azurecr.io` unless the config names the login server (other clouds, custom domains). */
 export function acrLoginServer(config: Pick<AcrRegistryConfig, 'name' | 'loginServer'>): string {

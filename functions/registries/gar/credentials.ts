@@ -1,11 +1,11 @@
 // Credentials of Artifact Registry / GCR: a Google access token sent as the password of `oauth2accesstoken`.
 // https://cloud.google.com/artifact-registry/docs/docker/authentication#token
-import { protect, type CredentialProvider, type Credentials } from '../oci/credentials.ts';
-import type { CredentialReference } from '../config/types.ts';
-import type { AdapterDeps } from './deps.ts';
-import { describeSecretReference, parseSecretCredentials, resolveCredentials, type SecretReference } from './secrets.ts';
-import { GoogleAccessTokens, type GoogleTokenOptions, type GoogleTokenSpec } from './gar-token.ts';
-import { SecretsManagerResolver } from './secrets.ts';
+import { protect, type CredentialProvider, type Credentials } from '../../oci/credentials.ts';
+import type { CredentialReference } from '../../config/types.ts';
+import type { AdapterDeps } from '../deps.ts';
+import { describeSecretReference, parseSecretCredentials, resolveCredentials, type SecretReference } from '../secrets.ts';
+import { GoogleAccessTokens, type GoogleTokenOptions, type GoogleTokenSpec } from './token.ts';
+import { SecretsManagerResolver } from '../secrets.ts';
 
 /** The username Google registries accept with an OAuth2 access token as the password. */
 export const GOOGLE_TOKEN_USERNAME = 'oauth2accesstoken';

@@ -1,9 +1,9 @@
 // Artifact Registry / GCR listings: the OCI walk, completed with Google's extension of tags/list, which
 // names every manifest of the repository (untagged ones too) with its upload time and size.
-import type { Registry } from '../oci/registry.ts';
-import type { ImageInfo, ListImagesOptions } from './adapter.ts';
-import { completeFromRegistry } from './acr-listing.ts';
-import { mapLimit } from './map-limit.ts';
+import type { Registry } from '../../oci/registry.ts';
+import type { ImageInfo, ListImagesOptions } from '../adapter.ts';
+import { completeFromRegistry } from '../acr/listing.ts';
+import { mapLimit } from '../map-limit.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -1,8 +1,8 @@
 // The PublishManifests step of a large image: per target, verify every planned blob, then manifests by digest, referrer tags, the tag last.
-import type { Manifest } from '../oci/types.ts';
-import { LargeImageError, toLargeImageError } from './large-errors.ts';
-import { adapterOf, type LargeImageStepDeps } from './large-plan.ts';
-import type { LargeImageState, LargeImageTarget, PlannedTarget, PublishedTarget } from './large-types.ts';
+import type { Manifest } from '../../oci/types.ts';
+import { LargeImageError, toLargeImageError } from './errors.ts';
+import { adapterOf, type LargeImageStepDeps } from './plan.ts';
+import type { LargeImageState, LargeImageTarget, PlannedTarget, PublishedTarget } from './types.ts';
 
 /** The plan or a fatal STATE_INVALID: PublishManifests runs only after Plan and the Map. */
 function planOf(state: LargeImageState): NonNullable<LargeImageState['plan']> {

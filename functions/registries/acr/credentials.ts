@@ -1,12 +1,12 @@
 // Where an ACR registry's identity comes from: a service principal, a managed identity, or a
 // username/password (admin user, repository-scoped token), per the config's credential reference.
 import { ClientSecretCredential, ManagedIdentityCredential, type AccessToken, type TokenCredential } from '@azure/identity';
-import type { CredentialProvider, Credentials } from '../oci/credentials.ts';
-import type { CredentialReference } from '../config/types.ts';
-import { registerSecret } from '../oci/redact.ts';
-import type { AdapterDeps } from './deps.ts';
-import { CredentialError } from './errors.ts';
-import { describeSecretReference, parseSecretCredentials, resolveCredentials, SecretsManagerResolver, type SecretReference } from './secrets.ts';
+import type { CredentialProvider, Credentials } from '../../oci/credentials.ts';
+import type { CredentialReference } from '../../config/types.ts';
+import { registerSecret } from '../../oci/redact.ts';
+import type { AdapterDeps } from '../deps.ts';
+import { CredentialError } from '../errors.ts';
+import { describeSecretReference, parseSecretCredentials, resolveCredentials, SecretsManagerResolver, type SecretReference } from '../secrets.ts';
 
 /** A service principal as stored in a secret or env vars. */
 export interface ServicePrincipal {
