@@ -26,7 +26,7 @@ describe('anchors', () => {
 
   it.each([
     ['edited heads', (d: ReturnType<typeof signHeads>) => ({ ...d, heads: [{ ...d.heads[0]!, seq: 1 }, d.heads[1]!] }), /do not hash to its digest/],
-    ['a re-signed digest by another key', (d: ReturnType<typeof signHeads>) => signHeads([heads[0]!], generateAnchorKey().privateKey, now), /different key/],
+    ['a re-signed digest by another key', (_d: ReturnType<typeof signHeads>) => signHeads([heads[0]!], generateAnchorKey().privateKey, now), /different key/],
     ['a forged signature', (d: ReturnType<typeof signHeads>) => ({ ...d, signature: Buffer.alloc(64).toString('base64') }), /signature does not match/],
   ])('rejects %s', (_name, tamper, message) => {
     const doc = tamper(signHeads(heads, key.privateKey, now));
