@@ -8,6 +8,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { openDynamoAuditLog } from '../functions/audit/index.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
+import { DynamoReplicationState } from '../functions/replication/dynamo-state.ts';
 import { createLargeImageCopyBlobHandler } from '../functions/handlers/large-image-copy-blob.ts';
 import { createLargeImagePlanHandler } from '../functions/handlers/large-image-plan.ts';
 import { createLargeImagePublishHandler } from '../functions/handlers/large-image-publish.ts';
@@ -160,10 +161,13 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       // Let running executions finish (their registries are still up) rather than cut them mid-blob.
       await Promise.allSettled(fanout.executions.values());
     });
+    const stateDb = createDynamoClients({ endpoint: db.endpoint, region: 'local' });
+    cleanups.push(() => stateDb.destroy());
     const deps: ReplicationDeps = {
       config,
       adapters,
       audit: audit.log,
+      state: new DynamoReplicationState({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
       ...(fanoutPolicy ? { fanout: { starter: fanout, policy: fanoutPolicy } } : {}),
       onEvent: (event) => {

@@ -28,6 +28,7 @@ export interface CopyCommandOptions {
   readonly plainHttp?: boolean;
   readonly insecure?: boolean;
   readonly concurrency?: string;
+  readonly trustTarget?: boolean;
 }
 
 /** Where the command writes; tests pass their own. */
@@ -89,16 +90,25 @@ function copyOptionsOf(opts: CopyCommandOptions, signal: AbortSignal, reporter: 
     ...(opts.platform.length > 0 ? { platforms: opts.platform } : {}),
     referrers: opts.referrers,
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(opts.trustTarget ? { trustTarget: true } : {}),
     onEvent: reporter.onEvent,
     signal,
   };
+}
+
+/** `; repaired 1 child, 2 blobs` when the target had the manifest but not all of the image. */
+function repairsText(r: CopyResult): string {
+  const { children, blobs, referrers } = r.repaired;
+  const parts = [[children.length, 'child manifest(s)'], [blobs.length, 'blob(s)'], [referrers.length, 'referrer(s)']] as const;
+  const text = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(', ');
+  return text ? `\n  repaired (missing at the target under ${r.digest}): ${text}` : '';
 }
 
 function summary(src: string, dst: string, r: CopyResult): string {
   if (r.noop) return `${dst} is up to date (${r.digest})`;
   const { uploaded, mounted, skipped } = r.blobs;
   return (
-    `copied ${src} → ${dst} ${r.digest}\n` +
+    `copied ${src} → ${dst} ${r.digest}${repairsText(r)}\n` +
     `  blobs: ${uploaded} uploaded, ${mounted} mounted, ${skipped} skipped; ${formatBytes(r.bytesUploaded)} in ${r.seconds.toFixed(2)} s` +
     (r.referrers.length > 0 ? `; ${r.referrers.length} referrer(s)` : '')
   );
@@ -229,6 +239,7 @@ export function registerCopy(program: Command): void {
     .option('--plain-http', 'use http:// for both registries (loopback registries)')
     .option('--insecure', 'skip TLS certificate verification')
     .option('--concurrency <n>', 'blobs transferred at once (default 4)')
+    .option('--trust-target', 'when the target has the manifest, do not HEAD its children and blobs (faster; a partly deleted image stays broken)')
     .action(async (srcText: string, dstText: string, opts: CopyCommandOptions) => {
       await runCopy(srcText, dstText, opts, { stdout: (t) => process.stdout.write(t + '\n'), env: process.env });
     });
