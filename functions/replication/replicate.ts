@@ -1,4 +1,5 @@
 // Replicates one pushed image to every matching target, in parallel, with one audit record and metrics per target.
+import type { PushedBy } from './pusher/pusher.ts';
 import type { AuditRecordInput } from '../audit/index.ts';
 import { copyImage, type CopyResult } from '../oci/copy.ts';
 import type { RegistryAdapter } from '../registries/adapter.ts';
@@ -70,6 +71,8 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
     }
   }
 
+  // Who pushed (CloudTrail PutImage on AWS): looked up once per event, named in every target's record.
+  const pushedBy = deps.pusher ? await deps.pusher.pusherOf(event) : undefined;
   const auditFailures: { target: string; error: unknown }[] = [];
   const eventKey: EventKey = { correlationId, digest: event.digest };
   const done = await targetsDone(deps, eventKey, logger, base);
@@ -86,7 +89,7 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
     recordMetrics(deps.metrics ?? noMetrics, outcome);
     let audited = false;
     try {
-      await deps.audit.append(auditRecord(input, outcome, plan.tag, deps));
+      await deps.audit.append(auditRecord(input, outcome, plan.tag, deps, pushedBy));
       audited = true;
     } catch (err) {
       logger.error('Audit record could not be written', { ...base, target: outcome.target, error: errorMessageOf(err) });
@@ -250,7 +253,7 @@ function recordMetrics(metrics: MetricsLike, outcome: TargetOutcome): void {
   metrics.record(ReplicationMetric.failures, 'Count', outcome.status === 'failed' ? 1 : 0, dims);
 }
 
-function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: string, deps: ReplicationDeps): AuditRecordInput {
+function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: string, deps: ReplicationDeps, pushedBy?: PushedBy): AuditRecordInput {
   return {
     actor: input.actor,
     action: 'replicate',
@@ -271,6 +274,7 @@ function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: st
       rule: outcome.rule,
       targetRepository: outcome.repository,
       eventTime: input.event.time,
+      ...(pushedBy !== undefined ? { pushedBy: { ...pushedBy } } : {}),
       ...(outcome.noop !== undefined ? { noop: outcome.noop } : {}),
       ...(outcome.digest !== undefined && outcome.digest !== input.event.digest ? { targetDigest: outcome.digest } : {}),
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
