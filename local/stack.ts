@@ -6,8 +6,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { openDynamoAuditLog } from '../functions/audit/index.ts';
+import { startLocalAnchoring } from './audit-anchors.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
+import { DynamoReplicationState } from '../functions/replication/dynamo-state.ts';
 import { createLargeImageCopyBlobHandler } from '../functions/handlers/large-image-copy-blob.ts';
 import { createLargeImagePlanHandler } from '../functions/handlers/large-image-plan.ts';
 import { createLargeImagePublishHandler } from '../functions/handlers/large-image-publish.ts';
@@ -145,6 +147,9 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const worked = new Set<string>();
     const audit = openDynamoAuditLog({ endpoint: db.endpoint, tableName: db.tables.audit, region: 'local' });
     cleanups.push(() => audit.close());
+    // Signed digests of every chain head in D/audit-anchors/ (hourly and at stop): `regman audit verify` checks against the newest.
+    const anchoring = startLocalAnchoring({ log: audit.log, stateDir, everyMinutes: 60, onError: log });
+    cleanups.push(() => anchoring.stop());
     // Large images: the same four step handlers as the replicate-large state machine's Lambdas, run by
     // the same ASL in this process. Their deps are the replication deps (late-bound: defined below).
     const stepTools = localPowertools();
@@ -160,10 +165,13 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       // Let running executions finish (their registries are still up) rather than cut them mid-blob.
       await Promise.allSettled(fanout.executions.values());
     });
+    const stateDb = createDynamoClients({ endpoint: db.endpoint, region: 'local' });
+    cleanups.push(() => stateDb.destroy());
     const deps: ReplicationDeps = {
       config,
       adapters,
       audit: audit.log,
+      state: new DynamoReplicationState({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
       ...(fanoutPolicy ? { fanout: { starter: fanout, policy: fanoutPolicy } } : {}),
       onEvent: (event) => {

@@ -16,8 +16,10 @@ import type { Reference } from '../../functions/oci/types.ts';
 import { UsageError } from './run-cli.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.ts';
+import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
+import type { CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
 
-export interface CopyCommandOptions {
+export interface CopyCommandOptions extends CliAuditFlags {
   readonly platform: string[];
   readonly referrers: boolean;
   readonly allTags?: string;
@@ -28,6 +30,7 @@ export interface CopyCommandOptions {
   readonly plainHttp?: boolean;
   readonly insecure?: boolean;
   readonly concurrency?: string;
+  readonly trustTarget?: boolean;
 }
 
 /** Where the command writes; tests pass their own. */
@@ -35,6 +38,10 @@ export interface CopyIo {
   readonly stdout: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly reporter?: ProgressReporter;
+  /** Notes (where the audit went); default process.stderr. */
+  readonly stderr?: (text: string) => void;
+  /** STS stand-in for the audit actor (tests). */
+  readonly identity?: CallerIdentityResolver;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -89,16 +96,25 @@ function copyOptionsOf(opts: CopyCommandOptions, signal: AbortSignal, reporter: 
     ...(opts.platform.length > 0 ? { platforms: opts.platform } : {}),
     referrers: opts.referrers,
     ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(opts.trustTarget ? { trustTarget: true } : {}),
     onEvent: reporter.onEvent,
     signal,
   };
+}
+
+/** `; repaired 1 child, 2 blobs` when the target had the manifest but not all of the image. */
+function repairsText(r: CopyResult): string {
+  const { children, blobs, referrers } = r.repaired;
+  const parts = [[children.length, 'child manifest(s)'], [blobs.length, 'blob(s)'], [referrers.length, 'referrer(s)']] as const;
+  const text = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(', ');
+  return text ? `\n  repaired (missing at the target under ${r.digest}): ${text}` : '';
 }
 
 function summary(src: string, dst: string, r: CopyResult): string {
   if (r.noop) return `${dst} is up to date (${r.digest})`;
   const { uploaded, mounted, skipped } = r.blobs;
   return (
-    `copied ${src} → ${dst} ${r.digest}\n` +
+    `copied ${src} → ${dst} ${r.digest}${repairsText(r)}\n` +
     `  blobs: ${uploaded} uploaded, ${mounted} mounted, ${skipped} skipped; ${formatBytes(r.bytesUploaded)} in ${r.seconds.toFixed(2)} s` +
     (r.referrers.length > 0 ? `; ${r.referrers.length} referrer(s)` : '')
   );
@@ -131,8 +147,12 @@ export async function runCopy(srcText: string, dstText: string, opts: CopyComman
   const srcClient = client(src.registry, credentialsFor(opts.srcCreds, '--src-creds', opts.creds, io.env));
   const dstClient = client(dst.registry, credentialsFor(opts.destCreds, '--dest-creds', opts.creds, io.env));
   const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
+  let trail: CliAuditTrail | undefined;
+  const started = Date.now();
+  let recorded = false;
   process.once('SIGINT', onSigint);
   try {
+    trail = await openCliAuditTrail(opts, io.env, { stderr: io.stderr ?? ((t) => process.stderr.write(t + '\n')), ...(io.identity ? { identity: io.identity } : {}) });
     if (tagPattern !== undefined) {
       const result = await copyRepository(
         { registry: srcClient, repository: src.repository },
@@ -140,6 +160,14 @@ export async function runCopy(srcText: string, dstText: string, opts: CopyComman
         { ...options, tagPattern },
       );
       reporter.stop();
+      recorded = true;
+      for (const t of result.tags) {
+        await trail?.record(
+          t.result
+            ? copyRecord(src, dst, t.result, [t.tag])
+            : { ...copyWhere(src, dst), outcome: 'failure', tags: [t.tag], errorMessage: t.error?.message ?? 'not copied', ...(t.error && isOciError(t.error) ? { errorCode: t.error.code } : {}) },
+        );
+      }
       await reportRepository(result, src, dst, dstClient, opts, io);
       return;
     }
@@ -164,13 +192,45 @@ export async function runCopy(srcText: string, dstText: string, opts: CopyComman
       }
     }
     const dstName = `${dst.registry}/${dst.repository}${dstTag !== undefined ? `:${dstTag}` : `@${result.digest}`}`;
+    recorded = true;
+    await trail?.record(copyRecord(src, dst, result, dstTag !== undefined ? [dstTag] : []));
     io.stdout(opts.json ? JSON.stringify(result, null, 2) : summary(formatReference(src), dstName, result));
+  } catch (err) {
+    if (trail && !recorded && !(err instanceof UsageError)) {
+      await trail.record({
+        ...copyWhere(src, dst),
+        outcome: 'failure',
+        durationMs: Date.now() - started,
+        errorMessage: err instanceof Error ? err.message : String(err),
+        ...(isOciError(err) ? { errorCode: err.code } : {}),
+        ...(dstTag !== undefined ? { tags: [dstTag] } : {}),
+      });
+    }
+    throw err;
   } finally {
     reporter.stop();
     process.removeListener('SIGINT', onSigint);
     srcClient.close();
     dstClient.close();
+    await trail?.close();
   }
+}
+
+/** The registries of a copy, by host: `regman copy` names no configured registry. */
+function copyWhere(src: Reference, dst: Reference) {
+  return { action: 'copy', source: src.registry, target: dst.registry, repository: dst.repository, details: { sourceRepository: src.repository } } as const;
+}
+
+function copyRecord(src: Reference, dst: Reference, r: CopyResult, tags: string[]) {
+  return {
+    ...copyWhere(src, dst),
+    outcome: r.noop ? 'skipped' : 'success',
+    digest: r.digest,
+    tags,
+    bytes: r.bytesUploaded,
+    blobs: r.blobs,
+    durationMs: Math.round(r.seconds * 1000),
+  } as const;
 }
 
 async function reportRepository(
@@ -211,8 +271,8 @@ async function reportRepository(
  * @example regman copy --plain-http 127.0.0.1:5000/team/app:1.0 127.0.0.1:5001/mirror/app
  */
 export function registerCopy(program: Command): void {
-  program
-    .command('copy')
+  withAuditOptions(program
+    .command('copy'))
     .description(
       'copy an image or index (digests unchanged), with its signatures and SBOMs, tagging the target last. ' +
         "DST without a tag takes SRC's tag. Exits 0 only when the target holds exactly the source digest.",
@@ -229,6 +289,7 @@ export function registerCopy(program: Command): void {
     .option('--plain-http', 'use http:// for both registries (loopback registries)')
     .option('--insecure', 'skip TLS certificate verification')
     .option('--concurrency <n>', 'blobs transferred at once (default 4)')
+    .option('--trust-target', 'when the target has the manifest, do not HEAD its children and blobs (faster; a partly deleted image stays broken)')
     .action(async (srcText: string, dstText: string, opts: CopyCommandOptions) => {
       await runCopy(srcText, dstText, opts, { stdout: (t) => process.stdout.write(t + '\n'), env: process.env });
     });

@@ -2,7 +2,8 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDynamoAuditLog } from '../audit/index.ts';
-import type { DynamoClientOptions } from '../dynamo/client.ts';
+import { createDynamoClients, type DynamoClientOptions } from '../dynamo/client.ts';
+import { DynamoReplicationState } from '../replication/dynamo-state.ts';
 import { ENV, type Environment } from '../env.ts';
 import { createAdapters } from '../registries/factory.ts';
 import { SecretsManagerResolver } from '../registries/secrets.ts';
@@ -42,7 +43,9 @@ export async function replicationDepsFromEnvironment(env: Environment, handlerDi
   // Kept for the container's life: Lambda reuses it across invocations.
   const { log } = openDynamoAuditLog({ tableName: auditTable, ...dynamoOptions(env) });
   const fanout = fanoutFromEnvironment(env);
-  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}) };
+  const stateTable = env.optional(ENV.stateTable);
+  const state = stateTable ? new DynamoReplicationState({ docClient: createDynamoClients(dynamoOptions(env)).docClient, tableName: stateTable }) : undefined;
+  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(state ? { state } : {}) };
 }
 
 /**

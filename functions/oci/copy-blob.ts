@@ -156,11 +156,28 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The longest Retry-After a copy waits out; a registry asking for more gets a deferral (tooLongToWait). */
+export const MAX_RETRY_WAIT_MS = 60_000;
+
 /** Exponential backoff with full jitter, never shorter than a server's Retry-After (capped at 60 s). */
 export function backoffMs(attempt: number, baseMs: number, err: unknown): number {
   const jittered = Math.random() * baseMs * 2 ** (attempt - 1) + baseMs / 2;
   const retryAfter = err instanceof OciError && err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : 0;
-  return Math.min(Math.max(jittered, retryAfter), 60_000);
+  return Math.min(Math.max(jittered, retryAfter), MAX_RETRY_WAIT_MS);
+}
+
+/**
+ * A registry that asks (Retry-After) for longer than a copy may wait: sleeping the capped 60 s three
+ * times would fail anyway, an hour early. Returns the retryable error to throw at once, saying when
+ * to retry; undefined when the wait is short enough.
+ */
+export function tooLongToWait(err: unknown, now: number = Date.now()): OciError | undefined {
+  if (!(err instanceof OciError) || err.retryAfterSeconds === undefined || err.retryAfterSeconds * 1000 <= MAX_RETRY_WAIT_MS) return undefined;
+  const at = new Date(now + err.retryAfterSeconds * 1000).toISOString();
+  return new OciError(
+    `${err.registry ?? 'the registry'} asks to wait ${err.retryAfterSeconds} s (Retry-After), longer than a copy waits (${MAX_RETRY_WAIT_MS / 1000} s): retry after ${at}`,
+    { code: 'TOO_MANY_REQUESTS', retryable: true, cause: err, retryAfterSeconds: err.retryAfterSeconds, ...(err.registry !== undefined ? { registry: err.registry } : {}) },
+  );
 }
 
 type BlobOutcome = 'uploaded' | 'mounted' | 'skipped';
@@ -293,6 +310,8 @@ async function uploadWithRetry(ctx: CopyContext, desc: Descriptor): Promise<void
       // An upload aborted because its source failed reports the source's failure, the real cause.
       const err = !signal.aborted && sourceError !== undefined ? sourceError : caught;
       if (signal.aborted || attempt >= settings.retries || !isRetryable(err)) throw err;
+      const deferral = tooLongToWait(err);
+      if (deferral) throw deferral;
       ctx.emit(event(desc, 'retrying', { reason: err instanceof Error ? err.message : String(err) }));
       await sleep(backoffMs(attempt + 1, settings.retryDelayMs, err), signal);
     }

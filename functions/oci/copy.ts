@@ -63,6 +63,35 @@ export interface CopyOptions {
   /** Progress events; a listener that throws is ignored. */
   readonly onEvent?: CopyEventListener;
   readonly signal?: AbortSignal;
+  /**
+   * Trust a manifest the target already has: skip the completeness check. Without it, a manifest found
+   * at the target is verified like `skopeo copy --all` would: every child manifest (HEAD) and every blob
+   * (HEAD) below it, and what is missing is copied (`CopyResult.repaired`). Registry cleanups (ECR's
+   * and GHCR's untagged rules) delete children and layers under a manifest that stays.
+   * @default false
+   */
+  readonly trustTarget?: boolean;
+  /**
+   * Called with the digest just before the tag is PUT (after everything below it is verified). Resolve
+   * false to leave the tag as it is (`CopyResult.tagPublished` false): replication checks here that the
+   * source still names this digest, so a stale event never moves a tag back.
+   */
+  readonly confirmTag?: (digest: string) => Promise<boolean>;
+  /**
+   * `host/repository@digest` keys of blobs and manifests already verified present at targets, shared
+   * between the copies of one run (reconcile) so that a layer shared by many tags is HEADed once.
+   */
+  readonly verifiedCache?: Set<string>;
+}
+
+/** What a copy had to add under a manifest the target already had (see {@link CopyOptions.trustTarget}). */
+export interface CopyRepairs {
+  /** Child manifests of an index that were missing. */
+  readonly children: string[];
+  /** Blobs (configs and layers) that were missing. */
+  readonly blobs: string[];
+  /** Referrer manifests and cosign / fallback tags that were missing. */
+  readonly referrers: string[];
 }
 
 export interface CopyResult {
@@ -79,6 +108,10 @@ export interface CopyResult {
   readonly seconds: number;
   /** True when the target already held everything: no blob moved and no manifest was pushed. */
   readonly noop: boolean;
+  /** What was missing under a manifest the target already had, and was copied. Empty for a fresh copy. */
+  readonly repaired: CopyRepairs;
+  /** False when `confirmTag` declined (the tag at the target was left as it was). */
+  readonly tagPublished: boolean;
 }
 
 export interface CopyRepositoryOptions extends CopyOptions {
@@ -127,9 +160,20 @@ class ManifestCopy {
   readonly manifests = new Set<string>();
   readonly referrers = new Set<string>();
   readonly referrersSeen = new Set<string>();
+  readonly verifyMemo = new Map<string, Promise<void>>();
+  readonly repaired = { children: [] as string[], blobs: [] as string[], referrers: [] as string[] };
+  /** True while the copy only fills holes under a manifest the target had (what it pushes is a repair). */
+  repairing = false;
   private sourceTags: Promise<string[]> | undefined;
 
-  constructor(readonly ctx: CopyContext) {}
+  constructor(
+    readonly ctx: CopyContext,
+    readonly verified: Set<string> = new Set(),
+  ) {}
+
+  key(digest: string): string {
+    return `${this.ctx.dst.registry.host}/${this.ctx.dst.repository}@${digest}`;
+  }
 
   tags(): Promise<string[]> {
     return (this.sourceTags ??= this.ctx.src.registry.tagList(this.ctx.src.repository));
@@ -244,6 +288,7 @@ async function copyReferrers(mc: ManifestCopy, digest: string): Promise<void> {
   await ctx.all(found.descriptors, async (d) => {
     const m = await ensureManifest(mc, d);
     mc.referrers.add(d.digest);
+    if (m !== undefined && mc.repairing) mc.repaired.referrers.push(d.digest);
     await ctx.all(subjectDigests(m, d.digest), (sub) => copyReferrers(mc, sub));
   });
   const cosign = new Set(cosignTags(digest));
@@ -260,9 +305,51 @@ async function copyReferrers(mc: ManifestCopy, digest: string): Promise<void> {
       return;
     }
     const m = await src.registry.manifestGet(src.repository, head.digest);
-    await ensureManifest(mc, descriptorOf(m), { manifest: m });
+    const pushed = await ensureManifest(mc, descriptorOf(m), { manifest: m });
+    if (pushed !== undefined && mc.repairing) mc.repaired.referrers.push(m.digest);
     if (followReferrers) await ctx.all(subjectDigests(m, m.digest), (sub) => copyReferrers(mc, sub));
     await publishTag(mc, tag, m);
+    if (mc.repairing) mc.repaired.referrers.push(tag);
+  });
+}
+
+/**
+ * The completeness check of a manifest the target already has: HEADs every child manifest and blob
+ * below it (from the source's manifest, the authority on what belongs there) and copies what is
+ * missing. A missing child is copied whole; a present one is checked the same way, recursively.
+ */
+function verifyPresent(mc: ManifestCopy, desc: Descriptor, known?: Manifest): Promise<void> {
+  return memo(mc.verifyMemo, desc.digest, async () => {
+    const { ctx } = mc;
+    const { src, dst } = ctx;
+    ctx.signal.throwIfAborted();
+    const m = known ?? (await src.registry.manifestGet(src.repository, desc.digest));
+    if (m.kind === 'index') {
+      await ctx.all(m.manifests, async (child) => {
+        if (mc.verified.has(mc.key(child.digest))) return;
+        if ((await dst.registry.manifestHead(dst.repository, child.digest)) === undefined) {
+          await ensureManifest(mc, child, { absent: true });
+          mc.repaired.children.push(child.digest);
+        } else {
+          mc.manifests.add(child.digest);
+          await verifyPresent(mc, child);
+        }
+        mc.verified.add(mc.key(child.digest));
+      });
+    } else {
+      const blobs = [...(m.config ? [m.config] : []), ...m.layers];
+      // Children share layers: each blob is checked once (the memo), and once per run (the cache).
+      await ctx.all(blobs, (b) =>
+        memo(mc.verifyMemo, `blob:${b.digest}`, async () => {
+          if (mc.verified.has(mc.key(b.digest))) return;
+          if ((await dst.registry.blobHead(dst.repository, b.digest)) === undefined) {
+            await copyBlob(ctx, b);
+            mc.repaired.blobs.push(b.digest);
+          }
+          mc.verified.add(mc.key(b.digest));
+        }),
+      );
+    }
   });
 }
 
@@ -347,6 +434,7 @@ function incomplete(err: unknown, src: CopySource, dst: CopyTarget, digest: stri
       cause: aborted ? (userSignal?.reason ?? err) : err,
       retryable: !aborted && isOciError(err) && err.retryable,
       ...(isOciError(err) && err.registry !== undefined ? { registry: err.registry } : {}),
+      ...(isOciError(err) && err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
     },
   );
 }
@@ -374,24 +462,35 @@ export async function copyImage(src: CopySource, dst: CopyTarget, options: CopyO
   const top = await src.registry.manifestGet(src.repository, src.reference);
   const root = options.platforms?.length ? await selectRoot(src, top, options.platforms, options.signal) : top;
   const ctx = new CopyContext(src, dst, settings, safeListener(options.onEvent), options.signal);
-  const mc = new ManifestCopy(ctx);
+  const mc = new ManifestCopy(ctx, options.verifiedCache);
+  let tagPublished = dst.tag !== undefined;
   try {
     const present = (await dst.registry.manifestHead(dst.repository, root.digest)) !== undefined;
     const tagged =
       dst.tag === undefined || (present && (await dst.registry.manifestHead(dst.repository, dst.tag))?.digest === root.digest);
     if (present) {
-      // Already there (with everything below it): seed the memo so nothing HEADs it again.
+      // Already there: seed the memo so nothing HEADs it again, then (unless trusted) check what is below it.
       mc.manifestMemo.set(root.digest, Promise.resolve(undefined));
       mc.manifests.add(root.digest);
       for (const child of root.manifests) mc.manifests.add(child.digest);
       ctx.emit({ type: 'manifest', phase: 'skipped', digest: root.digest, size: root.raw.length, mediaType: root.mediaType, reason: 'target has it' });
+      mc.repairing = true;
+      // Within one repository there is nothing the "target" could lack that the source has.
+      const sameRepository = src.registry.host === dst.registry.host && src.repository === dst.repository;
+      if (!options.trustTarget && !sameRepository && !mc.verified.has(mc.key(root.digest))) {
+        await verifyPresent(mc, descriptorOf(root), root);
+        mc.verified.add(mc.key(root.digest));
+      }
     } else {
       await ensureManifest(mc, descriptorOf(root), { manifest: root, absent: true });
     }
     if (options.referrers ?? true) {
       await ctx.all(subjectDigests(root, root.digest), (d) => copyReferrers(mc, d));
     }
-    if (!tagged && dst.tag !== undefined) await publishTag(mc, dst.tag, root);
+    if (!tagged && dst.tag !== undefined) {
+      if (options.confirmTag && !(await options.confirmTag(root.digest))) tagPublished = false;
+      else await publishTag(mc, dst.tag, root);
+    }
   } catch (err) {
     throw incomplete(ctx.firstError ?? err, src, dst, root.digest, options.signal);
   }
@@ -406,6 +505,8 @@ export async function copyImage(src: CopySource, dst: CopyTarget, options: CopyO
     referrers: [...mc.referrers],
     seconds: (performance.now() - started) / 1000,
     noop: stats.manifestPuts === 0 && stats.uploaded === 0 && stats.mounted === 0,
+    repaired: mc.repaired,
+    tagPublished,
   };
 }
 

@@ -23,3 +23,5 @@ export type { ReplicationFanout } from './types.ts';
 export { DEFAULT_FANOUT_POLICY, FANOUT_ENV, decideFanout, estimateCopy, fanoutLimitBytes, fanoutPolicyFromEnvironment, type FanoutPolicy, type FanoutDecision, type CopyEstimate } from './large/decision.ts';
 export { LargeImageError, LargeImageErrorName, failureDetails, type LargeImageErrorCode } from './large/errors.ts';
 export type * from './large/types.ts';
+export { blocksApply, doneKey, eventTimeMs, type AppliedTag, type TagKey, type EventKey, type ReplicationStateStore, type RecordAppliedOptions } from './tag-state.ts';
+export { DynamoReplicationState, type DynamoReplicationStateOptions } from './dynamo-state.ts';

@@ -1,8 +1,8 @@
-// Reconcile: compares every replicated tag's digest at the source and at each target, and copies what is missing or different.
+// Reconcile: compares every replicated tag at the source and at each target (digest, completeness, referrers) and copies what is missing or different.
 import { randomUUID } from 'node:crypto';
 import type { AuditRecordInput } from '../audit/index.ts';
 import type { ReplicationRule } from '../config/types.ts';
-import { copyImage } from '../oci/copy.ts';
+import { copyImage, type CopyRepairs } from '../oci/copy.ts';
 import type { RegistryAdapter } from '../registries/adapter.ts';
 import { mapLimit } from '../registries/map-limit.ts';
 import { repositoryPath } from '../registries/sync.ts';
@@ -37,6 +37,11 @@ export interface ReconcileItem {
   /** What the target had before (undefined: nothing under that tag). */
   readonly targetDigest?: string;
   readonly status: 'repaired' | 'failed';
+  /**
+   * What was missing under a tag whose digest was already right: child manifests, blobs, referrers
+   * (signatures, SBOMs, attestations and their cosign / fallback tags).
+   */
+  readonly repairs?: CopyRepairs;
   readonly bytes?: number;
   readonly errorCode?: string;
   readonly error?: string;
@@ -172,6 +177,8 @@ export async function reconcile(deps: ReplicationDeps, options: ReconcileOptions
 
   let inSync = 0;
   const items: ReconcileItem[] = [];
+  // Blobs and manifests verified at a target during this run: a layer shared by many tags is HEADed once.
+  const verifiedCache = new Set<string>();
   await mapLimit(jobs, options.concurrency ?? 4, async (job) => {
     const started = performance.now();
     const srcPath = repositoryPath(job.source, job.repository);
@@ -186,21 +193,40 @@ export async function reconcile(deps: ReplicationDeps, options: ReconcileOptions
       // The tag was deleted since it was listed: nothing to compare.
       if (digest === undefined) return;
       before = (await target.oci.manifestHead(dstPath, job.tag))?.digest;
-      // A platform filter may leave a different (child) digest at the target: let copyImage decide (a no-op when in sync).
-      if (before === digest && job.platforms === undefined) {
-        inSync += 1;
-        return;
-      }
+      // Even when the tag's digest matches, the image may be incomplete (a child or a layer deleted by a
+      // cleanup) or miss referrers (a .sig pushed while the target was down): copyImage checks both,
+      // and is a no-op when everything is there.
+      const sourceDigestNow = digest;
+      let moved = false;
       const result = await copyImage(
         { registry: job.source.oci, repository: srcPath, reference: digest },
         { registry: target.oci, repository: dstPath, tag: job.tag },
-        { ...deps.copyOptions, referrers: job.referrers, ...(job.platforms ? { platforms: job.platforms } : {}) },
+        {
+          ...deps.copyOptions,
+          referrers: job.referrers,
+          ...(job.platforms ? { platforms: job.platforms } : {}),
+          verifiedCache,
+          // The tag may have moved since it was read: never publish a digest the source no longer names.
+          confirmTag: async () => {
+            moved = (await job.source.oci.manifestHead(srcPath, job.tag))?.digest !== sourceDigestNow;
+            return !moved;
+          },
+        },
       );
-      if (result.noop && before === result.digest) {
+      const repairs = result.repaired;
+      const repairedParts = repairs.children.length + repairs.blobs.length + repairs.referrers.length;
+      if (moved || (result.noop && before === result.digest && repairedParts === 0)) {
         inSync += 1;
         return;
       }
-      const item: ReconcileItem = { ...base, sourceDigest: digest, ...(before ? { targetDigest: before } : {}), status: 'repaired', bytes: result.bytesUploaded };
+      const item: ReconcileItem = {
+        ...base,
+        sourceDigest: digest,
+        ...(before ? { targetDigest: before } : {}),
+        status: 'repaired',
+        ...(repairedParts > 0 ? { repairs } : {}),
+        bytes: result.bytesUploaded,
+      };
       items.push(item);
       metrics.record(ReplicationMetric.reconcileRepaired, 'Count', 1, { target: job.target });
       logger.info(`Reconcile repaired ${dstPath}:${job.tag} at ${job.target}`, { correlationId, ...item });
@@ -217,7 +243,12 @@ export async function reconcile(deps: ReplicationDeps, options: ReconcileOptions
         bytes: result.bytesUploaded,
         blobs: { ...result.blobs },
         durationMs: Math.round(performance.now() - started),
-        details: { rule: job.rule.name, targetRepository: dstPath, previousDigest: before ?? null },
+        details: {
+          rule: job.rule.name,
+          targetRepository: dstPath,
+          previousDigest: before ?? null,
+          ...(repairedParts > 0 ? { repaired: { children: [...repairs.children], blobs: [...repairs.blobs], referrers: [...repairs.referrers] } } : {}),
+        },
       });
     } catch (err) {
       const item: ReconcileItem = {

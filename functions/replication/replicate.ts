@@ -9,6 +9,7 @@ import { fanOutIfLarge } from './large/fanout.ts';
 import type { ReplicateImageInput, ReplicationDeps, ReplicationEvent, ReplicationOutcome, TargetOutcome } from './types.ts';
 import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger, type MetricsLike } from './observability.ts';
 import { planReplication, type ReplicationTargetMatch } from './rules.ts';
+import { blocksApply, doneKey, eventTimeMs, type AppliedTag, type EventKey, type TagKey } from './tag-state.ts';
 
 export type { ReplicationCopyOptions, ReplicationDeps, ReplicationEvent, TargetOutcome, ReplicationOutcome, ReplicateImageInput, ReplicationFanout } from './types.ts';
 
@@ -70,14 +71,32 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
   }
 
   const auditFailures: { target: string; error: unknown }[] = [];
+  const eventKey: EventKey = { correlationId, digest: event.digest };
+  const done = await targetsDone(deps, eventKey, logger, base);
   const targets = await mapLimit(plan.targets, deps.targetConcurrency ?? 4, async (match) => {
+    const earlier = done.get(doneKey(match.rule, match.targetRegistry));
+    if (earlier !== undefined) {
+      // Finished by an earlier attempt of this event (and audited then): retry only what failed.
+      const outcome: TargetOutcome = { ...earlier, earlierAttempt: true };
+      safeEmit(deps, { type: 'target-finished', correlationId, outcome });
+      logger.info(`Replication to ${outcome.target} was done by an earlier attempt`, { ...base, target: outcome.target });
+      return outcome;
+    }
     const outcome = await replicateToTarget(input, source, match, plan.tag, plan.referrerOf, deps);
     recordMetrics(deps.metrics ?? noMetrics, outcome);
+    let audited = false;
     try {
       await deps.audit.append(auditRecord(input, outcome, plan.tag, deps));
+      audited = true;
     } catch (err) {
       logger.error('Audit record could not be written', { ...base, target: outcome.target, error: errorMessageOf(err) });
       auditFailures.push({ target: outcome.target, error: err });
+    }
+    if (audited && deps.state && outcome.status !== 'failed') {
+      await deps.state.markTargetDone(eventKey, outcome).catch((err: unknown) => {
+        // Only costs a repeat (cheap: HEAD checks) if this event is retried for another target.
+        logger.warn('Could not record the target as done', { ...base, target: outcome.target, error: errorMessageOf(err) });
+      });
     }
     safeEmit(deps, { type: 'target-finished', correlationId, outcome });
     const log = outcome.status === 'failed' ? logger.error : logger.info;
@@ -101,6 +120,25 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
     );
   }
   return outcome;
+}
+
+/** The targets an earlier attempt of this event finished; none when there is no state or it cannot be read (then all run: safe). */
+async function targetsDone(deps: ReplicationDeps, event: EventKey, logger: NonNullable<ReplicationDeps['logger']>, base: object): Promise<Map<string, TargetOutcome>> {
+  if (!deps.state) return new Map();
+  try {
+    return await deps.state.targetsDone(event);
+  } catch (err) {
+    logger.warn('Could not read which targets an earlier attempt finished; running all', { ...base, error: errorMessageOf(err) });
+    return new Map();
+  }
+}
+
+/** Why the tag was not published: the event is older than what the tag names now. */
+function supersededReason(tag: string, s: NonNullable<TargetOutcome['superseded']>): string {
+  const now = s.currentDigest ?? 'nothing (deleted)';
+  return s.by === 'source'
+    ? `superseded: the source tag ${tag} now names ${now}, not the event's ${s.eventDigest}; the tag was not moved back (the newer event publishes it)`
+    : `superseded: a newer event already published ${now} under ${tag}; the event's ${s.eventDigest} was not published`;
 }
 
 async function replicateToTarget(
@@ -128,6 +166,45 @@ async function replicateToTarget(
     };
   }
   const repository = repositoryPath(target, match.targetRepository);
+  const logger = deps.logger ?? silentLogger;
+  const tagKey: TagKey = { target: target.name, repository, tag };
+  const incoming: AppliedTag = { eventTime: eventTimeMs(input.event.time), digest: input.event.digest, correlationId: input.correlationId };
+  const skippedAs = (superseded: NonNullable<TargetOutcome['superseded']>, extra: Partial<TargetOutcome> = {}): TargetOutcome => ({
+    ...common, repository, status: 'skipped', bytes: 0, blobs: NO_BLOBS, ...extra, durationMs: elapsed(), reason: supersededReason(tag, superseded), superseded,
+  });
+  if (deps.state) {
+    // A newer event already applied here: skip before touching the source (it may be unreachable).
+    const last = await deps.state.lastApplied(tagKey).catch((err: unknown) => {
+      logger.warn('Could not read the replication state of the tag; the source check still guards it', { target: target.name, repository, tag, error: errorMessageOf(err) });
+      return undefined;
+    });
+    if (last !== undefined && last.eventTime > incoming.eventTime && last.digest !== incoming.digest) {
+      return skippedAs({ eventDigest: incoming.digest, currentDigest: last.digest, by: 'newer-event' });
+    }
+  }
+  let superseded: TargetOutcome['superseded'];
+  // Just before the tag PUT: does the source still name this digest, and is no newer event recorded?
+  const confirmTag = async (): Promise<boolean> => {
+    let sourceConfirmed = false;
+    try {
+      const now = await source.oci.manifestHead(input.event.repository, tag);
+      if (now?.digest !== input.event.digest) {
+        superseded = { eventDigest: input.event.digest, ...(now ? { currentDigest: now.digest } : {}), by: 'source' };
+        return false;
+      }
+      sourceConfirmed = true;
+    } catch (err) {
+      logger.warn('The source could not be asked before publishing the tag; the replication state decides', { target: target.name, repository, tag, error: errorMessageOf(err) });
+    }
+    if (deps.state) {
+      const newer = await deps.state.recordApplied(tagKey, incoming, { sourceConfirmed });
+      if (newer !== undefined && blocksApply(newer, incoming, { sourceConfirmed })) {
+        superseded = { eventDigest: input.event.digest, currentDigest: newer.digest, by: 'newer-event' };
+        return false;
+      }
+    }
+    return true;
+  };
   safeEmit(deps, { type: 'target-started', correlationId: input.correlationId, target: target.name, repository, tag });
   try {
     if (referrerOf !== undefined && match.referrers && (await target.oci.manifestHead(repository, referrerOf)) === undefined) {
@@ -142,8 +219,12 @@ async function replicateToTarget(
         referrers: match.referrers,
         ...(match.platforms !== undefined ? { platforms: match.platforms } : {}),
         onEvent: (event) => safeEmit(deps, { type: 'copy', correlationId: input.correlationId, target: target.name, event }),
+        confirmTag,
       },
     );
+    if (superseded !== undefined) {
+      return skippedAs(superseded, { digest: result.digest, noop: result.noop, bytes: result.bytesUploaded, blobs: { ...result.blobs } });
+    }
     return {
       ...common,
       repository,
@@ -193,6 +274,7 @@ function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: st
       ...(outcome.noop !== undefined ? { noop: outcome.noop } : {}),
       ...(outcome.digest !== undefined && outcome.digest !== input.event.digest ? { targetDigest: outcome.digest } : {}),
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      ...(outcome.superseded !== undefined ? { superseded: { ...outcome.superseded } } : {}),
     },
   };
 }

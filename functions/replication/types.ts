@@ -7,6 +7,7 @@ import type { ImageActionEvent } from './event.ts';
 import type { FanoutPolicy } from './large/decision.ts';
 import type { FanoutStarter } from './large/image.ts';
 import type { LoggerLike, MetricsLike } from './observability.ts';
+import type { ReplicationStateStore } from './tag-state.ts';
 
 /** Copy engine settings a deployment may tune; the rest come from the rule. */
 export type ReplicationCopyOptions = Pick<CopyOptions, 'concurrency' | 'retries' | 'retryDelayMs' | 'chunkThreshold' | 'chunkSize' | 'signal'>;
@@ -32,6 +33,12 @@ export interface ReplicationDeps {
    * @default none (always inline)
    */
   readonly fanout?: ReplicationFanout;
+  /**
+   * The replication-state table: the newest event applied per (target, repository, tag), so an older
+   * event never moves a tag back even when the source is unreachable, and the targets an event already
+   * finished, so its retry runs only what failed. @default none (only the source check guards tags)
+   */
+  readonly state?: ReplicationStateStore;
 }
 
 /** Progress of a replication or a reconcile. */
@@ -61,6 +68,13 @@ export interface TargetOutcome {
   readonly error?: string;
   /** Why a target was skipped. */
   readonly reason?: string;
+  /**
+   * Set when the tag was not published because a newer push moved it (`reason` starts `superseded`):
+   * the event's digest and the digest the tag names now (at the source, or by the newer event applied).
+   */
+  readonly superseded?: { readonly eventDigest: string; readonly currentDigest?: string; readonly by: 'source' | 'newer-event' };
+  /** True when an earlier attempt of this event finished this target: reused, not run or audited again. */
+  readonly earlierAttempt?: boolean;
 }
 
 export interface ReplicationOutcome {

@@ -5,7 +5,8 @@ import { validateConfig } from '../../functions/config/validate-config.ts';
 import { closeAdapters, createAdapters } from '../../functions/registries/factory.ts';
 import { reconcile } from '../../functions/replication/reconcile.ts';
 import type { ReplicationDeps } from '../../functions/replication/replicate.ts';
-import { pushImage, pushOciIndex } from '../helpers/images.ts';
+import { cosignTag, pushCosignSignature, pushImage, pushOciIndex } from '../helpers/images.ts';
+import { RawRegistryClient } from '../helpers/raw-push.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
 import { skopeoDigest } from '../helpers/skopeo.ts';
 
@@ -55,5 +56,36 @@ describe('reconcile on real registries', () => {
     const records = await deps.audit.query({ action: 'reconcile' });
     expect(records).toHaveLength(2);
     expect(records.every((r) => r.correlationId === 'reconcile-it' && r.outcome === 'success')).toBe(true);
+  });
+
+  it('repairs a tag in sync whose signature, child manifest and layer were deleted at the target', async () => {
+    // Prepare: team/signed v3 and its cosign signature, and team/multi v4 (an index), all replicated
+    const signed = await pushImage(source, 'team/signed', 'v3');
+    const signature = await pushCosignSignature(source, 'team/signed', signed.digest);
+    const index = await pushOciIndex(source, 'team/multi', 'v4', ['linux/amd64', 'linux/arm64']);
+    expect((await reconcile(deps)).failed).toBe(0);
+    const sigTag = cosignTag(signed.digest, 'sig');
+    expect(await skopeoDigest(`${target.host}/dr/team/signed:${sigTag}`)).toBe(signature.digest);
+    // …then deleted there: the signature (and so its tag), one child, a layer of the other child
+    const raw = new RawRegistryClient(target);
+    const [first, second] = index.children;
+    for (const path of [
+      `/v2/dr/team/signed/manifests/${signature.digest}`,
+      `/v2/dr/team/multi/manifests/${first!.digest}`,
+      `/v2/dr/team/multi/blobs/${second!.layers.at(-1)!.digest}`,
+    ]) {
+      expect((await raw.request('DELETE', path)).status).toBe(202);
+    }
+    // Act
+    const report = await reconcile(deps, { correlationId: 'reconcile-repairs' });
+    // Assess: the tags were in sync, yet each pair is repaired and says what was missing
+    const bySubject = new Map(report.items.map((i) => [i.targetRepository, i]));
+    expect(bySubject.get('dr/team/signed')).toMatchObject({ status: 'repaired', targetDigest: signed.digest, repairs: { referrers: expect.arrayContaining([sigTag]) } });
+    expect(bySubject.get('dr/team/multi')).toMatchObject({ status: 'repaired', repairs: { children: [first!.digest], blobs: [second!.layers.at(-1)!.digest] } });
+    expect(await skopeoDigest(`${target.host}/dr/team/signed:${sigTag}`)).toBe(signature.digest);
+    expect(await skopeoDigest(`${target.host}/dr/team/multi@${first!.digest}`)).toBe(first!.digest);
+    const records = (await deps.audit.query({ action: 'reconcile' })).filter((r) => r.correlationId === 'reconcile-repairs');
+    expect(records.find((r) => r.repository === 'team/signed')?.details).toMatchObject({ repaired: { referrers: expect.arrayContaining([sigTag]) } });
+    expect((await reconcile(deps)).repaired).toBe(0);
   });
 });

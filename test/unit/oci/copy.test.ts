@@ -56,9 +56,21 @@ describe('copyImage: single image', () => {
     expect(dst.count('blobPut')).toBe(0);
     expect(dst.count('manifestPut')).toBe(0);
     expect(dst.count('blobMount')).toBe(0);
-    expect(dst.count('blobHead')).toBe(0);
+    // The completeness check HEADs the config and both layers, and moves nothing.
+    expect(dst.count('blobHead')).toBe(3);
+    expect(again.repaired).toEqual({ children: [], blobs: [], referrers: [] });
     expect(again.blobs).toEqual({ uploaded: 0, mounted: 0, skipped: 0 });
     expect(events).toContainEqual(expect.objectContaining({ type: 'manifest', phase: 'skipped', digest: again.digest }));
+  });
+
+  it('with trustTarget a re-copy does not even HEAD the blobs', async () => {
+    const { src, dst } = twoRegistries();
+    await pushImage(src, 'team/app', 'v1', { layers: [1000, 2000] });
+    await copyImage({ registry: src, repository: 'team/app', reference: 'v1' }, { registry: dst, repository: 'team/app', tag: 'v1' });
+    dst.resetCalls();
+    const again = await copyImage({ registry: src, repository: 'team/app', reference: 'v1' }, { registry: dst, repository: 'team/app', tag: 'v1' }, { trustTarget: true });
+    expect(again.noop).toBe(true);
+    expect(dst.count('blobHead')).toBe(0);
   });
 
   it('retags without moving blobs when the target has the digest under another tag', async () => {
