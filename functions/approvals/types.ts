@@ -49,6 +49,8 @@ export interface ApprovalDecisionRecord {
   readonly time: string;
   readonly channel: DecisionChannel;
   readonly comment?: string;
+  /** The caller's own identity when it differs from the approver it matched (an IAM principal ARN). */
+  readonly principal?: string;
 }
 
 /** One message to one approver, and how its delivery went. */
