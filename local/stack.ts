@@ -28,7 +28,9 @@ import {
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
-import { readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints.ts';
+import { newControlToken } from './control-auth.ts';
+import { controlAnswers, readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints.ts';
+import { formatRecovery, recoverLocalState } from './recovery.ts';
 import { toImageActionEvents, type EcrImageActionEvent } from './notifications.ts';
 import { startLocalRegistries, type LocalRegistries } from './registries.ts';
 import { startReconcileSchedule, type ReconcileSchedule } from './reconcile-schedule.ts';
@@ -103,7 +105,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
   const log = options.log ?? (() => undefined);
   const stateDir = options.stateDir;
   mkdirSync(stateDir, { recursive: true });
-  const running = await readLiveEndpoints(stateDir);
+  const found = await readLiveEndpoints(stateDir);
+  // A live pid is not enough: after a crash the pid may belong to another process now.
+  const running = found && (await controlAnswers(found.control)) ? found : undefined;
+  if (found && !running) log(`endpoints.json of pid ${found.pid} is stale (its control listener ${found.control} does not answer): starting anew`);
   if (running) throw new Error(`a local stack (pid ${running.pid}) already runs on ${stateDir}: stop it first, or use another --state-dir`);
 
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -126,8 +131,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     let onNotification: (registry: string, envelope: unknown) => void = () => undefined;
     let onReconcile: () => Promise<unknown> = async () => ({ error: 'starting' });
     let onRetention: (apply: boolean) => Promise<unknown> = async () => ({ error: 'starting' });
+    const controlToken = newControlToken();
     const control: ControlServer = await startControlServer({
       log,
+      controlToken,
       onNotification: (registry, envelope) => onNotification(registry, envelope),
       onReconcile: () => onReconcile(),
       onRetention: (apply) => onRetention(apply),
@@ -135,7 +142,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     });
     cleanups.push(() => control.stop());
 
-    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, log });
+    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log });
     cleanups.push(() => registries.stop());
     const source = registries.sources[0];
     if (!source) throw new Error(`${options.configFile} has no replication rule: the local stack needs one, with a source and targets`);
@@ -235,6 +242,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const schedule: ReconcileSchedule<ReconcileReport> = startReconcileSchedule({ everyMinutes: timers.reconcileEveryMinutes, run: runReconcile, log });
     cleanups.push(() => schedule.stop());
     onReconcile = () => schedule.trigger('on demand');
+    // After a crash: audit what the dead process left unfinished, then reconcile before taking events.
+    const recovered = await recoverLocalState({ state: deps.state!, audit: audit.log, docClient: stateDb.docClient, idempotencyTable: db.tables.idempotency });
+    for (const line of formatRecovery(recovered)) log(line);
+    await schedule.trigger('at start-up').catch((err: unknown) => log(`reconcile: failed: ${err instanceof Error ? err.message : String(err)}`));
 
     // Retention: the same sweep as the state machine's items, over every registry a policy covers.
     const pullStatsClients = createDynamoClients({ endpoint: db.endpoint, region: 'local' });
@@ -269,6 +280,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       source,
       dynamodb: { endpoint: db.endpoint, tables: db.tables },
       control: control.url,
+      controlToken,
       pid: process.pid,
     };
     await writeEndpoints(stateDir, endpoints);
@@ -325,15 +337,17 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     const t = rule.targets.find((x) => x.registry === name);
     return t?.repositoryPrefix ? `${t.repositoryPrefix.replace(/\/+$/, '')}/app` : 'app';
   };
+  // The token itself is never printed: the command reads it from endpoints.json (mode 0600).
+  const auth = `-H "Authorization: Bearer $(node -p "require('${join(stateDir, 'endpoints.json')}').controlToken")"`;
   const lines = [
     '',
     'regman local stack is up',
     ...Object.entries(endpoints.registries).map(([name, url]) => `  registry ${name.padEnd(12)} ${url}${name === source ? '   (source: pushes here replicate)' : ''}  storage ${join(stateDir, 'registries', name)}`),
     `  dynamodb          ${endpoints.dynamodb.endpoint}   tables ${Object.values(endpoints.dynamodb.tables).join(', ')}  files ${join(stateDir, 'dynamodb')}`,
-    `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>)`,
+    `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>; every POST needs Authorization: Bearer <controlToken from endpoints.json>)`,
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
-    `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${endpoints.control}/reconcile`,
-    `  retention         ${sweeps} (${timers.retentionMode === 'apply' ? 'deleting: schedules.retentionMode apply' : 'dry runs'}), and on demand: curl -X POST '${endpoints.control}/retention'  (delete: ?apply=1)`,
+    `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${auth} ${endpoints.control}/reconcile`,
+    `  retention         ${sweeps} (${timers.retentionMode === 'apply' ? 'deleting: schedules.retentionMode apply' : 'dry runs'}), and on demand: curl -X POST ${auth} '${endpoints.control}/retention'  (delete: ?apply=1)`,
     fanout
       ? `  large images      over ${formatBytes(fanout.maxBytes)} to copy (all targets): the replicate-large state machine, in process (REGMAN_FANOUT_BYTES)`
       : '  large images      copied in the handler (fan-out off)',

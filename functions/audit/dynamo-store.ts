@@ -1,5 +1,5 @@
 // AuditStore on DynamoDB (or dynalite): conditional PutItem appends, strongly consistent chain reads, GSI queries.
-import { PutCommand, QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isAwsError } from '../dynamo/client.ts';
 import { AUDIT_INDEXES, AUDIT_KEYS } from '../dynamo/tables.ts';
 import { HEADS_KEY, PARTITION_REGISTRY_KEY, fromItem, toItem, type ChainEntry } from './chain.ts';
@@ -93,13 +93,13 @@ export class DynamoAuditStore implements AuditStore {
   async advanceHead(head: AuditHead): Promise<void> {
     try {
       await this.docClient.send(
-        new UpdateCommand({
+        // A conditional PutItem, not UpdateItem: the functions' roles may put and query the audit table, never update it.
+        new PutCommand({
           TableName: this.tableName,
-          Key: { [AUDIT_KEYS.partitionKey]: HEADS_KEY, [AUDIT_KEYS.sortKey]: head.partition },
           // headSeq, not seq: the time scan filters chain records by `attribute_exists(seq)`.
-          UpdateExpression: 'SET headSeq = :seq, headHash = :hash, headTime = :time',
+          Item: { [AUDIT_KEYS.partitionKey]: HEADS_KEY, [AUDIT_KEYS.sortKey]: head.partition, headSeq: head.seq, headHash: head.hash, headTime: head.time },
           ConditionExpression: 'attribute_not_exists(headSeq) OR headSeq < :seq',
-          ExpressionAttributeValues: { ':seq': head.seq, ':hash': head.hash, ':time': head.time },
+          ExpressionAttributeValues: { ':seq': head.seq },
         }),
       );
     } catch (err) {
