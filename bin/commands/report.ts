@@ -1,7 +1,7 @@
 // `regman report compliance|evidence`: reports from the audit log of the deployed stack (--table) or the local stack (--state-dir).
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { AuditLog } from '../../functions/audit/index.ts';
+import type { AuditLog, StoredAuditRecord } from '../../functions/audit/index.ts';
 import { ComplianceAccumulator, type ComplianceReport } from '../../functions/reports/compliance.ts';
 import { ReportError } from '../../functions/reports/errors.ts';
 import { PROMOTE_PREFIX, buildEvidence, environmentOf, type ReleaseEvidence } from '../../functions/reports/promotion-records.ts';
@@ -51,7 +51,7 @@ export function renderCompliance(report: ComplianceReport, format: ReportFormat)
 
 /** The newest promotion of `digest` of `repository` into `environment`, from the repository's history (byRepositoryTime index). */
 export async function releaseEvidence(log: AuditLog, key: { readonly environment: string; readonly repository: string; readonly digest: string }): Promise<ReleaseEvidence> {
-  const executions = new Map<string, import('../../functions/audit/index.ts').StoredAuditRecord[]>();
+  const executions = new Map<string, StoredAuditRecord[]>();
   for await (const r of log.iterate({ repository: key.repository, order: 'oldest-first' })) {
     if (!r.action.startsWith(PROMOTE_PREFIX) || r.digest !== key.digest) continue;
     const list = executions.get(r.correlationId) ?? [];
