@@ -57,3 +57,14 @@ function processAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** True when a local stack's control listener answers `GET /health` (within 1 s). */
+export async function controlAnswers(controlUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${controlUrl}/health`, { signal: AbortSignal.timeout(1_000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}

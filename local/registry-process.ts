@@ -74,9 +74,14 @@ export function registryConfigYaml(options: RegistryConfigOptions): string {
     `    rootdirectory: ${options.rootDir}`,
     '  delete:',
     '    enabled: true',
+    // Abandoned upload sessions (a crash mid-blob) are purged after an hour; distribution starts its
+    // purger after a random delay of up to an hour, then runs it every `interval`.
     '  maintenance:',
     '    uploadpurging:',
-    '      enabled: false',
+    '      enabled: true',
+    '      age: 1h',
+    '      interval: 30m',
+    '      dryrun: false',
     'http:',
     `  addr: 127.0.0.1:${options.port}`,
     `  secret: ${randomBytes(16).toString('hex')}`,

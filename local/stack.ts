@@ -29,7 +29,8 @@ import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
 import { newControlToken } from './control-auth.ts';
-import { readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints.ts';
+import { controlAnswers, readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints.ts';
+import { formatRecovery, recoverLocalState } from './recovery.ts';
 import { toImageActionEvents, type EcrImageActionEvent } from './notifications.ts';
 import { startLocalRegistries, type LocalRegistries } from './registries.ts';
 import { startReconcileSchedule, type ReconcileSchedule } from './reconcile-schedule.ts';
@@ -104,7 +105,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
   const log = options.log ?? (() => undefined);
   const stateDir = options.stateDir;
   mkdirSync(stateDir, { recursive: true });
-  const running = await readLiveEndpoints(stateDir);
+  const found = await readLiveEndpoints(stateDir);
+  // A live pid is not enough: after a crash the pid may belong to another process now.
+  const running = found && (await controlAnswers(found.control)) ? found : undefined;
+  if (found && !running) log(`endpoints.json of pid ${found.pid} is stale (its control listener ${found.control} does not answer): starting anew`);
   if (running) throw new Error(`a local stack (pid ${running.pid}) already runs on ${stateDir}: stop it first, or use another --state-dir`);
 
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -238,6 +242,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const schedule: ReconcileSchedule<ReconcileReport> = startReconcileSchedule({ everyMinutes: timers.reconcileEveryMinutes, run: runReconcile, log });
     cleanups.push(() => schedule.stop());
     onReconcile = () => schedule.trigger('on demand');
+    // After a crash: audit what the dead process left unfinished, then reconcile before taking events.
+    const recovered = await recoverLocalState({ state: deps.state!, audit: audit.log, docClient: stateDb.docClient, idempotencyTable: db.tables.idempotency });
+    for (const line of formatRecovery(recovered)) log(line);
+    await schedule.trigger('at start-up').catch((err: unknown) => log(`reconcile: failed: ${err instanceof Error ? err.message : String(err)}`));
 
     // Retention: the same sweep as the state machine's items, over every registry a policy covers.
     const pullStatsClients = createDynamoClients({ endpoint: db.endpoint, region: 'local' });

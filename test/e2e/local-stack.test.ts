@@ -16,6 +16,7 @@ import { stableUuid } from '../../local/notifications.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { FixtureMediaType, cosignTag, pushCosignSignature, pushImage, pushOciIndex } from '../helpers/images.ts';
 import { assertRegistryInstalled } from '../helpers/registry.ts';
+import { RawRegistryClient } from '../helpers/raw-push.ts';
 import { skopeoDigest } from '../helpers/skopeo.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -179,6 +180,10 @@ describe('local stack end to end', () => {
   it('does the work once when the same push event is delivered twice', async () => {
     // Prepare: an image on the source under a tag no rule replicates, and the envelope a push of a replicated tag would send.
     const image = await pushImage({ url: stack.endpoints.registries.src! }, 'team/dup', 'build-1');
+    // The source must name the digest under the event's tags: replication never publishes a tag the source moved away from.
+    const raw = new RawRegistryClient({ url: stack.endpoints.registries.src! });
+    for (const tag of ['v7', 'v8']) await raw.putManifest('team/dup', tag, image.raw, image.mediaType);
+    await stack.idle();
     const registryEventId = 'c0ffee00-0000-4000-8000-000000000001';
     const envelope = {
       events: [
