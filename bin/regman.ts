@@ -25,6 +25,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   sync: async () => (await import('./commands/sync.ts')).registerSync,
   audit: async () => (await import('./commands/audit.ts')).registerAudit,
   report: async () => (await import('./commands/report.ts')).registerReport,
+  approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
+  approve: async () => (await import('./commands/approvals.ts')).registerApprove,
+  reject: async () => (await import('./commands/approvals.ts')).registerReject,
 };
 
 const program = new Command('regman')
