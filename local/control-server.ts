@@ -12,9 +12,28 @@ export interface ControlServerOptions {
   readonly onReconcile: () => Promise<unknown>;
   /** `POST /retention[?apply=1]`: runs a retention sweep (dry run unless apply) and answers with the reports. */
   readonly onRetention?: (apply: boolean) => Promise<unknown>;
+  /**
+   * More routes (e.g. the promotion API, local/promotion-routes.ts): answer with a status and a JSON
+   * body, or undefined to fall through to the routes here.
+   */
+  readonly routes?: (request: ControlRequest) => Promise<ControlResponse | undefined>;
   /** @default 0 (a free port) */
   readonly port?: number;
   readonly log: (line: string) => void;
+}
+
+export interface ControlRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingMessage['headers'];
+  /** The request body (read only for methods that carry one). */
+  readonly body: () => Promise<Buffer>;
+}
+
+export interface ControlResponse {
+  readonly status: number;
+  readonly body: unknown;
 }
 
 export interface ControlServer {
@@ -68,6 +87,13 @@ export async function startControlServer(options: ControlServerOptions): Promise
 async function route(req: IncomingMessage, res: ServerResponse, options: ControlServerOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const path = url.pathname;
+  if (options.routes) {
+    const answer = await options.routes({ method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body: () => readBody(req) });
+    if (answer) {
+      send(res, answer.status, answer.body);
+      return;
+    }
+  }
   const notification = /^\/notifications\/([^/]+)$/.exec(path);
   if (req.method === 'POST' && notification) {
     const body = await readBody(req);

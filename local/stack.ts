@@ -25,6 +25,7 @@ import {
   JsonlDeadLetterSink, fanoutPolicyFromEnvironment, reconcile, type FanoutPolicy, type ReconcileReport, type ReplicationCopyOptions, type ReplicationDeps,
 } from '../functions/replication/index.ts';
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
+import { startLocalPromotions } from './promotion-setup.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
 import { readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints.ts';
@@ -125,8 +126,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     let onNotification: (registry: string, envelope: unknown) => void = () => undefined;
     let onReconcile: () => Promise<unknown> = async () => ({ error: 'starting' });
     let onRetention: (apply: boolean) => Promise<unknown> = async () => ({ error: 'starting' });
+    let routes: NonNullable<Parameters<typeof startControlServer>[0]['routes']> = async () => undefined;
     const control: ControlServer = await startControlServer({
       log,
+      routes: (req) => routes(req),
       onNotification: (registry, envelope) => onNotification(registry, envelope),
       onReconcile: () => onReconcile(),
       onRetention: (apply) => onRetention(apply),
@@ -260,9 +263,15 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     cleanups.push(() => retentionSchedule.stop());
     onRetention = (apply) => retentionSchedule.trigger(apply ? 'apply' : 'dry-run', 'on demand');
 
+    // Promotions: the promotion ASL in process, its API on the control URL (local/promotion-setup.ts).
+    const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log });
+    cleanups.push(() => promotion.stop());
+    routes = promotion.routes;
+
     const endpoints: LocalEndpoints = {
       registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
       source,
+      environments: Object.fromEntries(Object.entries(config.environments).map(([name, env]) => [name, env.registries])),
       dynamodb: { endpoint: db.endpoint, tables: db.tables },
       control: control.url,
       pid: process.pid,
