@@ -61,4 +61,6 @@ export const ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** Local stack only: the dynalite endpoint. */
   dynamoEndpoint: 'REGMAN_DYNAMODB_ENDPOINT',
+  /** `cloudtrail` (look up who pushed in CloudTrail) or `none`. @default cloudtrail, none with a local DynamoDB endpoint */
+  pusherLookup: 'REGMAN_PUSHER_LOOKUP',
 } as const;

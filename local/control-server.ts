@@ -1,6 +1,7 @@
 // The local stack's HTTP listener on 127.0.0.1: registry notification webhooks in, reconcile and retention on demand, a health check.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { authorizeControlRequest, controlHeaders, isStateChanging } from './control-auth.ts';
 
 /** Larger bodies are refused: a notification envelope holds a handful of small events. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -13,10 +14,18 @@ export interface ControlServerOptions {
   /** `POST /retention[?apply=1]`: runs a retention sweep (dry run unless apply) and answers with the reports. */
   readonly onRetention?: (apply: boolean) => Promise<unknown>;
   /**
-   * More routes (e.g. the promotion API, local/promotion-routes.ts): answer with a status and a JSON
-   * body, or undefined to fall through to the routes here.
+   * More routes (e.g. the promotion API, local/promotion-routes.ts), behind the same token check:
+   * answer with a status and a JSON body, or undefined to fall through to the routes here.
    */
   readonly routes?: (request: ControlRequest) => Promise<ControlResponse | undefined>;
+  /** The per-start secret every state-changing request must carry (`Authorization: Bearer <token>`): see control-auth.ts. */
+  readonly controlToken: string;
+  /**
+   * Path prefixes whose state-changing requests authenticate otherwise (a signed link plus a CSRF
+   * token, as the approval pages do) and so skip the bearer-token check. Everything else is checked.
+   * @default []
+   */
+  readonly exemptPathPrefixes?: readonly string[];
   /** @default 0 (a free port) */
   readonly port?: number;
   readonly log: (line: string) => void;
@@ -42,6 +51,8 @@ export interface ControlServer {
   readonly port: number;
   /** The URL a registry's notifications go to. */
   notifyUrlFor(registry: string): string;
+  /** The headers a registry's notification config sends (the bearer token). */
+  readonly notifyHeaders: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +62,10 @@ export interface ControlServer {
  * - `POST /reconcile`: reconcile now; 200 with the report, 500 with `{ error }`.
  * - `POST /retention[?apply=1]`: a retention sweep now (dry run unless `apply=1`/`true`); 200 with the reports.
  * - `GET /health`: 200 `{"ok":true}`.
+ *
+ * Every state-changing request (any method but GET/HEAD/OPTIONS, on any route, present or future)
+ * needs `Authorization: Bearer <controlToken>` and must not come cross-origin from a browser: 401/403
+ * otherwise, before the body is read. `exemptPathPrefixes` opt a route family out.
  */
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const server = createServer((req, res) => {
@@ -73,6 +88,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     url,
     port,
     notifyUrlFor: (registry) => `${url}/notifications/${encodeURIComponent(registry)}`,
+    notifyHeaders: controlHeaders(options.controlToken),
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -87,6 +103,9 @@ export async function startControlServer(options: ControlServerOptions): Promise
 async function route(req: IncomingMessage, res: ServerResponse, options: ControlServerOptions): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const path = url.pathname;
+  if (isStateChanging(req.method) && !(options.exemptPathPrefixes ?? []).some((p) => path.startsWith(p))) {
+    if (!authorizeControlRequest(req, res, options.controlToken)) return;
+  }
   if (options.routes) {
     const answer = await options.routes({ method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body: () => readBody(req) });
     if (answer) {

@@ -1,5 +1,5 @@
 // D/endpoints.json: where a running local stack serves, for scripts, tests and `regman audit --state-dir`.
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The file a running `regman local` writes when everything is ready (and removes on a clean stop). */
@@ -13,6 +13,11 @@ export interface LocalEndpoints {
   readonly dynamodb: { readonly endpoint: string; readonly tables: Readonly<Record<string, string>> };
   /** The control listener: `POST /reconcile`, `POST /notifications/<registry>`, `GET /health`, the promotion API (`/promotions`). */
   readonly control: string;
+  /**
+   * The secret every state-changing control request carries as `Authorization: Bearer <controlToken>`;
+   * new at every start. The file is mode 0600 so only its owner reads it.
+   */
+  readonly controlToken: string;
   readonly pid: number;
 }
 
@@ -20,10 +25,12 @@ export function endpointsFile(stateDir: string): string {
   return join(stateDir, 'endpoints.json');
 }
 
-/** Written to a temp file and renamed, so a reader never sees half a file. */
+/** Written to a temp file (mode 0600: it holds the control token) and renamed, so a reader never sees half a file. */
 export async function writeEndpoints(stateDir: string, endpoints: LocalEndpoints): Promise<void> {
   const file = endpointsFile(stateDir);
-  await writeFile(`${file}.tmp`, JSON.stringify(endpoints, null, 2) + '\n');
+  await writeFile(`${file}.tmp`, JSON.stringify(endpoints, null, 2) + '\n', { mode: 0o600 });
+  // A temp file left by a crash keeps its old mode: writeFile's mode applies on creation only.
+  await chmod(`${file}.tmp`, 0o600);
   await rename(`${file}.tmp`, file);
 }
 
@@ -50,5 +57,16 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     // EPERM: it exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when a local stack's control listener answers `GET /health` (within 1 s). */
+export async function controlAnswers(controlUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${controlUrl}/health`, { signal: AbortSignal.timeout(1_000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
   }
 }

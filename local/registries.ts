@@ -67,6 +67,8 @@ export interface StartLocalRegistriesOptions {
   readonly stateDir: string;
   /** Webhook URL for a source registry's notifications (called for each source). */
   readonly notifyUrlFor: (registry: string) => string;
+  /** Headers the notifications carry (the control token). */
+  readonly notifyHeaders?: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
   /** @default process.env (the chosen URLs are written back into it, see below) */
   readonly env?: NodeJS.ProcessEnv;
@@ -116,7 +118,7 @@ export async function startLocalRegistries(options: StartLocalRegistriesOptions)
       port: ports.get(name)!,
       rootDir: join(options.stateDir, 'registries', name),
       workDir: join(options.stateDir, 'run', name),
-      ...(sources.includes(name) ? { notifyUrl: options.notifyUrlFor(name) } : {}),
+      ...(sources.includes(name) ? { notifyUrl: options.notifyUrlFor(name), ...(options.notifyHeaders ? { notifyHeaders: options.notifyHeaders } : {}) } : {}),
     });
 
   const processes = new Map<string, RegistryProcess>();

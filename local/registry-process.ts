@@ -47,6 +47,8 @@ export interface RegistryConfigOptions {
   readonly notifyUrl?: string;
   /** More webhooks (the test harness fans out to several listeners). */
   readonly notifyUrls?: readonly string[];
+  /** Headers every notification carries (the control listener's bearer token). */
+  readonly notifyHeaders?: Readonly<Record<string, string>>;
   /** Relative `Location` headers, as ACR sends them. @default false */
   readonly relativeUrls?: boolean;
   /** Basic auth from an htpasswd file, or Docker token auth. @default anonymous */
@@ -72,9 +74,14 @@ export function registryConfigYaml(options: RegistryConfigOptions): string {
     `    rootdirectory: ${options.rootDir}`,
     '  delete:',
     '    enabled: true',
+    // Abandoned upload sessions (a crash mid-blob) are purged after an hour; distribution starts its
+    // purger after a random delay of up to an hour, then runs it every `interval`.
     '  maintenance:',
     '    uploadpurging:',
-    '      enabled: false',
+    '      enabled: true',
+    '      age: 1h',
+    '      interval: 30m',
+    '      dryrun: false',
     'http:',
     `  addr: 127.0.0.1:${options.port}`,
     `  secret: ${randomBytes(16).toString('hex')}`,
@@ -95,6 +102,7 @@ export function registryConfigYaml(options: RegistryConfigOptions): string {
         `    - name: regman-${i}`,
         `      url: ${url}`,
         '      timeout: 2s',
+        ...notifyHeaderLines(options.notifyHeaders),
         // distribution retries a failed delivery forever, `threshold` failures before backing off.
         '      threshold: 3',
         '      backoff: 1s',
@@ -103,6 +111,13 @@ export function registryConfigYaml(options: RegistryConfigOptions): string {
     });
   }
   return lines.join('\n') + '\n';
+}
+
+/** distribution's `headers:` map (name → list of values); values are JSON-quoted so YAML reads them verbatim. */
+function notifyHeaderLines(headers: Readonly<Record<string, string>> | undefined): string[] {
+  const entries = Object.entries(headers ?? {});
+  if (entries.length === 0) return [];
+  return ['      headers:', ...entries.map(([name, value]) => `        ${name}: [${JSON.stringify(value)}]`)];
 }
 
 export interface EnsureRegistryOptions {
@@ -159,7 +174,8 @@ export async function startRegistryProcess(options: RegistryProcessOptions): Pro
   mkdirSync(options.rootDir, { recursive: true });
   mkdirSync(options.workDir, { recursive: true });
   const configFile = join(options.workDir, 'config.yml');
-  writeFileSync(configFile, registryConfigYaml(options));
+  // Mode 0600: it holds the HTTP secret and the control token the notifications carry.
+  writeFileSync(configFile, registryConfigYaml(options), { mode: 0o600 });
   const child = spawn(bin, ['serve', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let out = '';

@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { openDynamoAuditLog } from '../functions/audit/index.ts';
+import { startLocalAnchoring } from './audit-anchors.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
 import { DynamoReplicationState } from '../functions/replication/dynamo-state.ts';
@@ -28,7 +29,9 @@ import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
 import { startLocalPromotions } from './promotion-setup.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
-import { readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints.ts';
+import { newControlToken } from './control-auth.ts';
+import { controlAnswers, readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints.ts';
+import { formatRecovery, recoverLocalState } from './recovery.ts';
 import { toImageActionEvents, type EcrImageActionEvent } from './notifications.ts';
 import { startLocalRegistries, type LocalRegistries } from './registries.ts';
 import { startReconcileSchedule, type ReconcileSchedule } from './reconcile-schedule.ts';
@@ -103,7 +106,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
   const log = options.log ?? (() => undefined);
   const stateDir = options.stateDir;
   mkdirSync(stateDir, { recursive: true });
-  const running = await readLiveEndpoints(stateDir);
+  const found = await readLiveEndpoints(stateDir);
+  // A live pid is not enough: after a crash the pid may belong to another process now.
+  const running = found && (await controlAnswers(found.control)) ? found : undefined;
+  if (found && !running) log(`endpoints.json of pid ${found.pid} is stale (its control listener ${found.control} does not answer): starting anew`);
   if (running) throw new Error(`a local stack (pid ${running.pid}) already runs on ${stateDir}: stop it first, or use another --state-dir`);
 
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -127,8 +133,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     let onReconcile: () => Promise<unknown> = async () => ({ error: 'starting' });
     let onRetention: (apply: boolean) => Promise<unknown> = async () => ({ error: 'starting' });
     let routes: NonNullable<Parameters<typeof startControlServer>[0]['routes']> = async () => undefined;
+    const controlToken = newControlToken();
     const control: ControlServer = await startControlServer({
       log,
+      controlToken,
       routes: (req) => routes(req),
       onNotification: (registry, envelope) => onNotification(registry, envelope),
       onReconcile: () => onReconcile(),
@@ -137,7 +145,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     });
     cleanups.push(() => control.stop());
 
-    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, log });
+    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log });
     cleanups.push(() => registries.stop());
     const source = registries.sources[0];
     if (!source) throw new Error(`${options.configFile} has no replication rule: the local stack needs one, with a source and targets`);
@@ -149,6 +157,9 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const worked = new Set<string>();
     const audit = openDynamoAuditLog({ endpoint: db.endpoint, tableName: db.tables.audit, region: 'local' });
     cleanups.push(() => audit.close());
+    // Signed digests of every chain head in D/audit-anchors/ (hourly and at stop): `regman audit verify` checks against the newest.
+    const anchoring = startLocalAnchoring({ log: audit.log, stateDir, everyMinutes: 60, onError: log });
+    cleanups.push(() => anchoring.stop());
     // Large images: the same four step handlers as the replicate-large state machine's Lambdas, run by
     // the same ASL in this process. Their deps are the replication deps (late-bound: defined below).
     const stepTools = localPowertools();
@@ -234,6 +245,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const schedule: ReconcileSchedule<ReconcileReport> = startReconcileSchedule({ everyMinutes: timers.reconcileEveryMinutes, run: runReconcile, log });
     cleanups.push(() => schedule.stop());
     onReconcile = () => schedule.trigger('on demand');
+    // After a crash: audit what the dead process left unfinished, then reconcile before taking events.
+    const recovered = await recoverLocalState({ state: deps.state!, audit: audit.log, docClient: stateDb.docClient, idempotencyTable: db.tables.idempotency });
+    for (const line of formatRecovery(recovered)) log(line);
+    await schedule.trigger('at start-up').catch((err: unknown) => log(`reconcile: failed: ${err instanceof Error ? err.message : String(err)}`));
 
     // Retention: the same sweep as the state machine's items, over every registry a policy covers.
     const pullStatsClients = createDynamoClients({ endpoint: db.endpoint, region: 'local' });
@@ -274,6 +289,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       environments: Object.fromEntries(Object.entries(config.environments).map(([name, env]) => [name, env.registries])),
       dynamodb: { endpoint: db.endpoint, tables: db.tables },
       control: control.url,
+      controlToken,
       pid: process.pid,
     };
     await writeEndpoints(stateDir, endpoints);
@@ -330,15 +346,17 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     const t = rule.targets.find((x) => x.registry === name);
     return t?.repositoryPrefix ? `${t.repositoryPrefix.replace(/\/+$/, '')}/app` : 'app';
   };
+  // The token itself is never printed: the command reads it from endpoints.json (mode 0600).
+  const auth = `-H "Authorization: Bearer $(node -p "require('${join(stateDir, 'endpoints.json')}').controlToken")"`;
   const lines = [
     '',
     'regman local stack is up',
     ...Object.entries(endpoints.registries).map(([name, url]) => `  registry ${name.padEnd(12)} ${url}${name === source ? '   (source: pushes here replicate)' : ''}  storage ${join(stateDir, 'registries', name)}`),
     `  dynamodb          ${endpoints.dynamodb.endpoint}   tables ${Object.values(endpoints.dynamodb.tables).join(', ')}  files ${join(stateDir, 'dynamodb')}`,
-    `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>)`,
+    `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>; every POST needs Authorization: Bearer <controlToken from endpoints.json>)`,
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
-    `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${endpoints.control}/reconcile`,
-    `  retention         ${sweeps} (${timers.retentionMode === 'apply' ? 'deleting: schedules.retentionMode apply' : 'dry runs'}), and on demand: curl -X POST '${endpoints.control}/retention'  (delete: ?apply=1)`,
+    `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${auth} ${endpoints.control}/reconcile`,
+    `  retention         ${sweeps} (${timers.retentionMode === 'apply' ? 'deleting: schedules.retentionMode apply' : 'dry runs'}), and on demand: curl -X POST ${auth} '${endpoints.control}/retention'  (delete: ?apply=1)`,
     fanout
       ? `  large images      over ${formatBytes(fanout.maxBytes)} to copy (all targets): the replicate-large state machine, in process (REGMAN_FANOUT_BYTES)`
       : '  large images      copied in the handler (fan-out off)',

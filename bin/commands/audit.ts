@@ -3,6 +3,13 @@ import type { Command } from 'commander';
 import { openDynamoAuditLog, type AuditLog, type AuditQuery, type StoredAuditRecord, type VerifyResult } from '../../functions/audit/index.ts';
 import { openLocalAuditLog } from '../../local/audit-access.ts';
 import { UsageError } from './run-cli.ts';
+import { readFile } from 'node:fs/promises';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { AnchorSink } from '../../functions/audit/anchor.ts';
+import { verifyAnchored, writeAnchor, type AnchoredVerifyResult } from '../../functions/audit/anchoring.ts';
+import { FileAnchorSink } from '../../functions/audit/anchors/file-sink.ts';
+import { S3AnchorSink } from '../../functions/audit/anchors/s3-sink.ts';
+import { anchorFolder, anchorLocalLog } from '../../local/audit-anchors.ts';
 
 interface ConnectionFlags {
   readonly stateDir?: string;
@@ -15,6 +22,7 @@ interface QueryFlags extends ConnectionFlags {
   readonly repository?: string;
   readonly action?: string;
   readonly actor?: string;
+  readonly correlationId?: string;
   readonly since?: string;
   readonly until?: string;
   readonly limit?: string;
@@ -25,6 +33,13 @@ interface QueryFlags extends ConnectionFlags {
 interface VerifyFlags extends ConnectionFlags {
   readonly partition?: string;
   readonly json?: boolean;
+  readonly anchorBucket?: string;
+  readonly anchorPublicKey?: string;
+}
+
+interface AnchorFlags extends ConnectionFlags {
+  readonly anchorBucket?: string;
+  readonly anchorKeyFile?: string;
 }
 
 /** The default state folder, as `regman local` uses it. */
@@ -57,6 +72,7 @@ function toQuery(flags: QueryFlags): AuditQuery {
     ...(flags.repository !== undefined ? { repository: flags.repository } : {}),
     ...(flags.action !== undefined ? { action: flags.action } : {}),
     ...(flags.actor !== undefined ? { actor: flags.actor } : {}),
+    ...(flags.correlationId !== undefined ? { correlationId: flags.correlationId } : {}),
     ...(flags.since !== undefined ? { since: flags.since } : {}),
     ...(flags.until !== undefined ? { until: flags.until } : {}),
     ...(limit !== undefined ? { limit } : {}),
@@ -84,8 +100,9 @@ export function formatAuditTable(records: readonly StoredAuditRecord[]): string 
 }
 
 /** `ok` or the first broken link, for people. */
-export function formatVerifyResult(result: VerifyResult): string {
-  const summary = `${result.checked} record${result.checked === 1 ? '' : 's'} in ${result.partitions.length} chain${result.partitions.length === 1 ? '' : 's'}`;
+export function formatVerifyResult(result: VerifyResult | AnchoredVerifyResult): string {
+  const anchor = 'anchor' in result && result.anchor ? `; checked against the signed anchor of ${result.anchor.time} (${result.anchor.heads} heads)` : '';
+  const summary = `${result.checked} record${result.checked === 1 ? '' : 's'} in ${result.partitions.length} chain${result.partitions.length === 1 ? '' : 's'}${anchor}`;
   if (result.ok) {
     const empty = result.emptyPartitions.length > 0 ? `\nnote: registered chains without records: ${result.emptyPartitions.join(', ')}` : '';
     return `audit log verified: ${summary}, every hash and link intact${empty}`;
@@ -115,6 +132,7 @@ export function registerAudit(program: Command): void {
       .option('--repository <name>', 'only this repository (OCI path)')
       .option('--action <action>', 'only this action (replicate, reconcile, event.rejected, ...)')
       .option('--actor <actor>', 'only this actor (event:aws.ecr, system:reconcile, ...)')
+      .option('--correlation-id <id>', 'only the records of this event or CLI run (every step of one promotion, one sync, ...)')
       .option('--since <time>', 'ISO time, date, or a duration before now (30m, 24h, 7d)')
       .option('--until <time>', 'exclusive upper bound, same forms as --since')
       .option('--limit <n>', 'at most n records')
@@ -136,13 +154,58 @@ export function registerAudit(program: Command): void {
       .command('verify')
       .description('recompute every hash chain; exit 1 and print the first broken link when one is broken')
       .option('--partition <partition>', 'only this chain (e.g. repo#team/app)')
+      .option('--anchor-bucket <bucket>', 'with --table: the Object Lock bucket of the signed head anchors (stack output AuditAnchorBucketName)')
+      .option('--anchor-public-key <file>', 'PEM public key the anchors must be signed with (default: the key each anchor names)')
       .option('--json', 'JSON: the verify result'),
   ).action(async (flags: VerifyFlags) => {
     const { log, close } = await openAuditLog(flags);
     try {
-      const result = await log.verify(flags.partition !== undefined ? { partition: flags.partition } : {});
+      const trustedPublicKey = flags.anchorPublicKey !== undefined ? await readFile(flags.anchorPublicKey, 'utf8') : undefined;
+      const result = await verifyAnchored(log, anchorSinkFor(flags), {
+        ...(flags.partition !== undefined ? { partition: flags.partition } : {}),
+        ...(trustedPublicKey !== undefined ? { trustedPublicKey } : {}),
+      });
       process.stdout.write((flags.json ? JSON.stringify(result, null, 2) : formatVerifyResult(result)) + '\n');
       if (!result.ok) process.exitCode = 1;
+    } finally {
+      await close();
+    }
+  });
+
+  registerAuditAnchor(audit);
+}
+
+/** The anchors' sink: the Object Lock bucket with --table, else the state folder's audit-anchors/. */
+function anchorSinkFor(flags: ConnectionFlags & { readonly anchorBucket?: string }): AnchorSink | undefined {
+  if (flags.anchorBucket !== undefined) {
+    if (flags.table === undefined) throw new UsageError('--anchor-bucket goes with --table', '--table <AuditTable> --anchor-bucket <AuditAnchorBucketName>');
+    return new S3AnchorSink({ client: new S3Client(flags.region !== undefined ? { region: flags.region } : {}), bucket: flags.anchorBucket });
+  }
+  if (flags.table !== undefined) return undefined;
+  return new FileAnchorSink(anchorFolder(flags.stateDir ?? DEFAULT_STATE_DIR));
+}
+
+/** `regman audit anchor`: signs every chain head now (the local stack also does it hourly and at stop). */
+export function registerAuditAnchor(audit: Command): void {
+  connectionOptions(
+    audit
+      .command('anchor')
+      .description('write a signed digest of every chain head (to the state folder, or with --table to --anchor-bucket), so a deleted tail shows later')
+      .option('--anchor-bucket <bucket>', 'with --table: the Object Lock bucket')
+      .option('--anchor-key-file <file>', 'with --anchor-bucket: the Ed25519 private key (PEM) to sign with'),
+  ).action(async (flags: AnchorFlags) => {
+    const { log, close } = await openAuditLog(flags);
+    try {
+      let where: string;
+      if (flags.table !== undefined) {
+        if (flags.anchorBucket === undefined || flags.anchorKeyFile === undefined) {
+          throw new UsageError('with --table, give --anchor-bucket and --anchor-key-file', '--table <AuditTable> --anchor-bucket <bucket> --anchor-key-file anchor-key.pem');
+        }
+        where = (await writeAnchor(log, anchorSinkFor(flags) as AnchorSink, await readFile(flags.anchorKeyFile, 'utf8'))).where;
+      } else {
+        where = await anchorLocalLog(log, flags.stateDir ?? DEFAULT_STATE_DIR);
+      }
+      process.stdout.write(`anchored every chain head: ${where}\n`);
     } finally {
       await close();
     }

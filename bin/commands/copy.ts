@@ -16,8 +16,10 @@ import type { Reference } from '../../functions/oci/types.ts';
 import { UsageError } from './run-cli.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.ts';
+import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
+import type { CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
 
-export interface CopyCommandOptions {
+export interface CopyCommandOptions extends CliAuditFlags {
   readonly platform: string[];
   readonly referrers: boolean;
   readonly allTags?: string;
@@ -36,6 +38,10 @@ export interface CopyIo {
   readonly stdout: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly reporter?: ProgressReporter;
+  /** Notes (where the audit went); default process.stderr. */
+  readonly stderr?: (text: string) => void;
+  /** STS stand-in for the audit actor (tests). */
+  readonly identity?: CallerIdentityResolver;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -141,8 +147,12 @@ export async function runCopy(srcText: string, dstText: string, opts: CopyComman
   const srcClient = client(src.registry, credentialsFor(opts.srcCreds, '--src-creds', opts.creds, io.env));
   const dstClient = client(dst.registry, credentialsFor(opts.destCreds, '--dest-creds', opts.creds, io.env));
   const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
+  let trail: CliAuditTrail | undefined;
+  const started = Date.now();
+  let recorded = false;
   process.once('SIGINT', onSigint);
   try {
+    trail = await openCliAuditTrail(opts, io.env, { stderr: io.stderr ?? ((t) => process.stderr.write(t + '\n')), ...(io.identity ? { identity: io.identity } : {}) });
     if (tagPattern !== undefined) {
       const result = await copyRepository(
         { registry: srcClient, repository: src.repository },
@@ -150,6 +160,14 @@ export async function runCopy(srcText: string, dstText: string, opts: CopyComman
         { ...options, tagPattern },
       );
       reporter.stop();
+      recorded = true;
+      for (const t of result.tags) {
+        await trail?.record(
+          t.result
+            ? copyRecord(src, dst, t.result, [t.tag])
+            : { ...copyWhere(src, dst), outcome: 'failure', tags: [t.tag], errorMessage: t.error?.message ?? 'not copied', ...(t.error && isOciError(t.error) ? { errorCode: t.error.code } : {}) },
+        );
+      }
       await reportRepository(result, src, dst, dstClient, opts, io);
       return;
     }
@@ -174,13 +192,45 @@ export async function runCopy(srcText: string, dstText: string, opts: CopyComman
       }
     }
     const dstName = `${dst.registry}/${dst.repository}${dstTag !== undefined ? `:${dstTag}` : `@${result.digest}`}`;
+    recorded = true;
+    await trail?.record(copyRecord(src, dst, result, dstTag !== undefined ? [dstTag] : []));
     io.stdout(opts.json ? JSON.stringify(result, null, 2) : summary(formatReference(src), dstName, result));
+  } catch (err) {
+    if (trail && !recorded && !(err instanceof UsageError)) {
+      await trail.record({
+        ...copyWhere(src, dst),
+        outcome: 'failure',
+        durationMs: Date.now() - started,
+        errorMessage: err instanceof Error ? err.message : String(err),
+        ...(isOciError(err) ? { errorCode: err.code } : {}),
+        ...(dstTag !== undefined ? { tags: [dstTag] } : {}),
+      });
+    }
+    throw err;
   } finally {
     reporter.stop();
     process.removeListener('SIGINT', onSigint);
     srcClient.close();
     dstClient.close();
+    await trail?.close();
   }
+}
+
+/** The registries of a copy, by host: `regman copy` names no configured registry. */
+function copyWhere(src: Reference, dst: Reference) {
+  return { action: 'copy', source: src.registry, target: dst.registry, repository: dst.repository, details: { sourceRepository: src.repository } } as const;
+}
+
+function copyRecord(src: Reference, dst: Reference, r: CopyResult, tags: string[]) {
+  return {
+    ...copyWhere(src, dst),
+    outcome: r.noop ? 'skipped' : 'success',
+    digest: r.digest,
+    tags,
+    bytes: r.bytesUploaded,
+    blobs: r.blobs,
+    durationMs: Math.round(r.seconds * 1000),
+  } as const;
 }
 
 async function reportRepository(
@@ -221,8 +271,8 @@ async function reportRepository(
  * @example regman copy --plain-http 127.0.0.1:5000/team/app:1.0 127.0.0.1:5001/mirror/app
  */
 export function registerCopy(program: Command): void {
-  program
-    .command('copy')
+  withAuditOptions(program
+    .command('copy'))
     .description(
       'copy an image or index (digests unchanged), with its signatures and SBOMs, tagging the target last. ' +
         "DST without a tag takes SRC's tag. Exits 0 only when the target holds exactly the source digest.",

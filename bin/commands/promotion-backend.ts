@@ -7,6 +7,7 @@ import { decideApproval } from '../../functions/approvals/minimal-requester.ts';
 import { createDynamoClients } from '../../functions/dynamo/client.ts';
 import { DynamoPromotionStore, PROMOTION_TABLES_ENV, type PromotionStore } from '../../functions/promotion/store.ts';
 import type { PromotionInput } from '../../functions/promotion/types.ts';
+import { controlHeaders } from '../../local/control-auth.ts';
 import { readLiveEndpoints } from '../../local/endpoints.ts';
 import type { StartPromotionBody } from '../../local/promotion-routes.ts';
 import { UsageError } from './run-cli.ts';
@@ -48,8 +49,8 @@ export function defaultIdentity(): string {
   return `cli:${userInfo().username}`;
 }
 
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function postJson(url: string, token: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...controlHeaders(token) }, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -67,12 +68,12 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
       where: `the local stack (pid ${live.pid}) on ${stateDir}`,
       store,
       async start(body) {
-        const res = await postJson(`${live.control}/promotions`, body);
+        const res = await postJson(`${live.control}/promotions`, live.controlToken, body);
         if (res.status !== 200) throw new Error(`the local stack refused the promotion: ${String(res.body.error ?? res.status)}`);
         return res.body as unknown as StartResult;
       },
       async decide(executionId, identity, approve, comment) {
-        const res = await postJson(`${live.control}/promotions/${encodeURIComponent(executionId)}/${approve ? 'approve' : 'reject'}`, { identity, ...(comment ? { comment } : {}) });
+        const res = await postJson(`${live.control}/promotions/${encodeURIComponent(executionId)}/${approve ? 'approve' : 'reject'}`, live.controlToken, { identity, ...(comment ? { comment } : {}) });
         if (res.status !== 200) throw new UsageError(String(res.body.error ?? `HTTP ${res.status}`));
         return res.body as { outcome: string; approvals: number; required: number };
       },

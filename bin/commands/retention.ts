@@ -156,8 +156,10 @@ function progressLine(e: SweepEvent): string {
       return `${e.repository}: deleted ${shortDigest(e.digest)} (${e.rule})`;
     case 'delete-failed':
       return `${e.repository}: FAILED to delete ${shortDigest(e.digest)}: ${e.error}`;
+    case 'delete-skipped':
+      return `${e.repository}: kept ${shortDigest(e.digest)}: ${e.reason}`;
     case 'verified':
-      return `${e.repository}: ${e.tags} kept tag(s) checked, ${e.missing} problem(s)`;
+      return `${e.repository}: ${e.tags} current tag(s) checked, ${e.missing} problem(s)`;
   }
 }
 
@@ -177,10 +179,11 @@ export function formatRunTable(out: RunJson): string {
     lines.push('', `${r.repository}:`);
     if (r.error) lines.push(`  FAILED: ${r.error}`);
     if (r.blocked) lines.push(`  BLOCKED: ${r.blocked.reason}`);
-    const failed = new Map(r.failures.map((f) => [f.digest, f.error]));
+    const failed = new Map(r.failures.map((f) => [f.digest, `failed: ${f.error ?? ''}`]));
+    for (const k of r.skipped) failed.set(k.digest, k.error ?? 'skipped');
     const done = new Set(r.deleted.map((d) => d.digest));
     for (const e of r.plan.expire) {
-      const state = failed.has(e.digest) ? `failed: ${failed.get(e.digest)}` : done.has(e.digest) ? 'deleted' : out.mode === 'apply' && !r.blocked ? 'not deleted' : 'would delete';
+      const state = failed.has(e.digest) ? failed.get(e.digest) : done.has(e.digest) ? 'deleted' : out.mode === 'apply' && !r.blocked ? 'not deleted' : 'would delete';
       lines.push(`  ${shortDigest(e.digest)}  ${e.tags.length > 0 ? e.tags.join(',') : '<none>'}  ${e.rule}  ${e.reason}  [${state}]`);
     }
     for (const p of r.verified?.problems ?? []) lines.push(`  KEPT ${p.tag || shortDigest(p.digest)}: ${p.problem}`);

@@ -6,8 +6,11 @@ import { formatBytes } from '../../functions/format-bytes.ts';
 import { barReporter, lineReporter, wantsBar, type ProgressReporter } from './progress-bar.ts';
 import { defaultIo, loadRegistries, pickAdapter, positiveInt, shortDigest, withConfigOption, type RegistryCliIo } from './load-adapters.ts';
 import { UsageError } from './run-cli.ts';
+import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
+import type { CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
+import { isOciError } from '../../functions/oci/errors.ts';
 
-interface SyncOptions {
+interface SyncOptions extends CliAuditFlags {
   readonly config?: string;
   readonly source?: string;
   readonly target: string[];
@@ -103,7 +106,7 @@ function toJson(result: SyncResult): unknown {
 }
 
 /** Runs one `regman sync`; UsageError on bad input; an Error (exit 1) when any tag failed on any target. */
-export async function runSync(opts: SyncOptions, io: RegistryCliIo): Promise<SyncResult> {
+export async function runSync(opts: SyncOptions, io: RegistryCliIo & { readonly identity?: CallerIdentityResolver }): Promise<SyncResult> {
   let tagPattern: RegExp | undefined;
   if (opts.tags !== undefined) {
     try {
@@ -128,7 +131,9 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo): Promise<Syn
   const controller = new AbortController();
   const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
   process.once('SIGINT', onSigint);
+  let trail: CliAuditTrail | undefined;
   try {
+    trail = await openCliAuditTrail(opts, io.env, { stderr: io.stderr, ...(io.identity ? { identity: io.identity } : {}) });
     const source = pickAdapter(loaded, opts.source, '--source');
     const targets = [...new Set(opts.target)].map((t) => pickAdapter(loaded, t, '--target'));
     for (const t of targets) {
@@ -143,6 +148,7 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo): Promise<Syn
       ...(concurrency !== undefined ? { concurrency } : {}),
     });
     progress.stop();
+    if (trail) await recordSync(trail, result);
     io.stdout(opts.json ? JSON.stringify(toJson(result), null, 2) : summary(result));
     if (result.tags.length === 0) {
       throw new Error(`no tag of ${source.name}/${result.repository} matches${opts.tags !== undefined ? ` --tags "${opts.tags}"` : ''}; nothing was copied`);
@@ -156,6 +162,22 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo): Promise<Syn
     progress.stop();
     process.removeListener('SIGINT', onSigint);
     loaded.close();
+    await trail?.close();
+  }
+}
+
+/** One `sync` record per target and tag, between configured registry names (the cost report prices these pairs). */
+async function recordSync(trail: CliAuditTrail, result: SyncResult): Promise<void> {
+  for (const t of result.targets) {
+    for (const o of t.tags) {
+      const where = { action: 'sync', source: result.source, target: t.target, repository: result.repository, tags: [o.tag] } as const;
+      if (o.result) {
+        const r = o.result;
+        await trail.record({ ...where, outcome: r.noop ? 'skipped' : 'success', digest: r.digest, bytes: r.bytesUploaded, blobs: r.blobs, durationMs: Math.round(r.seconds * 1000) });
+      } else {
+        await trail.record({ ...where, outcome: 'failure', errorMessage: o.error?.message ?? 'not copied', ...(o.error && isOciError(o.error) ? { errorCode: o.error.code } : {}) });
+      }
+    }
   }
 }
 
@@ -166,8 +188,8 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo): Promise<Syn
  */
 export function registerSync(program: Command, io: RegistryCliIo = defaultIo()): void {
   withConfigOption(
-    program
-      .command('sync')
+    withAuditOptions(program
+      .command('sync'))
       .description(
         "copy a repository's tags from one configured registry to others, in parallel, digests unchanged, with signatures and SBOMs; " +
           "the repository is named relative to each registry's namespace. Exits 1 if any tag failed on any target.",

@@ -63,7 +63,10 @@ export class AuditLog {
       // Registered before the first record is written, so the partition list never misses a chain.
       if (!head) await this.call(partition, () => this.store.registerPartition(partition));
       const sealed = sealRecord(record, partition, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS_HASH);
-      if (await this.call(partition, () => this.store.putIfAbsent(sealed))) return sealed;
+      if (await this.call(partition, () => this.store.putIfAbsent(sealed))) {
+        await this.call(partition, () => this.store.advanceHead({ partition, seq: sealed.seq, hash: sealed.hash, time: sealed.time }));
+        return sealed;
+      }
       const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempt, 16));
       await sleep(Math.floor(this.random() * ceiling));
     }
@@ -108,8 +111,14 @@ export class AuditLog {
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
     const registered = new Set<string>();
     const all = new Set<string>();
-    const anchors = new Map((options.anchors ?? []).map((a) => [a.partition, a]));
+    const anchors = new Map<string, AuditHead[]>();
+    const addAnchor = (a: AuditHead): void => {
+      if (options.partition !== undefined && a.partition !== options.partition) return;
+      anchors.set(a.partition, [...(anchors.get(a.partition) ?? []), a]);
+    };
+    for (const a of options.anchors ?? []) addAnchor(a);
     try {
+      if (options.useHeadItems !== false) for await (const h of this.store.listHeads()) addAnchor(h);
       if (options.partition !== undefined) {
         all.add(options.partition);
       } else {
@@ -172,7 +181,7 @@ export class AuditLog {
     if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 0)) {
       throw new AuditError(`Invalid audit query: limit must be a non-negative integer, got ${query.limit}`, { code: 'AUDIT_QUERY_INVALID' });
     }
-    for (const field of ['repository', 'actor', 'action'] as const) {
+    for (const field of ['repository', 'actor', 'action', 'correlationId'] as const) {
       if (query[field] === '') throw new AuditError(`Invalid audit query: ${field} is empty`, { code: 'AUDIT_QUERY_INVALID' });
     }
     return {
@@ -180,6 +189,7 @@ export class AuditLog {
       ...(query.repository !== undefined ? { repository: query.repository } : {}),
       ...(query.actor !== undefined ? { actor: query.actor } : {}),
       ...(query.action !== undefined ? { action: query.action } : {}),
+      ...(query.correlationId !== undefined ? { correlationId: query.correlationId } : {}),
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
       ...(query.limit !== undefined ? { limit: query.limit } : {}),

@@ -10,6 +10,12 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const GLOBAL_PARTITION = 'global';
 /** Partition key of the items that list the chain partitions (never a chain partition itself). */
 export const PARTITION_REGISTRY_KEY = 'meta#partitions';
+/**
+ * Partition key of the head items: one per chain (`sk` = the chain partition) holding its newest
+ * `headSeq`/`headHash`. They live outside the chain's own items, so deleting the newest records of a
+ * chain leaves the head ahead of the chain's end, and `verify` reports it as `truncated`.
+ */
+export const HEADS_KEY = 'meta#heads';
 /** Width of the zero-padded sequence number in the sort key: 10^12 records per partition. */
 export const SEQ_WIDTH = 12;
 
@@ -104,10 +110,15 @@ export class ChainChecker {
   private prevHash = GENESIS_HASH;
   private firstBreak: ChainBreak | undefined;
 
+  private readonly anchors: readonly AuditHead[];
+
+  /** `anchor`: heads taken earlier (an anchor file, the head item); each is checked, the highest bounds the chain's end. */
   constructor(
     readonly partition: string,
-    private readonly anchor?: AuditHead,
-  ) {}
+    anchor?: AuditHead | readonly AuditHead[],
+  ) {
+    this.anchors = anchor === undefined ? [] : Array.isArray(anchor) ? anchor : [anchor as AuditHead];
+  }
 
   /** Records that passed. */
   get checked(): number {
@@ -131,9 +142,8 @@ export class ChainChecker {
     const recomputed = hashRecord(record);
     if (recomputed !== record.hash) return this.fail(keySeq, 'hash-mismatch', `stored hash ${record.hash} but content hashes to ${recomputed}`);
     if (record.prevHash !== this.prevHash) return this.fail(keySeq, 'prev-mismatch', `prevHash ${record.prevHash} but seq ${keySeq - 1} has hash ${this.prevHash}`);
-    if (this.anchor && this.anchor.seq === keySeq && this.anchor.hash !== record.hash) {
-      return this.fail(keySeq, 'anchor-mismatch', `anchored hash ${this.anchor.hash} but the chain now has ${record.hash}`);
-    }
+    const rewritten = this.anchors.find((a) => a.seq === keySeq && a.hash !== record.hash);
+    if (rewritten) return this.fail(keySeq, 'anchor-mismatch', `anchored hash ${rewritten.hash} but the chain now has ${record.hash}`);
     this.expectedSeq += 1;
     this.prevHash = record.hash;
     return undefined;
@@ -142,8 +152,14 @@ export class ChainChecker {
   /** Call after the last record: checks the chain still reaches the anchored head. */
   finish(): ChainBreak | undefined {
     if (this.firstBreak) return this.firstBreak;
-    if (this.anchor && this.anchor.seq >= this.expectedSeq) {
-      return this.fail(this.expectedSeq, 'truncated', `anchored head is seq ${this.anchor.seq} but the chain ends at seq ${this.expectedSeq - 1}`);
+    const highest = this.anchors.reduce<AuditHead | undefined>((best, a) => (best === undefined || a.seq > best.seq ? a : best), undefined);
+    if (highest && highest.seq >= this.expectedSeq) {
+      const missing = highest.seq - this.expectedSeq + 1;
+      return this.fail(
+        this.expectedSeq,
+        'truncated',
+        `anchored head is seq ${highest.seq} (${highest.time}) but the chain ends at seq ${this.expectedSeq - 1}: the newest ${missing} record${missing === 1 ? ' was' : 's were'} deleted`,
+      );
     }
     return undefined;
   }

@@ -2,9 +2,9 @@
 import { PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isAwsError } from '../dynamo/client.ts';
 import { AUDIT_INDEXES, AUDIT_KEYS } from '../dynamo/tables.ts';
-import { PARTITION_REGISTRY_KEY, fromItem, toItem, type ChainEntry } from './chain.ts';
+import { HEADS_KEY, PARTITION_REGISTRY_KEY, fromItem, toItem, type ChainEntry } from './chain.ts';
 import type { AuditStore, StoreQuery } from './store.ts';
-import type { StoredAuditRecord } from './types.ts';
+import type { AuditHead, StoredAuditRecord } from './types.ts';
 
 export interface DynamoAuditStoreOptions {
   readonly docClient: DynamoDBDocumentClient;
@@ -90,6 +90,36 @@ export class DynamoAuditStore implements AuditStore {
     }
   }
 
+  async advanceHead(head: AuditHead): Promise<void> {
+    try {
+      await this.docClient.send(
+        // A conditional PutItem, not UpdateItem: the functions' roles may put and query the audit table, never update it.
+        new PutCommand({
+          TableName: this.tableName,
+          // headSeq, not seq: the time scan filters chain records by `attribute_exists(seq)`.
+          Item: { [AUDIT_KEYS.partitionKey]: HEADS_KEY, [AUDIT_KEYS.sortKey]: head.partition, headSeq: head.seq, headHash: head.hash, headTime: head.time },
+          ConditionExpression: 'attribute_not_exists(headSeq) OR headSeq < :seq',
+          ExpressionAttributeValues: { ':seq': head.seq },
+        }),
+      );
+    } catch (err) {
+      // A later append already moved the head further: nothing to do.
+      if (!isAwsError(err, 'ConditionalCheckFailedException')) throw err;
+    }
+  }
+
+  async *listHeads(): AsyncIterable<AuditHead> {
+    for await (const item of this.queryPages({
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': AUDIT_KEYS.partitionKey },
+      ExpressionAttributeValues: { ':pk': HEADS_KEY },
+      ConsistentRead: true,
+    })) {
+      yield { partition: item[AUDIT_KEYS.sortKey] as string, seq: Number(item.headSeq), hash: String(item.headHash), time: String(item.headTime) };
+    }
+  }
+
   async *listPartitions(): AsyncIterable<string> {
     for await (const item of this.queryPages({
       TableName: this.tableName,
@@ -118,7 +148,7 @@ export class DynamoAuditStore implements AuditStore {
       );
       for (const item of page.Items ?? []) {
         const pk = item[AUDIT_KEYS.partitionKey] as string;
-        if (pk === PARTITION_REGISTRY_KEY || seen.has(pk)) continue;
+        if (pk === PARTITION_REGISTRY_KEY || pk === HEADS_KEY || seen.has(pk)) continue;
         seen.add(pk);
         yield pk;
       }
@@ -160,10 +190,10 @@ export class DynamoAuditStore implements AuditStore {
       values[':until'] = query.until;
     }
     const filters: string[] = [];
-    for (const field of ['repository', 'actor', 'action'] as const) {
+    for (const field of ['repository', 'actor', 'action', 'correlationId'] as const) {
       const value = query[field];
       if (field === query.index || value === undefined) continue;
-      names[`#${field}`] = AUDIT_KEYS[field];
+      names[`#${field}`] = field === 'correlationId' ? 'correlationId' : AUDIT_KEYS[field];
       values[`:${field}`] = value;
       filters.push(`#${field} = :${field}`);
     }
@@ -190,6 +220,11 @@ export class DynamoAuditStore implements AuditStore {
     const names: Record<string, string> = { '#seq': 'seq' };
     const values: Record<string, unknown> = {};
     const filters = ['attribute_exists(#seq)'];
+    if (query.correlationId !== undefined) {
+      names['#corr'] = 'correlationId';
+      values[':corr'] = query.correlationId;
+      filters.push('#corr = :corr');
+    }
     if (query.since !== undefined) {
       names['#time'] = 'time';
       values[':since'] = query.since;

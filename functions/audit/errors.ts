@@ -8,7 +8,9 @@ export type AuditErrorCode =
   /** Too many concurrent appenders on one chain partition: every attempt lost the conditional write. */
   | 'AUDIT_CONTENTION'
   /** The store failed (DynamoDB error, throttling after SDK retries). */
-  | 'AUDIT_STORE';
+  | 'AUDIT_STORE'
+  /** A signed anchor of the chain heads was edited, re-signed by another key, or cannot be read. */
+  | 'AUDIT_ANCHOR_INVALID';
 
 export interface AuditErrorOptions {
   readonly code: AuditErrorCode;

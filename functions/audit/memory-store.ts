@@ -1,7 +1,7 @@
 // In-memory AuditStore for unit tests of the chain logic; same item layout and semantics as the DynamoDB store.
 import { formatSeq, fromItem, toItem, type ChainEntry } from './chain.ts';
 import type { AuditStore, StoreQuery } from './store.ts';
-import type { StoredAuditRecord } from './types.ts';
+import type { AuditHead, StoredAuditRecord } from './types.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
 
 /**
@@ -13,6 +13,21 @@ import { AUDIT_KEYS } from '../dynamo/tables.ts';
 export class InMemoryAuditStore implements AuditStore {
   private readonly partitions = new Map<string, Map<string, Record<string, unknown>>>();
   private readonly registry = new Set<string>();
+  private readonly heads = new Map<string, AuditHead>();
+
+  async advanceHead(head: AuditHead): Promise<void> {
+    const current = this.heads.get(head.partition);
+    if (!current || current.seq < head.seq) this.heads.set(head.partition, { ...head });
+  }
+
+  async *listHeads(): AsyncIterable<AuditHead> {
+    for (const h of [...this.heads.values()].sort((a, b) => (a.partition < b.partition ? -1 : 1))) yield { ...h };
+  }
+
+  /** Test helper: deletes a head item, as someone covering their tracks would. */
+  deleteHead(partition: string): void {
+    this.heads.delete(partition);
+  }
 
   async latest(partition: string): Promise<StoredAuditRecord | undefined> {
     const items = this.partitions.get(partition);
@@ -56,6 +71,7 @@ export class InMemoryAuditStore implements AuditStore {
         if (query.repository !== undefined && item.repository !== query.repository) continue;
         if (query.actor !== undefined && item.actor !== query.actor) continue;
         if (query.action !== undefined && item.action !== query.action) continue;
+        if (query.correlationId !== undefined && item.correlationId !== query.correlationId) continue;
         if (query.since !== undefined && time < query.since) continue;
         if (query.until !== undefined && time >= query.until) continue;
         if (typeof timeKey === 'string') matches.push(item);

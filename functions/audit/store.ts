@@ -1,6 +1,6 @@
 // The persistence interface of the audit log: conditional append, chain reads and indexed queries.
 import type { ChainEntry } from './chain.ts';
-import type { StoredAuditRecord } from './types.ts';
+import type { AuditHead, StoredAuditRecord } from './types.ts';
 
 /** Which access path a query uses: one of the GSIs, or a full scan ordered by time. */
 export type AuditIndex = 'repository' | 'actor' | 'action' | 'time';
@@ -11,6 +11,8 @@ export interface StoreQuery {
   readonly repository?: string;
   readonly actor?: string;
   readonly action?: string;
+  /** Filter only (no index): the run or event id that follows one operation through every record. */
+  readonly correlationId?: string;
   /** Inclusive, `toISOString()` form. */
   readonly since?: string;
   /** Exclusive, `toISOString()` form. */
@@ -35,6 +37,15 @@ export interface AuditStore {
   listPartitions(): AsyncIterable<string>;
   /** Partitions found by reading every record (thorough: also finds partitions missing from the list). */
   discoverPartitions(): AsyncIterable<string>;
+  /**
+   * Moves `partition`'s head item forward to `head` (a conditional write: never backwards). Written
+   * right after the record's own conditional put; DynamoDB could put both in one TransactWriteItems,
+   * but dynalite has no transactions, so a crash between the two leaves the head one record behind
+   * (which verify accepts, and the next append repairs), never ahead.
+   */
+  advanceHead(head: AuditHead): Promise<void>;
+  /** Every head item. */
+  listHeads(): AsyncIterable<AuditHead>;
   /** Every record of `partition` in sequence order. */
   readPartition(partition: string): AsyncIterable<ChainEntry>;
   /** Records matching every filter of `query`, in time order. */

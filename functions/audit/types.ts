@@ -79,6 +79,8 @@ export interface AuditQuery {
   readonly repository?: string;
   readonly actor?: string;
   readonly action?: string;
+  /** Only records of this run or event (`regman audit query --correlation-id`). */
+  readonly correlationId?: string;
   /** Inclusive lower bound: a Date, an ISO time, or a relative duration before now such as `30m`, `24h`, `7d`. */
   readonly since?: string | Date;
   /** Exclusive upper bound, same forms as `since`. */
@@ -122,6 +124,8 @@ export interface VerifyOptions {
   readonly partition?: string;
   /** Heads recorded earlier by `head()` (from CloudWatch Logs, an object-locked S3 object, ...): detects truncation and rewrites. */
   readonly anchors?: readonly AuditHead[];
+  /** Also check against the head items the log keeps (default true). */
+  readonly useHeadItems?: boolean;
 }
 
 export interface VerifyResult {

@@ -141,6 +141,16 @@ function checkApproval(approval: Record<string, unknown> | undefined, i: number,
       expected: `a number <= ${approvers.length}, the number of approvers`,
     });
   }
+  asArray(approval.requiredFrom).forEach((r, j) => {
+    if (Array.isArray(approval.approvers) && !approvers.includes(r)) {
+      issues.push({
+        path: ['promotion', i, 'gates', 'approval', 'requiredFrom', j],
+        value: r,
+        message: `${quote(r)} is in requiredFrom but not in approvers`,
+        expected: 'one of the approvers',
+      });
+    }
+  });
   const firstIndex = new Map<unknown, number>();
   approvers.forEach((a, j) => {
     const first = firstIndex.get(a);

@@ -1,6 +1,5 @@
-// Validates each retention policy's rules with functions/retention's parsePolicy, and reads lifecycle JSON files.
-import { PolicyError, parsePolicy } from '../retention/index.ts';
-import type { PolicyFormat, RetentionPolicy } from '../retention/types.ts';
+// Validates each retention policy's rules with functions/retention-policy's parsePolicy, and reads lifecycle JSON files.
+import { PolicyError, parsePolicy, type PolicyFormat, type RetentionPolicy } from '../retention-policy/index.ts';
 import { quote } from './errors.ts';
 import { asArray, asRecord, type PathSegment } from './path.ts';
 import type { RawIssue } from './zod-issues.ts';

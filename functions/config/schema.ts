@@ -156,6 +156,24 @@ export const approvalGateSchema = strict({
   required: z.number({ error: 'a number of approvals' }).int({ error: 'a whole number' }).min(1, { error: 'at least 1' }).default(1),
   /** How long the approval link stays valid. @default 24 */
   expiresInHours: z.number().positive({ error: 'a positive number of hours' }).default(24),
+  /** At least one approval must come from these (a subset of `approvers`, e.g. the release leads). */
+  requiredFrom: z
+    .array(z.string({ error: APPROVER_EXPECTED }), { error: 'a list of approvers' })
+    .min(1, { error: 'at least one approver' })
+    .optional(),
+  /** How approvers are told; approvers with an `@` get e-mail, the others Slack. Locally every message goes to the outbox. */
+  channels: strict({
+    /** SES sender identity (an verified address or domain). */
+    email: strict({ from: z.string().regex(/^[^@\s]+@[^@\s]+$/, { error: 'a sender e-mail address' }) }).optional(),
+    slack: strict({
+      /** Secrets Manager secret (name or ARN) holding the incoming-webhook URL. */
+      webhookUrlSecretName: z.string().min(1).optional(),
+      /** Secrets Manager secret holding the Slack app's bot token (interactive buttons, chat.postMessage). */
+      botTokenSecretName: z.string().min(1).optional(),
+      /** Channel id the app posts to (mentions the approvers). */
+      channel: z.string().min(1).optional(),
+    }).optional(),
+  }).optional(),
 });
 
 export const promotionEdgeSchema = strict({

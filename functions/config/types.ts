@@ -1,6 +1,6 @@
 // The types of a validated configuration, inferred from the schema (defaults applied).
 import type { z } from 'zod';
-import type { RetentionPolicy } from '../retention/types.ts';
+import type { RetentionPolicy } from '../retention-policy/types.ts';
 import type { ConfigIssue } from './errors.ts';
 import type {
   acrRegistrySchema,
@@ -50,7 +50,7 @@ export type ScanGate = z.output<typeof scanGateSchema>;
 export type TestsGate = z.output<typeof testsGateSchema>;
 export type ApprovalGate = z.output<typeof approvalGateSchema>;
 
-/** A retention policy as written, plus `policy`: its rules normalized by functions/retention's parsePolicy. */
+/** A retention policy as written, plus `policy`: its rules normalized by functions/retention-policy's parsePolicy. */
 export type RetentionPolicyConfig = z.output<typeof retentionPolicySchema> & { readonly policy: RetentionPolicy };
 export type GitlabPolicyConfig = z.output<typeof gitlabPolicySchema>;
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { RetentionPolicy } from '../retention/types.ts';
+import type { RetentionPolicy } from '../retention-policy/types.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { crossCheck } from './cross-checks.ts';
 import { stripInlineCredentials } from './inline-credentials.ts';

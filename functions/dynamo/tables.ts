@@ -182,6 +182,36 @@ export const HOLDS_TABLE: TableSpec = {
   retain: true,
 };
 
+/** Index of the approvals table over request items only (sparse: links and decisions carry no `state`). */
+export const APPROVALS_INDEXES = { byStateCreated: 'byStateCreated' } as const;
+
+/**
+ * Approval requests (with the Step Functions task token, which never leaves the server), one link item per
+ * approver, one decision item per approver, one delivery item per message (functions/approvals/dynamo-store.ts).
+ */
+export const APPROVALS_TABLE: TableSpec = {
+  logicalName: 'approvals',
+  description: 'Approvals: pk = request#<id> (sk request | decision#<identity> | delivery#<channel>#<to>) or link#<id> (sk link).',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalSecondaryIndexes: [
+    {
+      name: APPROVALS_INDEXES.byStateCreated,
+      partitionKey: { name: 'state', type: 'S' },
+      sortKey: { name: 'createdAt', type: 'S' },
+      projection: { type: 'ALL' },
+    },
+  ],
+  timeToLiveAttribute: 'ttl',
+  pointInTimeRecovery: true,
+  retain: false,
+  attributes: {
+    taskToken: 'S: the SendTaskSuccess/Failure token; read only by the approvals function',
+    usedAt: 'S: on link items, when the link was used (set once, conditionally)',
+    ttl: 'N: epoch seconds, 90 days after the expiry',
+  },
+};
+
 /** Every table of the product, keyed by a code-friendly name. */
 export const TABLE_SPECS = {
   audit: AUDIT_TABLE,
@@ -191,6 +221,7 @@ export const TABLE_SPECS = {
   promotions: PROMOTIONS_TABLE,
   quarantine: QUARANTINE_TABLE,
   holds: HOLDS_TABLE,
+  approvals: APPROVALS_TABLE,
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof TABLE_SPECS;

@@ -9,6 +9,8 @@ import { createAdapters } from '../registries/factory.ts';
 import { SecretsManagerResolver } from '../registries/secrets.ts';
 import type { ReplicationDeps } from '../replication/replicate.ts';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CloudTrailPusherLookup } from '../replication/pusher/cloudtrail-lookup.ts';
 import { FANOUT_ENV, fanoutPolicyFromEnvironment } from '../replication/large/decision.ts';
 import { SfnFanoutStarter } from '../replication/large/image.ts';
 import type { ReplicationFanout } from '../replication/types.ts';
@@ -45,7 +47,10 @@ export async function replicationDepsFromEnvironment(env: Environment, handlerDi
   const fanout = fanoutFromEnvironment(env);
   const stateTable = env.optional(ENV.stateTable);
   const state = stateTable ? new DynamoReplicationState({ docClient: createDynamoClients(dynamoOptions(env)).docClient, tableName: stateTable }) : undefined;
-  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(state ? { state } : {}) };
+  // Who pushed: CloudTrail LookupEvents in the function's region (the source ECR's), unless turned off.
+  const region = env.optional('AWS_REGION');
+  const pusher = env.optional(ENV.pusherLookup, env.optional(ENV.dynamoEndpoint) ? 'none' : 'cloudtrail') === 'cloudtrail' ? new CloudTrailPusherLookup({ client: new CloudTrailClient(region ? { region } : {}) }) : undefined;
+  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(state ? { state } : {}), ...(pusher ? { pusher } : {}) };
 }
 
 /**

@@ -75,15 +75,24 @@ function counter(onBytes: ((sent: number) => void) | undefined, start = 0): Tran
   });
 }
 
-/** Starts an upload session; returns its Location. */
+/**
+ * Starts an upload session; returns its Location. The POST itself does not take the signal: aborted
+ * halfway, the registry would hold a session whose Location we never learn. An abort is checked once
+ * the answer is in, and the fresh session cancelled.
+ */
 async function startUpload(t: Transport, repository: string, digest: string, signal?: AbortSignal): Promise<string> {
+  signal?.throwIfAborted();
+  const what = `start upload of blob ${repository}@${digest}`;
   const res = await t.request({
-    method: 'POST', repository, path: uploadsPath(repository), expect: [202], actions: ['pull', 'push'],
-    ...(signal ? { signal } : {}),
-    description: `start upload of blob ${repository}@${digest}`,
+    method: 'POST', repository, path: uploadsPath(repository), expect: [202], actions: ['pull', 'push'], description: what,
   });
   await drain(res.body);
-  return requireLocation(t, res.headers, `start upload of blob ${repository}@${digest}`);
+  const location = requireLocation(t, res.headers, what);
+  if (signal?.aborted) {
+    await cancelUpload(t, repository, location, what);
+    signal.throwIfAborted();
+  }
+  return location;
 }
 
 function requireLocation(t: Transport, headers: Record<string, string | string[] | undefined>, what: string): string {
@@ -92,6 +101,22 @@ function requireLocation(t: Transport, headers: Record<string, string | string[]
     throw new OciError(`${what} on ${t.host}: the registry sent no Location header`, { code: 'PROTOCOL', registry: t.host });
   }
   return t.resolve(location).toString();
+}
+
+/**
+ * Cancels an upload session we are abandoning (distribution-spec "Canceling an Upload": DELETE on its
+ * Location), so it does not linger in the registry's `_uploads` until its purge job runs. Best effort:
+ * a session the registry already dropped answers 404, and any failure here is swallowed because the
+ * caller is already failing with the real cause. Never uses the caller's (maybe aborted) signal.
+ */
+export async function cancelUpload(t: Transport, repository: string, location: string, what: string): Promise<void> {
+  await t
+    .request({
+      method: 'DELETE', repository, path: location, expect: [204, 404], actions: ['pull', 'push'], retry: false,
+      description: `${what}: cancel upload`,
+    })
+    .then((r) => drain(r.body))
+    .catch(() => undefined);
 }
 
 /** Appends `?digest=` to an upload Location, keeping its own query (distribution's `_state`). */
@@ -152,6 +177,7 @@ async function monolithicPut(t: Transport, repository: string, blob: { digest: s
   } catch (err) {
     // The registry may answer before reading everything; do not leave the source half-read.
     body.destroy();
+    await cancelUpload(t, repository, location, `upload blob ${repository}@${blob.digest}`);
     throw err;
   }
 }
@@ -181,66 +207,73 @@ async function chunkedPut(t: Transport, repository: string, blob: { digest: stri
   const chunkSize = options.chunkSize ?? 0;
   const what = `upload blob ${repository}@${blob.digest} in chunks`;
   let location = await startUpload(t, repository, blob.digest, options.signal);
-  let offset = 0;
-  let failures = 0;
-  while (offset < blob.size) {
-    const source = await open(offset);
-    try {
-      for await (const chunk of chunksOf(source, chunkSize)) {
-        const end = offset + chunk.length - 1;
-        const res = await t.request({
-          method: 'PATCH', repository, path: location, expect: [202], actions: ['pull', 'push'],
-          headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${end}` },
-          body: chunk,
-          // Not retried here: after a failure the registry may hold part of the chunk; we ask it below.
-          retry: false,
-          ...(options.signal ? { signal: options.signal } : {}),
-          description: `${what}: bytes ${offset}-${end}`,
-        });
-        await drain(res.body);
-        location = requireLocation(t, res.headers, what);
-        offset = end + 1;
-        options.onBytes?.(offset);
-        if (offset > blob.size) {
-          throw new OciError(`${what}: the source gave more than the ${blob.size} bytes expected`, { code: 'SIZE_MISMATCH' });
+  try {
+    let offset = 0;
+    let failures = 0;
+    while (offset < blob.size) {
+      const source = await open(offset);
+      try {
+        for await (const chunk of chunksOf(source, chunkSize)) {
+          const end = offset + chunk.length - 1;
+          const res = await t.request({
+            method: 'PATCH', repository, path: location, expect: [202], actions: ['pull', 'push'],
+            headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${end}` },
+            body: chunk,
+            // Not retried here: after a failure the registry may hold part of the chunk; we ask it below.
+            retry: false,
+            ...(options.signal ? { signal: options.signal } : {}),
+            description: `${what}: bytes ${offset}-${end}`,
+          });
+          await drain(res.body);
+          location = requireLocation(t, res.headers, what);
+          offset = end + 1;
+          options.onBytes?.(offset);
+          if (offset > blob.size) {
+            throw new OciError(`${what}: the source gave more than the ${blob.size} bytes expected`, { code: 'SIZE_MISMATCH' });
+          }
+        }
+        if (offset < blob.size) {
+          throw new OciError(`${what}: the source ended after ${offset} of ${blob.size} bytes`, { code: 'SIZE_MISMATCH' });
+        }
+      } catch (err) {
+        source.destroy();
+        // A 416 means our offset and the registry's disagree: ask it where it is, as after a cut.
+        const retryable = !isOciError(err) || err.retryable || err.code === 'NETWORK' || err.status === 416;
+        if (!retryable || options.signal?.aborted || ++failures >= t.maxAttempts) throw err;
+        await t.backoff(failures);
+        // Ask the registry how far it got, and resume from there.
+        try {
+          const status = await t.request({
+            method: 'GET', repository, path: location, expect: [204], actions: ['pull', 'push'],
+            description: `${what}: upload status`,
+          });
+          await drain(status.body);
+          location = requireLocation(t, status.headers, what);
+          offset = rangeEnd(header(status.headers, 'range')) + 1;
+        } catch (statusErr) {
+          if (isOciError(statusErr) && (statusErr.code === 'UNAUTHORIZED' || statusErr.code === 'DENIED')) throw statusErr;
+          // distribution 2.8 signs the offset into the Location's `_state`; once part of a failed
+          // PATCH reached its storage, that state no longer matches and it answers 404
+          // BLOB_UPLOAD_INVALID. The session is lost: cancel what is left of it, start a new one from byte 0.
+          await cancelUpload(t, repository, location, what);
+          location = await startUpload(t, repository, blob.digest, options.signal);
+          offset = 0;
         }
       }
-      if (offset < blob.size) {
-        throw new OciError(`${what}: the source ended after ${offset} of ${blob.size} bytes`, { code: 'SIZE_MISMATCH' });
-      }
-    } catch (err) {
-      source.destroy();
-      // A 416 means our offset and the registry's disagree: ask it where it is, as after a cut.
-      const retryable = !isOciError(err) || err.retryable || err.code === 'NETWORK' || err.status === 416;
-      if (!retryable || options.signal?.aborted || ++failures >= t.maxAttempts) throw err;
-      await t.backoff(failures);
-      // Ask the registry how far it got, and resume from there.
-      try {
-        const status = await t.request({
-          method: 'GET', repository, path: location, expect: [204], actions: ['pull', 'push'],
-          description: `${what}: upload status`,
-        });
-        await drain(status.body);
-        location = requireLocation(t, status.headers, what);
-        offset = rangeEnd(header(status.headers, 'range')) + 1;
-      } catch (statusErr) {
-        if (isOciError(statusErr) && (statusErr.code === 'UNAUTHORIZED' || statusErr.code === 'DENIED')) throw statusErr;
-        // distribution 2.8 signs the offset into the Location's `_state`; once part of a failed
-        // PATCH reached its storage, that state no longer matches and it answers 404
-        // BLOB_UPLOAD_INVALID. The session is lost: start a new one from byte 0.
-        location = await startUpload(t, repository, blob.digest, options.signal);
-        offset = 0;
-      }
     }
+    const res = await t.request({
+      method: 'PUT', repository, path: withDigest(t, location, blob.digest), expect: [201], actions: ['pull', 'push'],
+      body: Buffer.alloc(0),
+      headers: { 'content-type': 'application/octet-stream' },
+      ...(options.signal ? { signal: options.signal } : {}),
+      description: `${what}: commit`,
+    });
+    await drain(res.body);
+  } catch (err) {
+    // Giving up: cancel the session rather than leave its bytes in the registry's _uploads.
+    await cancelUpload(t, repository, location, what);
+    throw err;
   }
-  const res = await t.request({
-    method: 'PUT', repository, path: withDigest(t, location, blob.digest), expect: [201], actions: ['pull', 'push'],
-    body: Buffer.alloc(0),
-    headers: { 'content-type': 'application/octet-stream' },
-    ...(options.signal ? { signal: options.signal } : {}),
-    description: `${what}: commit`,
-  });
-  await drain(res.body);
 }
 
 /** The last byte index in `Range: 0-N` (-1 when the registry holds nothing). */
@@ -260,12 +293,8 @@ export async function blobMount(t: Transport, repository: string, digest: string
   await drain(res.body);
   if (res.status === 201) return true;
   const location = header(res.headers, 'location');
-  if (location !== undefined) {
-    // The registry opened an upload instead; cancel it so it does not linger. Failure here is harmless.
-    await t.request({ method: 'DELETE', repository, path: location, expect: [204, 404], actions: ['pull', 'push'], description: `${description}: cancel upload` })
-      .then((r) => drain(r.body))
-      .catch(() => undefined);
-  }
+  // The registry opened an upload instead; cancel it so it does not linger.
+  if (location !== undefined) await cancelUpload(t, repository, location, description);
   return false;
 }
 

@@ -4,6 +4,7 @@ import { OciError, isOciError } from './errors.ts';
 import { digestProblem, isDigest, sha256Digest } from './digest.ts';
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, MediaType } from './media-types.ts';
 import { manifestTooLarge, parseManifest } from './manifest.ts';
+import { addToFallbackIndex } from './referrers-fallback.ts';
 import { blobGet, blobHead, blobMount, blobPut } from './blob.ts';
 import { repositoryProblem, tagProblem } from './reference.ts';
 import { drain, header, Transport, type TransportOptions } from './transport.ts';
@@ -110,6 +111,12 @@ export class RegistryClient implements Registry {
         `PUT manifest ${repository}:${reference} on ${this.host}: the registry stored it as ${returned}, but the bytes hash to ${digest}; it rewrote the manifest`,
         { code: 'DIGEST_MISMATCH', registry: this.host },
       );
+    }
+    // A registry that processed the manifest's subject says so with OCI-Subject; without it, the
+    // client keeps the subject's fallback tag index itself (distribution-spec "Pushing Manifests with Subject").
+    if (header(res.headers, 'oci-subject') === undefined) {
+      const referrer = subjectOf(manifest);
+      if (referrer !== undefined) await addToFallbackIndex(this, repository, referrer);
     }
     return digest;
   }
@@ -234,6 +241,17 @@ export function nextLink(link: string | undefined): string | undefined {
     if (m?.[1] !== undefined && /\brel\s*=\s*"?next"?/i.test(m[2] ?? '')) return m[1];
   }
   return undefined;
+}
+
+/** The parsed manifest when it has a `subject` (a referrer), else undefined. Cheap for the common case. */
+function subjectOf(manifest: Pick<Manifest, 'raw' | 'mediaType'>): Manifest | undefined {
+  if (!manifest.raw.includes('"subject"')) return undefined;
+  try {
+    const m = parseManifest(manifest.raw, manifest.mediaType);
+    return m.subject !== undefined ? m : undefined;
+  } catch {
+    return undefined; // the registry accepted it; a manifest we cannot parse is not ours to index
+  }
 }
 
 function manifestPath(repository: string, reference: string): string {

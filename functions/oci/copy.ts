@@ -45,8 +45,10 @@ export interface CopyOptions {
    */
   readonly platforms?: readonly string[];
   /**
-   * Copy referrers (signatures, SBOMs, attestations) after their subject: the OCI 1.1 referrers API,
-   * the `sha256-<hex>` fallback tag, and cosign `.sig/.att/.sbom` tags, recursively.
+   * Copy referrers (signatures, SBOMs, attestations) after their subject, found through the OCI 1.1
+   * referrers API, the `sha256-<hex>` fallback tag, and cosign `.sig/.att/.sbom` tags, recursively.
+   * A target without the API gets its own fallback index updated as each referrer is pushed
+   * (see `Registry.manifestPut`), so its existing entries are kept.
    * @default true
    */
   readonly referrers?: boolean;
@@ -292,22 +294,25 @@ async function copyReferrers(mc: ManifestCopy, digest: string): Promise<void> {
     await ctx.all(subjectDigests(m, d.digest), (sub) => copyReferrers(mc, sub));
   });
   const cosign = new Set(cosignTags(digest));
-  await ctx.all(found.tags, async (tag) => {
-    // A fallback index only lists referrers (handled above); a signature may itself be signed.
-    const followReferrers = tag !== fallbackTag(digest);
+  // The source's fallback index is not copied as it is: pushing each referrer above made the target
+  // list it (its referrers API, or the client's update of the target's own fallback index, which
+  // keeps entries the source does not have).
+  const fallback = fallbackTag(digest);
+  await ctx.all(found.tags.filter((t) => t !== fallback), async (tag) => {
     const head = await src.registry.manifestHead(src.repository, tag);
     if (head === undefined) return; // deleted since the listing
     if (cosign.has(tag)) mc.referrers.add(head.digest);
     if ((await ctx.dst.registry.manifestHead(ctx.dst.repository, tag))?.digest === head.digest) {
       // Already tagged there, so the manifest and everything below it are there too.
       mc.manifests.add(head.digest);
-      if (followReferrers) await copyReferrers(mc, head.digest);
+      // A signature may itself be signed.
+      await copyReferrers(mc, head.digest);
       return;
     }
     const m = await src.registry.manifestGet(src.repository, head.digest);
     const pushed = await ensureManifest(mc, descriptorOf(m), { manifest: m });
     if (pushed !== undefined && mc.repairing) mc.repaired.referrers.push(m.digest);
-    if (followReferrers) await ctx.all(subjectDigests(m, m.digest), (sub) => copyReferrers(mc, sub));
+    await ctx.all(subjectDigests(m, m.digest), (sub) => copyReferrers(mc, sub));
     await publishTag(mc, tag, m);
     if (mc.repairing) mc.repaired.referrers.push(tag);
   });

@@ -46,7 +46,9 @@ export interface Registry {
   manifestGet(repository: string, reference: string): Promise<Manifest>;
   /**
    * Pushes the raw bytes unchanged under a tag or digest, with Content-Type = mediaType.
-   * Returns the digest, checked against sha256(raw).
+   * Returns the digest, checked against sha256(raw). A manifest with `subject` that the registry did
+   * not process (no `OCI-Subject` header: no referrers API) is then added to the subject's
+   * `sha256-<hex>` fallback index, as distribution-spec "Pushing Manifests with Subject" asks of clients.
    */
   manifestPut(repository: string, reference: string, manifest: Pick<Manifest, 'raw' | 'mediaType'>): Promise<string>;
   /** Deletes a manifest by digest (distribution refuses DELETE by tag). */

@@ -1,7 +1,7 @@
 // The ReplicationStateStore on the replication-state table (pk/sk strings): `tag#…` items per published tag, `done#…` items per event target.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { doneKey, type AppliedTag, type EventKey, type RecordAppliedOptions, type ReplicationStateStore, type TagKey } from './tag-state.ts';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { doneKey, type AppliedTag, type EventKey, type InFlightCopy, type RecordAppliedOptions, type ReplicationStateStore, type TagKey } from './tag-state.ts';
 import type { TargetOutcome } from './types.ts';
 
 /** `done#` items outlive every retry (EventBridge retries for up to 24 h, Lambda async for 6 h). */
@@ -18,7 +18,8 @@ export interface DynamoReplicationStateOptions {
 /**
  * Key layout (other writers of the table use other prefixes, e.g. blob progress):
  * - `pk = tag#<target>#<repository>`, `sk = <tag>`: eventTime (N), digest, correlationId; never expires;
- * - `pk = done#<correlationId>#<digest>`, `sk = <rule>#<target>`: outcome (the TargetOutcome JSON), expiresAt.
+ * - `pk = done#<correlationId>#<digest>`, `sk = <rule>#<target>`: outcome (the TargetOutcome JSON), expiresAt;
+ * - `pk = inflight`, `sk = <correlationId>#<rule>#<target>`: copy (the InFlightCopy JSON), while a copy runs.
  */
 export class DynamoReplicationState implements ReplicationStateStore {
   private readonly now: () => number;
@@ -95,4 +96,42 @@ export class DynamoReplicationState implements ReplicationStateStore {
       }),
     );
   }
+
+  async copyStarted(copy: InFlightCopy): Promise<void> {
+    await this.options.docClient.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: { pk: INFLIGHT_PK, sk: inflightSk(copy), copy: JSON.stringify(copy), expiresAt: Math.floor(this.now() / 1000) + DONE_TTL_SECONDS },
+      }),
+    );
+  }
+
+  async copyEnded(copy: Pick<InFlightCopy, 'correlationId' | 'rule' | 'target'>): Promise<void> {
+    await this.options.docClient.send(new DeleteCommand({ TableName: this.options.tableName, Key: { pk: INFLIGHT_PK, sk: inflightSk(copy) } }));
+  }
+
+  async copiesInFlight(): Promise<InFlightCopy[]> {
+    const out: InFlightCopy[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.docClient.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': INFLIGHT_PK },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(JSON.parse(String(item.copy)) as InFlightCopy);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}
+
+const INFLIGHT_PK = 'inflight';
+
+function inflightSk(copy: Pick<InFlightCopy, 'correlationId' | 'rule' | 'target'>): string {
+  return `${copy.correlationId}#${copy.rule}#${copy.target}`;
 }

@@ -25,3 +25,5 @@ export { LargeImageError, LargeImageErrorName, failureDetails, type LargeImageEr
 export type * from './large/types.ts';
 export { blocksApply, doneKey, eventTimeMs, type AppliedTag, type TagKey, type EventKey, type ReplicationStateStore, type RecordAppliedOptions } from './tag-state.ts';
 export { DynamoReplicationState, type DynamoReplicationStateOptions } from './dynamo-state.ts';
+export { auditInterruptedCopies, type AuditInterruptedOptions } from './interrupted.ts';
+export type { InFlightCopy } from './tag-state.ts';

@@ -1,4 +1,5 @@
 // Replicates one pushed image to every matching target, in parallel, with one audit record and metrics per target.
+import type { PushedBy } from './pusher/pusher.ts';
 import type { AuditRecordInput } from '../audit/index.ts';
 import { copyImage, type CopyResult } from '../oci/copy.ts';
 import type { RegistryAdapter } from '../registries/adapter.ts';
@@ -9,7 +10,7 @@ import { fanOutIfLarge } from './large/fanout.ts';
 import type { ReplicateImageInput, ReplicationDeps, ReplicationEvent, ReplicationOutcome, TargetOutcome } from './types.ts';
 import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger, type MetricsLike } from './observability.ts';
 import { planReplication, type ReplicationTargetMatch } from './rules.ts';
-import { blocksApply, doneKey, eventTimeMs, type AppliedTag, type EventKey, type TagKey } from './tag-state.ts';
+import { blocksApply, doneKey, eventTimeMs, type AppliedTag, type EventKey, type InFlightCopy, type TagKey } from './tag-state.ts';
 
 export type { ReplicationCopyOptions, ReplicationDeps, ReplicationEvent, TargetOutcome, ReplicationOutcome, ReplicateImageInput, ReplicationFanout } from './types.ts';
 
@@ -70,6 +71,8 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
     }
   }
 
+  // Who pushed (CloudTrail PutImage on AWS): looked up once per event, named in every target's record.
+  const pushedBy = deps.pusher ? await deps.pusher.pusherOf(event) : undefined;
   const auditFailures: { target: string; error: unknown }[] = [];
   const eventKey: EventKey = { correlationId, digest: event.digest };
   const done = await targetsDone(deps, eventKey, logger, base);
@@ -86,7 +89,7 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
     recordMetrics(deps.metrics ?? noMetrics, outcome);
     let audited = false;
     try {
-      await deps.audit.append(auditRecord(input, outcome, plan.tag, deps));
+      await deps.audit.append(auditRecord(input, outcome, plan.tag, deps, pushedBy));
       audited = true;
     } catch (err) {
       logger.error('Audit record could not be written', { ...base, target: outcome.target, error: errorMessageOf(err) });
@@ -205,39 +208,63 @@ async function replicateToTarget(
     }
     return true;
   };
+  const copyToTarget = async (): Promise<TargetOutcome> => {
+    try {
+      if (referrerOf !== undefined && match.referrers && (await target.oci.manifestHead(repository, referrerOf)) === undefined) {
+        // The subject's own replication copies this referrer with it (referrers after their subject).
+        return { ...common, repository, status: 'skipped', bytes: 0, blobs: NO_BLOBS, durationMs: elapsed(), reason: `subject ${referrerOf} is not at the target: the referrer travels with it` };
+      }
+      const result: CopyResult = await copyImage(
+        { registry: source.oci, repository: input.event.repository, reference: input.event.digest },
+        { registry: target.oci, repository, tag },
+        {
+          ...deps.copyOptions,
+          referrers: match.referrers,
+          ...(match.platforms !== undefined ? { platforms: match.platforms } : {}),
+          onEvent: (event) => safeEmit(deps, { type: 'copy', correlationId: input.correlationId, target: target.name, event }),
+          confirmTag,
+        },
+      );
+      if (superseded !== undefined) {
+        return skippedAs(superseded, { digest: result.digest, noop: result.noop, bytes: result.bytesUploaded, blobs: { ...result.blobs } });
+      }
+      return {
+        ...common,
+        repository,
+        status: 'replicated',
+        digest: result.digest,
+        noop: result.noop,
+        bytes: result.bytesUploaded,
+        blobs: { ...result.blobs },
+        durationMs: elapsed(),
+      };
+    } catch (err) {
+      return { ...common, repository, status: 'failed', bytes: 0, blobs: NO_BLOBS, durationMs: elapsed(), errorCode: errorCodeOf(err), error: errorMessageOf(err) };
+    }
+  };
+  const inFlight: InFlightCopy = {
+    correlationId: input.correlationId, rule: match.rule, source: input.sourceRegistry, target: target.name,
+    repository: input.event.repository, targetRepository: repository, digest: input.event.digest, tag, startedAt: new Date().toISOString(),
+  };
+  // A marker the next start-up (or reconcile) finds if this process dies mid-copy: the interruption gets audited.
+  const marked = await deps.state?.copyStarted(inFlight).then(
+    () => true,
+    (err: unknown) => {
+      logger.warn('Could not record the start of the copy', { target: target.name, repository, tag, error: errorMessageOf(err) });
+      return false;
+    },
+  );
   safeEmit(deps, { type: 'target-started', correlationId: input.correlationId, target: target.name, repository, tag });
   try {
-    if (referrerOf !== undefined && match.referrers && (await target.oci.manifestHead(repository, referrerOf)) === undefined) {
-      // The subject's own replication copies this referrer with it (referrers after their subject).
-      return { ...common, repository, status: 'skipped', bytes: 0, blobs: NO_BLOBS, durationMs: elapsed(), reason: `subject ${referrerOf} is not at the target: the referrer travels with it` };
+    return await copyToTarget();
+  } finally {
+    if (marked) {
+      await deps.state?.copyEnded(inFlight).catch((err: unknown) => {
+        logger.warn('Could not clear the in-flight marker of the copy', { target: target.name, repository, tag, error: errorMessageOf(err) });
+      });
     }
-    const result: CopyResult = await copyImage(
-      { registry: source.oci, repository: input.event.repository, reference: input.event.digest },
-      { registry: target.oci, repository, tag },
-      {
-        ...deps.copyOptions,
-        referrers: match.referrers,
-        ...(match.platforms !== undefined ? { platforms: match.platforms } : {}),
-        onEvent: (event) => safeEmit(deps, { type: 'copy', correlationId: input.correlationId, target: target.name, event }),
-        confirmTag,
-      },
-    );
-    if (superseded !== undefined) {
-      return skippedAs(superseded, { digest: result.digest, noop: result.noop, bytes: result.bytesUploaded, blobs: { ...result.blobs } });
-    }
-    return {
-      ...common,
-      repository,
-      status: 'replicated',
-      digest: result.digest,
-      noop: result.noop,
-      bytes: result.bytesUploaded,
-      blobs: { ...result.blobs },
-      durationMs: elapsed(),
-    };
-  } catch (err) {
-    return { ...common, repository, status: 'failed', bytes: 0, blobs: NO_BLOBS, durationMs: elapsed(), errorCode: errorCodeOf(err), error: errorMessageOf(err) };
   }
+
 }
 
 function recordMetrics(metrics: MetricsLike, outcome: TargetOutcome): void {
@@ -250,7 +277,7 @@ function recordMetrics(metrics: MetricsLike, outcome: TargetOutcome): void {
   metrics.record(ReplicationMetric.failures, 'Count', outcome.status === 'failed' ? 1 : 0, dims);
 }
 
-function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: string, deps: ReplicationDeps): AuditRecordInput {
+function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: string, deps: ReplicationDeps, pushedBy?: PushedBy): AuditRecordInput {
   return {
     actor: input.actor,
     action: 'replicate',
@@ -271,6 +298,7 @@ function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: st
       rule: outcome.rule,
       targetRepository: outcome.repository,
       eventTime: input.event.time,
+      ...(pushedBy !== undefined ? { pushedBy: { ...pushedBy } } : {}),
       ...(outcome.noop !== undefined ? { noop: outcome.noop } : {}),
       ...(outcome.digest !== undefined && outcome.digest !== input.event.digest ? { targetDigest: outcome.digest } : {}),
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),

@@ -38,6 +38,21 @@ export interface EventKey {
   readonly digest: string;
 }
 
+/** A target copy under way: written when it starts, removed when it ends; one left behind was interrupted. */
+export interface InFlightCopy {
+  readonly correlationId: string;
+  readonly rule: string;
+  readonly source: string;
+  readonly target: string;
+  /** Source OCI repository path. */
+  readonly repository: string;
+  readonly targetRepository: string;
+  readonly digest: string;
+  readonly tag: string;
+  /** ISO time the copy started. */
+  readonly startedAt: string;
+}
+
 /**
  * Replication state in the replication-state table. Writes are conditional (dynalite has no
  * transactions), so two events racing for one tag cannot both win.
@@ -52,6 +67,10 @@ export interface ReplicationStateStore {
   /** Outcomes of the targets an earlier attempt of this event finished (replicated or skipped), by doneKey. */
   targetsDone(event: EventKey): Promise<Map<string, TargetOutcome>>;
   markTargetDone(event: EventKey, outcome: TargetOutcome): Promise<void>;
+  copyStarted(copy: InFlightCopy): Promise<void>;
+  copyEnded(copy: Pick<InFlightCopy, 'correlationId' | 'rule' | 'target'>): Promise<void>;
+  /** Copies started and never ended (the process died, or one is running now). */
+  copiesInFlight(): Promise<InFlightCopy[]>;
 }
 
 /**

@@ -1,4 +1,5 @@
 // The shapes replication passes around: its dependencies, progress events and outcomes (shared by the per-push and fan-out paths).
+import type { PusherLookup } from './pusher/pusher.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { RegmanConfig } from '../config/types.ts';
 import type { CopyEvent, CopyOptions } from '../oci/copy.ts';
@@ -39,6 +40,11 @@ export interface ReplicationDeps {
    * finished, so its retry runs only what failed. @default none (only the source check guards tags)
    */
   readonly state?: ReplicationStateStore;
+  /**
+   * Who pushed: the CloudTrail PutImage record's principal, named in each replication record's
+   * `details.pushedBy` (or `{ unknown: true, reason }`). @default none (the local stack has no CloudTrail)
+   */
+  readonly pusher?: PusherLookup;
 }
 
 /** Progress of a replication or a reconcile. */

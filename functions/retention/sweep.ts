@@ -4,9 +4,10 @@ import { isOciError } from '../oci/errors.ts';
 import type { RegistryAdapter } from '../registries/adapter.ts';
 import { mapLimit } from '../registries/map-limit.ts';
 import { toPlanJson, type PlanJson } from './plan-json.ts';
-import { planRetention, shortDigest } from './planner.ts';
+import { planRetention } from './planner.ts';
 import type { PullStatsScope, PullStatsStore } from './pull-stats.ts';
 import { buildSweepInventory, type PushTimeSource } from './sweep-inventory.ts';
+import { SweepRecheck } from './sweep-recheck.ts';
 import type { Inventory, RetentionPlan, RetentionPolicy, SafetyBlock } from './types.ts';
 
 export type SweepMode = 'dry-run' | 'apply';
@@ -17,6 +18,7 @@ export type SweepEvent =
   | { readonly type: 'planned'; readonly repository: string; readonly expire: number; readonly keep: number; readonly blocked: boolean }
   | { readonly type: 'deleted'; readonly repository: string; readonly digest: string; readonly rule: string }
   | { readonly type: 'delete-failed'; readonly repository: string; readonly digest: string; readonly error: string }
+  | { readonly type: 'delete-skipped'; readonly repository: string; readonly digest: string; readonly reason: string }
   | { readonly type: 'verified'; readonly repository: string; readonly tags: number; readonly missing: number };
 
 export interface SweepRepositoryOptions {
@@ -45,6 +47,8 @@ export interface SweepRepositoryOptions {
   /** USD per GB-month (the registry's `storagePricePerGbMonth`); the saving is null without it. */
   readonly pricePerGbMonth?: number;
   readonly onEvent?: (event: SweepEvent) => void;
+  /** Test seam: runs right before each digest's recheck (a tag pushed here is what a racing push looks like). */
+  readonly beforeRecheck?: (digest: string) => Promise<void>;
 }
 
 /** One digest the sweep deleted, or failed to. */
@@ -77,7 +81,7 @@ export interface SweepReport {
    */
   readonly status: SweepStatus;
   readonly now: string;
-  readonly counts: { readonly images: number; readonly expired: number; readonly kept: number; readonly deleted: number; readonly failed: number };
+  readonly counts: { readonly images: number; readonly expired: number; readonly kept: number; readonly deleted: number; readonly failed: number; readonly skipped: number };
   /** Unique blob bytes no kept image references. Distribution and ECR delete manifests; blobs go at garbage collection. */
   readonly bytesFreed: number;
   readonly bytesFreedEstimated: boolean;
@@ -88,7 +92,9 @@ export interface SweepReport {
   readonly forced: boolean;
   readonly deleted: readonly SweepDeletion[];
   readonly failures: readonly SweepDeletion[];
-  /** Kept tags checked after an apply (HEAD each, and each kept index's children by digest). */
+  /** Planned deletions not done because the registry changed since the plan (`error` starts with `skipped: changed since plan`). */
+  readonly skipped: readonly SweepDeletion[];
+  /** Tags checked after an apply: every tag seen before or during it (the registry's, not the plan's), and each kept index's children. */
   readonly verified: { readonly tags: number; readonly children: number; readonly problems: readonly KeptTagProblem[] } | null;
   readonly warnings: readonly string[];
   /** The plan in the `retention plan --json` contract. */
@@ -127,7 +133,7 @@ export function protectedDigests(inventory: Inventory, plan: RetentionPlan): Set
   return out;
 }
 
-function baseReport(o: SweepRepositoryOptions, now: Date, plan: RetentionPlan, warnings: readonly string[]): Omit<SweepReport, 'status' | 'counts' | 'deleted' | 'failures' | 'verified'> {
+function baseReport(o: SweepRepositoryOptions, now: Date, plan: RetentionPlan, warnings: readonly string[]): Omit<SweepReport, 'status' | 'counts' | 'deleted' | 'failures' | 'skipped' | 'verified'> {
   return {
     registry: o.adapter.name,
     repository: o.repository,
@@ -191,7 +197,7 @@ export async function sweepRepository(o: SweepRepositoryOptions): Promise<SweepR
   });
   o.onEvent?.({ type: 'planned', repository: o.repository, expire: plan.expire.length, keep: plan.keep.length, blocked: plan.blocked !== null });
   const base = baseReport(o, now, plan, built.warnings);
-  const counts = { images: inventory.images.length, expired: plan.expire.length, kept: plan.keep.length, deleted: 0, failed: 0 };
+  const counts = { images: inventory.images.length, expired: plan.expire.length, kept: plan.keep.length, deleted: 0, failed: 0, skipped: 0 };
   const planDetails = { policy: o.policyName, mode: o.mode, expire: plan.expire.length, keep: plan.keep.length, bytesFreed: plan.bytesFreed, forced: plan.forced };
 
   if (o.mode === 'dry-run' || plan.blocked) {
@@ -201,24 +207,33 @@ export async function sweepRepository(o: SweepRepositoryOptions): Promise<SweepR
       ...(plan.blocked ? { errorCode: 'SAFETY_VALVE', errorMessage: plan.blocked.reason } : {}),
       details: planDetails,
     });
-    return { ...base, status: plan.blocked ? 'blocked' : 'planned', counts, deleted: [], failures: [], verified: null };
+    return { ...base, status: plan.blocked ? 'blocked' : 'planned', counts, deleted: [], failures: [], skipped: [], verified: null };
   }
 
-  const { deleted, failures } = await applyPlan(o, inventory, plan);
+  const recheck = new SweepRecheck(o.adapter, o.repository, inventory);
+  const { deleted, failures, skipped } = await applyPlan(o, inventory, plan, recheck);
   counts.deleted = deleted.length;
   counts.failed = failures.length;
-  const verified = await verifyKept(o, inventory, plan);
+  counts.skipped = skipped.length;
+  const verified = await verifyKept(o, inventory, plan, recheck, deleted);
   o.onEvent?.({ type: 'verified', repository: o.repository, tags: verified.tags, missing: verified.problems.length });
+  // A skipped deletion is the sweep working as meant (the registry changed): the rest was applied.
   const status: SweepStatus = failures.length > 0 || verified.problems.length > 0 ? 'partial' : 'applied';
-  return { ...base, status, counts, deleted, failures, verified };
+  return { ...base, status, counts, deleted, failures, skipped, verified };
 }
 
-async function applyPlan(o: SweepRepositoryOptions, inventory: Inventory, plan: RetentionPlan): Promise<{ deleted: SweepDeletion[]; failures: SweepDeletion[] }> {
+async function applyPlan(
+  o: SweepRepositoryOptions,
+  inventory: Inventory,
+  plan: RetentionPlan,
+  recheck: SweepRecheck,
+): Promise<{ deleted: SweepDeletion[]; failures: SweepDeletion[]; skipped: SweepDeletion[] }> {
   const decisions = new Map(plan.expire.map((d) => [d.digest, d]));
   const byDigest = new Map(inventory.images.map((i) => [i.digest, i]));
   const keep = protectedDigests(inventory, plan);
   const deleted: SweepDeletion[] = [];
   const failures: SweepDeletion[] = [];
+  const skipped: SweepDeletion[] = [];
   /** Digests still present that point at something: a failed delete leaves them, so their targets must stay. */
   const stillPointing = new Set<string>();
   for (const digest of plan.deleteOrder) {
@@ -231,6 +246,26 @@ async function applyPlan(o: SweepRepositoryOptions, inventory: Inventory, plan: 
         ? 'a manifest that could not be deleted still points at it'
         : undefined;
     let error = blocker;
+    let changed: string | undefined;
+    if (!error) {
+      try {
+        await o.beforeRecheck?.(digest);
+        changed = await recheck.changed(digest, d.tags);
+      } catch (err) {
+        error = `could not recheck the registry before deleting: ${message(err)}`;
+      }
+    }
+    if (changed) {
+      await o.audit.append({
+        actor: o.actor, action: 'retention.delete', outcome: 'skipped', correlationId: o.correlationId,
+        registry: o.adapter.name, repository: o.repository, digest, tags: d.tags, errorMessage: changed,
+        details: { rule: d.rule, reason: d.reason, policy: o.policyName, role: d.role },
+      });
+      stillPointing.add(digest);
+      skipped.push({ ...entry, error: changed });
+      o.onEvent?.({ type: 'delete-skipped', repository: o.repository, digest, reason: changed });
+      continue;
+    }
     if (!error) {
       try {
         await o.adapter.deleteImage(o.repository, digest);
@@ -255,24 +290,36 @@ async function applyPlan(o: SweepRepositoryOptions, inventory: Inventory, plan: 
       o.onEvent?.({ type: 'deleted', repository: o.repository, digest, rule: d.rule });
     }
   }
-  return { deleted, failures };
+  return { deleted, failures, skipped };
 }
 
-/** HEADs every kept tag and every child of a kept index; reports what does not resolve as planned. */
-async function verifyKept(o: SweepRepositoryOptions, inventory: Inventory, plan: RetentionPlan): Promise<{ tags: number; children: number; problems: KeptTagProblem[] }> {
+/**
+ * Checks the registry as it is now, not as planned: every tag seen before or during the apply must
+ * still exist unless the sweep deleted it on purpose (a planned tag of a deleted digest); a tag that
+ * moved is fine (someone pushed). Then HEADs every child of a kept index.
+ */
+async function verifyKept(
+  o: SweepRepositoryOptions,
+  inventory: Inventory,
+  plan: RetentionPlan,
+  recheck: SweepRecheck,
+  deleted: readonly SweepDeletion[],
+): Promise<{ tags: number; children: number; problems: KeptTagProblem[] }> {
   const byDigest = new Map(inventory.images.map((i) => [i.digest, i]));
-  const tags = plan.keep.flatMap((k) => k.tags.map((tag) => ({ tag, digest: k.digest })));
   const children = [...new Set(plan.keep.flatMap((k) => byDigest.get(k.digest)?.manifests ?? []))];
   const problems: KeptTagProblem[] = [];
-  await mapLimit(tags, 8, async ({ tag, digest }) => {
-    try {
-      const head = await o.adapter.oci.manifestHead(o.repository, tag);
-      if (!head) problems.push({ tag, digest, problem: 'the tag is gone' });
-      else if (head.digest !== digest) problems.push({ tag, digest, problem: `the tag now names ${shortDigest(head.digest)} (moved during the sweep?)` });
-    } catch (err) {
-      problems.push({ tag, digest, problem: message(err) });
-    }
-  });
+  const expectedGone = new Set(deleted.flatMap((d) => d.tags.map((t) => `${t}@${d.digest}`)));
+  const seen = new Map(recheck.seen);
+  let current: ReadonlyMap<string, string>;
+  try {
+    current = await recheck.currentTags();
+  } catch (err) {
+    return { tags: 0, children: 0, problems: [{ tag: '', digest: '', problem: `could not list the tags after the sweep: ${message(err)}` }] };
+  }
+  for (const [tag, digest] of seen) {
+    if (current.has(tag) || expectedGone.has(`${tag}@${digest}`)) continue;
+    problems.push({ tag, digest, problem: 'the tag is gone' });
+  }
   await mapLimit(children, 8, async (digest) => {
     try {
       if (!(await o.adapter.oci.manifestHead(o.repository, digest))) problems.push({ tag: '', digest, problem: 'a child of a kept index is gone' });
@@ -280,15 +327,15 @@ async function verifyKept(o: SweepRepositoryOptions, inventory: Inventory, plan:
       problems.push({ tag: '', digest, problem: message(err) });
     }
   });
-  return { tags: tags.length, children: children.length, problems };
+  return { tags: current.size, children: children.length, problems };
 }
 
 function failedReport(o: SweepRepositoryOptions, now: Date, error: string): SweepReport {
   return {
     registry: o.adapter.name, repository: o.repository, policyName: o.policyName, mode: o.mode, status: 'failed', now: now.toISOString(),
-    counts: { images: 0, expired: 0, kept: 0, deleted: 0, failed: 0 },
+    counts: { images: 0, expired: 0, kept: 0, deleted: 0, failed: 0, skipped: 0 },
     bytesFreed: 0, bytesFreedEstimated: false, pricePerGbMonth: o.pricePerGbMonth ?? null, estimatedMonthlySaving: o.pricePerGbMonth === undefined ? null : 0,
-    blocked: null, forced: false, deleted: [], failures: [], verified: null, warnings: [],
+    blocked: null, forced: false, deleted: [], failures: [], skipped: [], verified: null, warnings: [],
     plan: { expire: [], keep: [], bytesFreed: 0, bytesFreedEstimated: false, repository: o.repository, blocked: null, warnings: [] },
     error,
   };

@@ -102,6 +102,9 @@ export class Replication extends Construct {
     this.reconcile.bindAuditTable(props.tables.audit).bindStateTable(props.tables.replicationState);
 
     grantReplicationAccess(this.replicate.role, props.access);
+    // Who pushed: CloudTrail LookupEvents (functions/replication/pusher/) has no resource-level permissions.
+    this.replicate.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }));
+    acknowledgeWildcardResources(this.replicate.role, ['*'], 'cloudtrail:LookupEvents supports no resource-level permissions (read-only; finds the PutImage record of the pusher).');
     grantReplicationAccess(this.reconcile.role, props.access, { listSourceRepositories: true });
 
     if (props.access.pushEvents) {

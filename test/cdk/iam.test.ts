@@ -19,9 +19,9 @@ beforeAll(async () => {
 });
 
 describe.each([
-  ['replicate', () => replicate],
-  ['reconcile', () => reconcile],
-])('the %s role', (_name, statements) => {
+  ['replicate', () => replicate, ['cloudtrail:LookupEvents']],
+  ['reconcile', () => reconcile, []],
+])('the %s role', (_name, statements, extraOnStar) => {
   it('pulls from exactly the configured source repository prefixes', () => {
     const sources = [`${SOURCE}base/*`, `${SOURCE}team-a/*`, `${SOURCE}tools/builder`];
     for (const action of ECR_PULL_ACTIONS) {
@@ -70,7 +70,8 @@ describe.each([
 
   it('allows "*" only for the actions that have no resource-level permission', () => {
     const onStar = statements().filter((s) => s.resources.includes('*')).flatMap((s) => s.actions).sort();
-    expect(onStar).toEqual(['ecr:GetAuthorizationToken', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // The replicate role also looks up who pushed (CloudTrail LookupEvents has no resource-level permission).
+    expect(onStar).toEqual([...extraOnStar, 'ecr:GetAuthorizationToken', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
   });
 
   it('has no managed policy (log writes go to its own log group only)', () => {

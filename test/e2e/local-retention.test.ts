@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDynamoAuditLog } from '../../functions/audit/index.ts';
+import { controlHeaders } from '../../local/control-auth.ts';
 import type { LocalRetentionResult, LocalStack } from '../../local/stack.ts';
 import { startLocalStack } from '../../local/stack.ts';
 import { cosignTag, pushCosignSignature, pushImage, pushOciIndex, type PushedImage, type PushedIndex } from '../helpers/images.ts';
@@ -53,7 +54,7 @@ describe('local stack retention (e2e)', () => {
   let fresh: PushedImage;
 
   async function post(path: string): Promise<LocalRetentionResult> {
-    const res = await fetch(`${stack.endpoints.control}${path}`, { method: 'POST' });
+    const res = await fetch(`${stack.endpoints.control}${path}`, { method: 'POST', headers: controlHeaders(stack.endpoints.controlToken) });
     expect(res.status).toBe(200);
     return (await res.json()) as LocalRetentionResult;
   }

@@ -1,6 +1,6 @@
 // End to end on the embedded local stack: pushes to the source reach every target digest-identical, audited once per target, with DLQ and reconcile.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -9,12 +9,14 @@ import { formatAuditTable } from '../../bin/commands/audit.ts';
 import { createDynamoClients } from '../../functions/dynamo/client.ts';
 import { formatSeq, openDynamoAuditLog, type StoredAuditRecord } from '../../functions/audit/index.ts';
 import { listDeadLetters } from '../../functions/replication/dlq.ts';
+import { controlHeaders } from '../../local/control-auth.ts';
 import { LOCKED_MESSAGE } from '../../local/audit-access.ts';
 import type { LocalEndpoints } from '../../local/endpoints.ts';
 import { stableUuid } from '../../local/notifications.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { FixtureMediaType, cosignTag, pushCosignSignature, pushImage, pushOciIndex } from '../helpers/images.ts';
 import { assertRegistryInstalled } from '../helpers/registry.ts';
+import { RawRegistryClient } from '../helpers/raw-push.ts';
 import { skopeoDigest } from '../helpers/skopeo.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -133,6 +135,10 @@ describe('local stack end to end', () => {
     for (const url of Object.values(written.registries)) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(written.dynamodb.tables).toMatchObject({ audit: 'regman-audit', idempotency: 'regman-idempotency' });
     expect(written.pid).toBe(process.pid);
+    // The control token: fresh, and readable by the owner only.
+    expect(written.controlToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(join(stateDir, 'endpoints.json')).mode & 0o777).toBe(0o600);
+    expect(logs.join('\n')).not.toContain(written.controlToken);
     expect(logs.join('\n')).toContain(`skopeo copy --dest-tls-verify=false docker-archive:image.tar docker://${hosts.src}/app:v1`);
   });
 
@@ -174,6 +180,10 @@ describe('local stack end to end', () => {
   it('does the work once when the same push event is delivered twice', async () => {
     // Prepare: an image on the source under a tag no rule replicates, and the envelope a push of a replicated tag would send.
     const image = await pushImage({ url: stack.endpoints.registries.src! }, 'team/dup', 'build-1');
+    // The source must name the digest under the event's tags: replication never publishes a tag the source moved away from.
+    const raw = new RawRegistryClient({ url: stack.endpoints.registries.src! });
+    for (const tag of ['v7', 'v8']) await raw.putManifest('team/dup', tag, image.raw, image.mediaType);
+    await stack.idle();
     const registryEventId = 'c0ffee00-0000-4000-8000-000000000001';
     const envelope = {
       events: [
@@ -191,7 +201,7 @@ describe('local stack end to end', () => {
     const deliver = async (): Promise<number> => {
       const res = await fetch(`${stack.endpoints.control}/notifications/src`, {
         method: 'POST',
-        headers: { 'content-type': 'application/vnd.docker.distribution.events.v1+json' },
+        headers: { 'content-type': 'application/vnd.docker.distribution.events.v1+json', ...controlHeaders(stack.endpoints.controlToken) },
         body: JSON.stringify(envelope),
       });
       await res.arrayBuffer();
@@ -228,7 +238,7 @@ describe('local stack end to end', () => {
     const envelope = { events: [{ id: 'c0ffee00-0000-4000-8000-0000000000ff', action: 'push', target: { mediaType: FixtureMediaType.OciManifest, digest, repository: 'team/ghost', tag: 'v1', size: 1 } }] };
 
     // Act
-    const res = await fetch(`${stack.endpoints.control}/notifications/nowhere`, { method: 'POST', body: JSON.stringify(envelope) });
+    const res = await fetch(`${stack.endpoints.control}/notifications/nowhere`, { method: 'POST', headers: controlHeaders(stack.endpoints.controlToken), body: JSON.stringify(envelope) });
     await res.arrayBuffer();
     await stack.idle();
 
@@ -261,7 +271,7 @@ describe('local stack end to end', () => {
 
     // Act: west comes back; reconcile on demand through the control listener.
     await stack.registries.restart('west');
-    const res = await fetch(`${stack.endpoints.control}/reconcile`, { method: 'POST' });
+    const res = await fetch(`${stack.endpoints.control}/reconcile`, { method: 'POST', headers: controlHeaders(stack.endpoints.controlToken) });
     const report = (await res.json()) as { repaired: number; failed: number; items: { target: string; repository: string; tag: string; status: string }[] };
 
     // Assess

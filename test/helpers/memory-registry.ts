@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { OciError } from '../../functions/oci/errors.ts';
 import { MediaType } from '../../functions/oci/media-types.ts';
+import { parseManifest as parseOciManifest } from '../../functions/oci/manifest.ts';
+import { addToFallbackIndex } from '../../functions/oci/referrers-fallback.ts';
 import type { BlobGetOptions, BlobOpener, BlobPutOptions, BlobReader, Registry } from '../../functions/oci/registry.ts';
 import type { Descriptor, Manifest, Platform } from '../../functions/oci/types.ts';
 
@@ -50,6 +52,12 @@ export interface MemoryRegistryOptions {
   readonly host?: string;
   /** Answer `referrers()` like an OCI 1.1 registry. @default false (like distribution 2.8) */
   readonly referrersApi?: boolean;
+  /**
+   * Without the referrers API, a manifest with `subject` pushed here is added to its subject's
+   * fallback index, as the HTTP client does for such registries (the `Registry.manifestPut` contract).
+   * @default true
+   */
+  readonly maintainFallbackIndex?: boolean;
   /** Accept cross-repository mounts. @default true */
   readonly mount?: boolean;
 }
@@ -93,6 +101,7 @@ export function parseManifest(raw: Buffer, mediaTypeHeader: string): Manifest {
 export class MemoryRegistry implements Registry {
   readonly host: string;
   readonly referrersApi: boolean;
+  readonly maintainFallbackIndex: boolean;
   readonly mount: boolean;
   /** Calls by method. */
   readonly calls: Record<string, number> = {};
@@ -107,6 +116,7 @@ export class MemoryRegistry implements Registry {
   constructor(options: MemoryRegistryOptions = {}) {
     this.host = options.host ?? 'memory.test:5000';
     this.referrersApi = options.referrersApi ?? false;
+    this.maintainFallbackIndex = options.maintainFallbackIndex ?? true;
     this.mount = options.mount ?? true;
   }
 
@@ -217,6 +227,9 @@ export class MemoryRegistry implements Registry {
     const repo = this.repo(repository, true) as Repo;
     repo.manifests.set(digest, { raw: Buffer.from(manifest.raw), mediaType: manifest.mediaType });
     if (!isDigest(reference)) repo.tags.set(reference, digest);
+    if (parsed.subject !== undefined && !this.referrersApi && this.maintainFallbackIndex) {
+      await addToFallbackIndex(this, repository, parseOciManifest(manifest.raw, manifest.mediaType));
+    }
     return digest;
   }
 

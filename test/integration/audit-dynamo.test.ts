@@ -223,6 +223,24 @@ describe('audit log on dynalite', () => {
       expect(result.firstBroken).toMatchObject({ seq: 4, reason: 'truncated' });
     });
 
+    it('detects deleting the newest records from the head item alone, and finds records by correlation id', async () => {
+      // Prepare
+      const log = logFor();
+      for (let i = 1; i <= 3; i += 1) await log.append(rec(i, { repository: 'v/head', correlationId: `run-head-${i}` }));
+      await db.docClient.send(new DeleteCommand({ TableName: table, Key: { pk: 'repo#v/head', sk: formatSeq(3) } }));
+
+      // Act
+      const result = await log.verify({ partition: 'repo#v/head' });
+      const found = await log.query({ correlationId: 'run-head-2' });
+      const head = await db.docClient.send(new GetCommand({ TableName: table, Key: { pk: 'meta#heads', sk: 'repo#v/head' } }));
+
+      // Assess
+      expect(result.firstBroken).toMatchObject({ partition: 'repo#v/head', seq: 3, reason: 'truncated' });
+      expect(head.Item).toMatchObject({ headSeq: 3 });
+      expect(found.map((r) => r.seq)).toEqual([2]);
+      expect((await log.query({ repository: 'v/head' })).length).toBe(2);
+    });
+
     it('verifies a partition whose entry in the partition list was deleted (found by scan)', async () => {
       // Prepare
       const log = logFor();

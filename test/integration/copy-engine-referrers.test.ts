@@ -60,8 +60,9 @@ describe('copyImage with referrers between real registries (distribution 2.8: no
     const parsed = JSON.parse(sbomRaw.toString()) as { subject: { digest: string }; artifactType: string };
     expect(parsed.subject.digest).toBe(image.digest);
     expect(parsed.artifactType).toBe('application/spdx+json');
-    const fallbackRaw = await skopeoInspectRaw(`${dstReg.host}/mirror/app:${sbom.fallbackTag}`);
-    expect(fallbackRaw.equals(sbom.fallbackIndex.raw)).toBe(true);
+    // The target has no referrers API either: the client wrote its fallback index (not a copy of the source's).
+    const fallbackIndex = JSON.parse((await skopeoInspectRaw(`${dstReg.host}/mirror/app:${sbom.fallbackTag}`)).toString()) as { manifests: { digest: string; artifactType?: string }[] };
+    expect(fallbackIndex.manifests).toEqual([expect.objectContaining({ digest: sbom.digest, artifactType: 'application/spdx+json' })]);
     expect(result.referrers).toEqual(expect.arrayContaining([signature.digest, sbom.digest]));
     // The target's own referrer discovery finds the SBOM too.
     const atTarget = await findReferrers(dst, 'mirror/app', image.digest);

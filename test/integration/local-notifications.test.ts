@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newControlToken } from '../../local/control-auth.ts';
 import { startControlServer, type ControlServer } from '../../local/control-server.ts';
 import { parseImageActionEvent } from '../../functions/replication/event.ts';
 import { toImageActionEvents, type EcrImageActionEvent } from '../../local/notifications.ts';
@@ -24,6 +25,7 @@ describe('local stack notifications: distribution webhook → ECR Image Action',
     assertRegistryInstalled();
     dir = mkdtempSync(join(tmpdir(), 'regman-local-notify-'));
     control = await startControlServer({
+      controlToken: newControlToken(),
       log: () => undefined,
       onReconcile: async () => ({ ran: true }),
       onNotification: (name, envelope) => {
@@ -37,6 +39,7 @@ describe('local stack notifications: distribution webhook → ECR Image Action',
       rootDir: join(dir, 'data'),
       workDir: join(dir, 'run'),
       notifyUrl: control.notifyUrlFor('source'),
+      notifyHeaders: control.notifyHeaders,
     });
   });
 

@@ -25,6 +25,7 @@ const endpointsFor = (pid: number, endpoint: string): LocalEndpoints => ({
   environments: {},
   dynamodb: { endpoint, tables: { audit: 'regman-audit' } },
   control: 'http://127.0.0.1:2',
+  controlToken: 'token',
   pid,
 });
 
@@ -94,6 +95,7 @@ describe('control server', () => {
     const received: unknown[] = [];
     const lines: string[] = [];
     const server = await startControlServer({
+      controlToken: 'secret',
       log: (l) => lines.push(l),
       onNotification: (_r, e) => received.push(e),
       onReconcile: async () => {
@@ -102,8 +104,8 @@ describe('control server', () => {
     });
     try {
       // Act
-      const bad = await fetch(server.notifyUrlFor('src'), { method: 'POST', body: 'not json' });
-      const reconcile = await fetch(`${server.url}/reconcile`, { method: 'POST' });
+      const bad = await fetch(server.notifyUrlFor('src'), { method: 'POST', headers: server.notifyHeaders, body: 'not json' });
+      const reconcile = await fetch(`${server.url}/reconcile`, { method: 'POST', headers: server.notifyHeaders });
       const health = await fetch(`${server.url}/health`);
       const missing = await fetch(`${server.url}/nope`);
 

@@ -110,6 +110,8 @@ describe('AuditLog.append', () => {
       discoverPartitions: () => inner.discoverPartitions(),
       readPartition: (p) => inner.readPartition(p),
       query: (q) => inner.query(q),
+      advanceHead: (h) => inner.advanceHead(h),
+      listHeads: () => inner.listHeads(),
     };
     const log = new AuditLog(alwaysLoses, { maxAttempts: 4, baseDelayMs: 1 });
 
@@ -199,7 +201,7 @@ describe('AuditLog.verify', () => {
     expect((await log.verify()).firstBroken).toMatchObject({ seq: 2, reason: 'hash-mismatch' });
   });
 
-  it('cannot see truncation of the newest records without an anchor, and reports it with one', async () => {
+  it('reports truncation of the newest records from the head item, and from an anchor once the head item is gone too', async () => {
     // Prepare
     const { store, log } = await logWith(5);
     const anchors = await log.head();
@@ -207,12 +209,33 @@ describe('AuditLog.verify', () => {
     store.deleteItem('repo#team/app', 4);
 
     // Act
-    const withoutAnchor = await log.verify();
+    const byHeadItem = await log.verify();
+    const chainOnly = await log.verify({ useHeadItems: false });
+    store.deleteHead('repo#team/app');
+    const headItemGone = await log.verify();
     const withAnchor = await log.verify({ anchors });
 
     // Assess
-    expect(withoutAnchor.ok).toBe(true);
+    expect(byHeadItem.firstBroken).toMatchObject({ partition: 'repo#team/app', seq: 4, reason: 'truncated' });
+    expect(byHeadItem.firstBroken?.detail).toMatch(/newest 2 records were deleted/);
+    expect(chainOnly.ok).toBe(true);
+    expect(headItemGone.ok).toBe(true);
     expect(withAnchor.firstBroken).toMatchObject({ partition: 'repo#team/app', seq: 4, reason: 'truncated' });
+  });
+
+  it('queries by correlation id, alone and with an index filter', async () => {
+    // Prepare
+    const { log } = await logWith(3);
+    await log.append(rec(4, { repository: 'other', correlationId: 'evt-2' }));
+
+    // Act
+    const all = await log.query({ correlationId: 'evt-2', order: 'oldest-first' });
+    const inRepo = await log.query({ correlationId: 'evt-2', repository: 'other' });
+
+    // Assess
+    expect(all.map((r) => r.repository)).toEqual(['team/app', 'other']);
+    expect(inRepo).toHaveLength(1);
+    await expect(log.query({ correlationId: '' })).rejects.toMatchObject({ code: 'AUDIT_QUERY_INVALID' });
   });
 
   it('reports a chain rewritten from an anchored seq on as anchor-mismatch', async () => {
@@ -230,8 +253,8 @@ describe('AuditLog.verify', () => {
     const withoutAnchor = await log.verify();
     const withAnchor = await log.verify({ anchors });
 
-    // Assess
-    expect(withoutAnchor.ok).toBe(true);
+    // Assess: the head item was not moved (same seq), so only the anchor's hash shows the rewrite... and the head item's hash too.
+    expect(withoutAnchor.firstBroken).toMatchObject({ seq: 3, reason: 'anchor-mismatch' });
     expect(withAnchor.firstBroken).toMatchObject({ seq: 3, reason: 'anchor-mismatch' });
   });
 
@@ -268,7 +291,9 @@ describe('AuditLog.verify', () => {
   it('lists registered partitions whose records are all gone', async () => {
     const { store, log } = await logWith(1);
     store.deleteItem('repo#team/app', 1);
-    expect(await log.verify()).toMatchObject({ ok: true, checked: 0, emptyPartitions: ['repo#team/app'] });
+    expect(await log.verify({ useHeadItems: false })).toMatchObject({ ok: true, checked: 0, emptyPartitions: ['repo#team/app'] });
+    // The head item still says seq 1 existed.
+    expect((await log.verify()).firstBroken).toMatchObject({ seq: 1, reason: 'truncated' });
   });
 });
 

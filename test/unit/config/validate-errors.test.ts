@@ -187,6 +187,24 @@ ${yaml.includes('targets') ? '' : '    targets: [{ registry: gar }]\n'}`;
     ]);
   });
 
+  it('rejects a requiredFrom approver that is not an approver, and accepts channel settings', () => {
+    const text = `${BASE}promotion:
+  - from: dev
+    to: prod
+    gates:
+      approval:
+        approvers: [alice@acme.example, U024BE7LH]
+        required: 2
+        requiredFrom: [U024BE7LH, carol@acme.example]
+        channels:
+          email: { from: releases@acme.example }
+          slack: { webhookUrlSecretName: regman/slack-webhook }
+`;
+    expect(errorsOf(text).map((e) => [e.path, e.message])).toEqual([
+      ['promotion[0].gates.approval.requiredFrom[1]', '"carol@acme.example" is in requiredFrom but not in approvers'],
+    ]);
+  });
+
   it('rejects a private registry without a credential reference; ECR (default IAM) and public registries need none', () => {
     // Prepare: harbor is private and names no credentials; hub is public; ecr-main relies on the default IAM role.
     const text = BASE.replace(

@@ -63,6 +63,33 @@ describe('replicateImage', () => {
     expect(metrics.value(ReplicationMetric.bytes, 'target-a')).toBe(outcome.targets.find((t) => t.target === 'target-a')?.bytes);
   });
 
+  it('names who pushed in every target record, looked up once, and says when the pusher is unknown', async () => {
+    // Prepare
+    const { source, audit, deps } = setup();
+    const image = await pushImage(source.oci, 'team/app', 'v9.1', { layers: [100] });
+    const other = await pushImage(source.oci, 'team/app', 'v9.2', { layers: [200] });
+    const keys: string[] = [];
+    const pusher = {
+      pusherOf: async (key: { digest: string; repository: string }) => {
+        keys.push(`${key.repository}@${key.digest}`);
+        return key.digest === image.digest
+          ? ({ principal: 'arn:aws:iam::123456789012:user/Mary_Major', source: 'cloudtrail', eventId: 'e-1' } as const)
+          : ({ unknown: true, reason: 'no CloudTrail PutImage record yet' } as const);
+      },
+    };
+    // Act
+    await replicateImage(input(pushEvent('team/app', image.digest, 'v9.1')), { ...deps, pusher });
+    await replicateImage(input(pushEvent('team/app', other.digest, 'v9.2', { id: 'evt-2' })), { ...deps, pusher });
+    // Assess
+    const records = await audit.query({ action: 'replicate', order: 'oldest-first' });
+    expect(keys).toEqual([`team/app@${image.digest}`, `team/app@${other.digest}`]);
+    expect(records.filter((r) => r.digest === image.digest).map((r) => r.details?.pushedBy)).toEqual([
+      { principal: 'arn:aws:iam::123456789012:user/Mary_Major', source: 'cloudtrail', eventId: 'e-1' },
+      { principal: 'arn:aws:iam::123456789012:user/Mary_Major', source: 'cloudtrail', eventId: 'e-1' },
+    ]);
+    expect(records.find((r) => r.digest === other.digest)?.details?.pushedBy).toEqual({ unknown: true, reason: 'no CloudTrail PutImage record yet' });
+  });
+
   it('audits a failing target, still replicates the other, then throws a retryable ReplicationError', async () => {
     // Prepare
     const { source, a, b, audit, metrics, deps } = setup();

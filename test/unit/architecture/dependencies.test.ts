@@ -1,0 +1,146 @@
+// The dependency test: every folder of functions/ imports only what its allow-list names, and nothing forms a
+// cycle (as go-containerregistry's build fails on a package outside its allow-list). Layers: handlers → domains
+// → registries → oci; config/ sits below the domains and imports no domain engine (docs/DESIGN.md).
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkDependencies, cycles, importCycles, importGraph, importsOf, moduleOf, type DependencyRules } from '../../helpers/import-graph.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+
+const LEAVES = ['env.ts', 'format-bytes.ts'];
+const KIND_BASE = ['registries', 'config', 'oci', ...LEAVES];
+
+/** The allow-lists. A folder not named here is a domain: it may import anything but the handlers. */
+export const RULES: DependencyRules = {
+  base: 'functions',
+  nested: ['registries', 'replication'],
+  forbiddenPackages: ['aws-cdk-lib', 'constructs', 'aws-cdk', 'aws-sdk-client-mock', 'vitest'],
+  dependencies: Object.keys(pkg.dependencies),
+  fallback: { modules: '*', never: ['handlers'] },
+  modules: {
+    'env.ts': { modules: [] },
+    'format-bytes.ts': { modules: [] },
+    // The OCI client knows nothing about AWS, the config or the registries built on it.
+    oci: { modules: LEAVES, packages: [] },
+    'retention-policy': { modules: [], packages: ['zod', 'picomatch'] },
+    // Below the domains: validates their input shapes (retention-policy), never imports a domain's engine.
+    config: { modules: ['retention-policy', ...LEAVES], packages: ['yaml', 'zod', 'picomatch'] },
+    dynamo: { modules: LEAVES },
+    audit: { modules: ['dynamo', 'oci', ...LEAVES] },
+    // The shared interface, the factory (which knows every kind), and the kinds behind it.
+    registries: { modules: ['registries/ecr', 'registries/gar', 'registries/acr', 'registries/dockerhub', 'registries/oci', 'config', 'oci', ...LEAVES] },
+    'registries/oci': { modules: KIND_BASE },
+    'registries/ecr': { modules: KIND_BASE },
+    'registries/dockerhub': { modules: [...KIND_BASE, 'registries/oci'] },
+    // ACR and Artifact Registry share the token cache (gar/token.ts) and the listing completion (acr/listing.ts).
+    'registries/acr': { modules: [...KIND_BASE, 'registries/oci', 'registries/gar'] },
+    'registries/gar': { modules: [...KIND_BASE, 'registries/oci', 'registries/acr'] },
+    replication: { modules: ['replication/large', 'audit', 'config', 'registries', 'oci', 'dynamo', ...LEAVES] },
+    'replication/large': { modules: ['replication', 'audit', 'config', 'registries', 'oci', 'dynamo', ...LEAVES] },
+    retention: { modules: ['retention-policy', 'audit', 'config', 'registries', 'oci', 'dynamo', ...LEAVES] },
+    handlers: { modules: '*' },
+  },
+};
+
+describe('the dependencies of functions/', () => {
+  const edges = importGraph(ROOT, ['functions']);
+
+  it('reads the whole tree', () => {
+    // A regression guard for the analyser itself: config really imports retention-policy and zod.
+    expect(edges.length).toBeGreaterThan(100);
+    expect(edges).toContainEqual(expect.objectContaining({ from: 'functions/config/retention-policies.ts', to: 'functions/retention-policy/index.ts', internal: true }));
+  });
+
+  it('every folder imports only what its allow-list names', () => {
+    expect(checkDependencies(edges, RULES)).toEqual([]);
+  });
+
+  it('config imports no domain engine', () => {
+    const fromConfig = edges.filter((e) => e.from.startsWith('functions/config/') && e.internal).map((e) => moduleOf(e.to, 'functions'));
+    expect(fromConfig.filter((m) => m !== 'config' && m !== 'retention-policy')).toEqual([]);
+  });
+
+  it('has no import cycle, between files or between folders', () => {
+    expect(importCycles(edges, 'functions')).toEqual([]);
+  });
+});
+
+describe('the import-graph analyser', () => {
+  it('reads static, type-only, re-export, side-effect and dynamic imports, and ignores comments', () => {
+    const text = [
+      "import { a } from './a.ts';",
+      "import type { B } from '../b/b.ts';",
+      "export { c } from './c.ts';",
+      "import 'side-effect';",
+      "const d = await import('./d.ts');",
+      "// import { no } from './commented.ts';",
+      "/** @example import { x } from './example.ts' */",
+      "const url = 'https://example.com'; import { z } from 'zod';",
+    ].join('\n');
+    expect(importsOf(text)).toEqual([
+      { specifier: './a.ts', typeOnly: false, line: 1 },
+      { specifier: '../b/b.ts', typeOnly: true, line: 2 },
+      { specifier: './c.ts', typeOnly: false, line: 3 },
+      { specifier: 'side-effect', typeOnly: false, line: 4 },
+      { specifier: './d.ts', typeOnly: false, line: 5 },
+      { specifier: 'zod', typeOnly: false, line: 8 },
+    ]);
+  });
+
+  it.each([
+    ['functions/oci/blob.ts', 'oci'],
+    ['functions/registries/ecr/adapter.ts', 'registries/ecr'],
+    ['functions/registries/adapter.ts', 'registries'],
+    ['functions/env.ts', 'env.ts'],
+    ['lib/app.ts', undefined],
+  ])('places %s in module %s', (file, module) => {
+    expect(moduleOf(file, 'functions', ['registries'])).toBe(module);
+  });
+
+  it('finds cycles, self-loops included, and nothing in a DAG', () => {
+    expect(cycles([['a', 'b'], ['b', 'c'], ['c', 'a'], ['c', 'd'], ['e', 'e']])).toEqual([['a', 'b', 'c'], ['e']]);
+    expect(cycles([['a', 'b'], ['b', 'c'], ['a', 'c']])).toEqual([]);
+  });
+
+  it('fails a tree whose config imports a domain engine, whose oci imports AWS, or that has a cycle', () => {
+    // Prepare: a small tree with each kind of violation.
+    const root = mkdtempSync(join(tmpdir(), 'regman-deps-'));
+    const files: Record<string, string> = {
+      'functions/config/load.ts': "import { parsePolicy } from '../retention/index.ts';\n",
+      'functions/retention/index.ts': "import { load } from './planner.ts';\nexport const parsePolicy = load;\n",
+      'functions/retention/planner.ts': "import { parsePolicy } from './index.ts';\nexport const load = parsePolicy;\n",
+      'functions/oci/client.ts': "import { ECRClient } from '@aws-sdk/client-ecr';\nimport { App } from 'aws-cdk-lib';\n",
+      'functions/registries/ecr/adapter.ts': "import { x } from '../gar/token.ts';\n",
+      'functions/registries/gar/token.ts': "export const x = 1;\n",
+      'functions/handlers/a.ts': "import { y } from '../promotion/run.ts';\nimport { left } from 'left-pad';\n",
+      'functions/promotion/run.ts': "import { z } from '../handlers/a.ts';\n",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+
+    // Act
+    const edges = importGraph(root, ['functions']);
+    const violations = checkDependencies(edges, RULES);
+    const found = importCycles(edges, 'functions');
+
+    // Assess
+    expect(violations).toEqual([
+      'functions/config/load.ts:1: config imports retention (functions/retention/index.ts), outside its allow-list',
+      'functions/handlers/a.ts:2 imports left-pad, which package.json does not list in dependencies',
+      'functions/oci/client.ts:1: oci imports package @aws-sdk/client-ecr, outside its allow-list (node builtins only)',
+      'functions/oci/client.ts:2 imports aws-cdk-lib, which runtime code must never import',
+      'functions/promotion/run.ts:1: promotion imports handlers (functions/handlers/a.ts), outside its allow-list',
+      'functions/registries/ecr/adapter.ts:1: registries/ecr imports registries/gar (functions/registries/gar/token.ts), outside its allow-list',
+    ]);
+    expect(found).toEqual([
+      'files: functions/handlers/a.ts ↔ functions/promotion/run.ts',
+      'files: functions/retention/index.ts ↔ functions/retention/planner.ts',
+      'folders: handlers ↔ promotion',
+    ]);
+  });
+});
