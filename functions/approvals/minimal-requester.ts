@@ -3,8 +3,25 @@
 // The approvals issue replaces this with links, the approval page, Slack and email; the seam
 // (requester.ts) stays the same.
 import type { PromotionEdge } from '../config/types.ts';
-import type { PendingApproval, PromotionStore } from '../promotion/store.ts';
 import { APPROVAL_REJECTED, type ApprovalRequest, type ApprovalRequester, type TaskCompleter } from './requester.ts';
+
+/** A pending approval as the minimal requester keeps it: the token never leaves the server. */
+export interface PendingApproval {
+  readonly executionId: string;
+  readonly taskToken: string;
+  readonly requester: string;
+  readonly approvers: readonly string[];
+  readonly required: number;
+  readonly expiresAt: string;
+  readonly decisions: readonly { readonly identity: string; readonly time: string; readonly channel: string; readonly approved: boolean; readonly comment?: string }[];
+}
+
+/** Where pending approvals live (the promotions table's `approval#<id>` items). */
+export interface PendingApprovalStore {
+  getApproval(executionId: string): Promise<PendingApproval | undefined>;
+  putApproval(approval: PendingApproval): Promise<void>;
+  deleteApproval(executionId: string): Promise<void>;
+}
 
 /** A refused decision (not an approver, own promotion, nothing pending). */
 export class ApprovalDecisionError extends Error {
@@ -19,7 +36,7 @@ export class ApprovalDecisionError extends Error {
 
 export class MinimalApprovalRequester implements ApprovalRequester {
   constructor(
-    private readonly o: { readonly store: Pick<PromotionStore, 'putApproval'>; readonly edges: readonly Pick<PromotionEdge, 'from' | 'to' | 'gates'>[] },
+    private readonly o: { readonly store: Pick<PendingApprovalStore, 'putApproval'>; readonly edges: readonly Pick<PromotionEdge, 'from' | 'to' | 'gates'>[] },
   ) {}
 
   async request(input: ApprovalRequest): Promise<{ requestId: string }> {
@@ -53,7 +70,7 @@ export interface DecideOptions {
  * Returns what happened and how many approvals there are.
  */
 export async function decideApproval(
-  store: Pick<PromotionStore, 'getApproval' | 'putApproval' | 'deleteApproval'>,
+  store: PendingApprovalStore,
   completer: TaskCompleter,
   o: DecideOptions,
 ): Promise<{ outcome: 'approved' | 'rejected' | 'recorded'; approvals: number; required: number }> {

@@ -1,18 +1,9 @@
 // Where promotions live: executions, per-environment history, quarantine, holds and pending approvals (DynamoDB; tables in functions/dynamo/tables.ts).
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PendingApproval } from '../approvals/minimal-requester.ts';
 import type { HoldRecord, PromotionHistoryEntry, PromotionRecord, QuarantineRecord } from './types.ts';
 
-/** A pending approval as the minimal requester keeps it: the token never leaves the server. */
-export interface PendingApproval {
-  readonly executionId: string;
-  readonly taskToken: string;
-  readonly requester: string;
-  readonly onBehalfOf?: string;
-  readonly approvers: readonly string[];
-  readonly required: number;
-  readonly expiresAt: string;
-  readonly decisions: readonly { readonly identity: string; readonly time: string; readonly channel: string; readonly approved: boolean; readonly comment?: string }[];
-}
+export type { PendingApproval };
 
 /** The promotion workflow's persistence. One DynamoDB implementation; tests use it on dynalite. */
 export interface PromotionStore {
