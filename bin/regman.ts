@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   sync: async () => (await import('./commands/sync.ts')).registerSync,
   audit: async () => (await import('./commands/audit.ts')).registerAudit,
   promote: async () => (await import('./commands/promote.ts')).registerPromote,
+  report: async () => (await import('./commands/report.ts')).registerReport,
 };
 
 const program = new Command('regman')

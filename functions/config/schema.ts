@@ -3,11 +3,13 @@
 import { z } from 'zod';
 import { quote } from './errors.ts';
 import { patternError, regexError } from './patterns.ts';
-import { addProblem, isLoopbackHost, parseHttpUrl, strict } from './schema-helpers.ts';
+import { addProblem, strict } from './schema-helpers.ts';
+import { scanGateSchema, signatureGateSchema, testsGateSchema } from './schema-gates.ts';
 import { SCHEDULE_EXPECTED, parseScheduleExpression } from './schedule-expression.ts';
 import { registrySchema } from './schema-registries.ts';
 
 export * from './schema-registries.ts';
+export * from './schema-gates.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Names and patterns
@@ -39,13 +41,6 @@ const regexSchema = z
     if (err) addProblem(ctx, `invalid regex ${quote(source)}: ${err}`, 'a JavaScript regular expression');
   });
 
-const httpsUrl = z.string({ error: 'an https:// URL' }).superRefine((text, ctx) => {
-  const parsed = parseHttpUrl(text);
-  if ('problem' in parsed) return addProblem(ctx, parsed.problem, 'an https:// URL');
-  if (parsed.url.protocol === 'http:' && !isLoopbackHost(parsed.url.hostname)) {
-    addProblem(ctx, `${quote(text)} uses plain http on a non-loopback host`, 'an https:// URL (http:// only on 127.0.0.1 or localhost)');
-  }
-});
 
 // ---------------------------------------------------------------------------------------------
 // Environments
@@ -108,41 +103,6 @@ export const replicationRuleSchema = strict({
 // ---------------------------------------------------------------------------------------------
 // Promotion
 
-const findings = z.number({ error: 'a number of findings >= 0' }).int({ error: 'a whole number' }).nonnegative({ error: 'a number >= 0' });
-
-/** Gate: the image's scan findings, per severity, must not exceed these counts (`high: 2` means fewer than 3). */
-export const scanGateSchema = strict({
-  maxFindings: strict({
-    critical: findings.optional(),
-    high: findings.optional(),
-    medium: findings.optional(),
-    low: findings.optional(),
-    informational: findings.optional(),
-    undefined: findings.optional(),
-  }).superRefine((m, ctx) => {
-    if (Object.values(m).every((v) => v === undefined)) {
-      addProblem(ctx, 'sets no threshold', 'at least one severity, e.g. critical: 0');
-    }
-  }),
-});
-
-/** Gate: a test run that must pass. Exactly one of lambda, codebuild, http. */
-export const testsGateSchema = strict({
-  lambda: z.string().min(1, { error: 'a Lambda function name or ARN' }).optional(),
-  codebuild: z.string().min(1, { error: 'a CodeBuild project name' }).optional(),
-  http: httpsUrl.optional(),
-  timeoutMinutes: z.number().int({ error: 'a whole number of minutes' }).positive({ error: 'a positive number of minutes' }).optional(),
-}).superRefine((t, ctx) => {
-  const given = (['lambda', 'codebuild', 'http'] as const).filter((k) => t[k] !== undefined);
-  if (given.length !== 1) {
-    addProblem(
-      ctx,
-      given.length === 0 ? 'names no test runner' : `names ${given.length} test runners (${given.join(', ')})`,
-      'exactly one of: lambda, codebuild, http',
-    );
-  }
-});
-
 const APPROVER_EXPECTED = 'an e-mail address or a user id';
 
 /** Gate: a human approval through a signed, single-use link. */
@@ -182,6 +142,7 @@ export const promotionEdgeSchema = strict({
   description: z.string().optional(),
   gates: strict({
     scan: scanGateSchema.optional(),
+    signature: signatureGateSchema.optional(),
     tests: testsGateSchema.optional(),
     approval: approvalGateSchema.optional(),
   }).default({}),

@@ -8,6 +8,7 @@ import { mapLimit } from '../registries/map-limit.ts';
 import { repositoryPath } from '../registries/sync.ts';
 import { compilePattern } from '../config/patterns.ts';
 import { ReplicationError } from './errors.ts';
+import { auditInterruptedCopies } from './interrupted.ts';
 import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger } from './observability.ts';
 import type { ReplicationDeps } from './replicate.ts';
 import { matchReplicationTargets, selectReconcileTags } from './rules.ts';
@@ -108,6 +109,12 @@ export async function reconcile(deps: ReplicationDeps, options: ReconcileOptions
     });
   }
   const rules = deps.config.replication.filter((r) => options.rules === undefined || options.rules.includes(r.name));
+  if (deps.state) {
+    // Copies whose Lambda died (timeout, crash) more than 15 minutes ago: audited, then repaired below.
+    await auditInterruptedCopies({ state: deps.state, audit: deps.audit, logger, actor }).catch((err: unknown) => {
+      logger.warn('Could not look for interrupted copies', { correlationId, error: errorMessageOf(err) });
+    });
+  }
   const errors: ReconcileError[] = [];
   const fail = async (source: string, error: ReconcileError): Promise<void> => {
     errors.push(error);

@@ -145,7 +145,7 @@ export interface DependencyRules {
 export function checkDependencies(edges: readonly ImportEdge[], rules: DependencyRules): string[] {
   const out: string[] = [];
   const nested = rules.nested ?? [];
-  const ruleOf = (m: string) => rules.modules[m] ?? rules.fallback;
+  const ruleOf = (m: string) => rules.modules[m] ?? rules.modules[m.split('/')[0] as string] ?? rules.fallback;
   for (const e of edges) {
     const from = moduleOf(e.from, rules.base, nested);
     if (from === undefined) continue;
@@ -155,7 +155,8 @@ export function checkDependencies(edges: readonly ImportEdge[], rules: Dependenc
       if (e.to.startsWith('node:')) continue;
       if (rules.forbiddenPackages?.includes(e.to)) out.push(`${at} imports ${e.to}, which runtime code must never import`);
       else if (rule.packages && !rule.packages.includes(e.to)) out.push(`${at}: ${from} imports package ${e.to}, outside its allow-list (${rule.packages.join(', ') || 'node builtins only'})`);
-      else if (rules.dependencies && !rules.dependencies.includes(e.to)) out.push(`${at} imports ${e.to}, which package.json does not list in dependencies`);
+      // A type-only import is erased from the bundle, so a devDependency (@aws-sdk/types) is enough for it.
+      else if (rules.dependencies && !e.typeOnly && !rules.dependencies.includes(e.to)) out.push(`${at} imports ${e.to}, which package.json does not list in dependencies`);
       continue;
     }
     const to = moduleOf(e.to, rules.base, nested);
@@ -165,15 +166,21 @@ export function checkDependencies(edges: readonly ImportEdge[], rules: Dependenc
     }
     if (to === from) continue;
     // Exact names: allowing `registries` (the shared interface) does not allow a kind (`registries/ecr`).
-    const allowed = rule.modules === '*' ? !(rule.never ?? []).some((n) => n === to || to.startsWith(`${n}/`)) : rule.modules.includes(to);
+    // A subfolder the table does not name (replication/pusher) belongs to its family: its parent may use it.
+    const family = (m: string) => m.split('/')[0] as string;
+    const ownFamily = family(from) === family(to) && rules.modules[to] === undefined;
+    const allowed = ownFamily || (rule.modules === '*' ? !(rule.never ?? []).some((n) => n === to || to.startsWith(`${n}/`)) : rule.modules.includes(to));
     if (!allowed) out.push(`${at}: ${from} imports ${to} (${e.to}), outside its allow-list`);
   }
   return out;
 }
 
-/** The cycles among files, and among top-level modules, each as `a → b → a` text. */
+/**
+ * The cycles among files and among top-level modules, each as `a ↔ b` text. Value imports only: they run at
+ * load time, where a cycle breaks initialization order; a type-only import is erased (`import type`).
+ */
 export function importCycles(edges: readonly ImportEdge[], base: string): string[] {
-  const internal = edges.filter((e) => e.internal && e.from.startsWith(`${base}/`) && e.to.startsWith(`${base}/`));
+  const internal = edges.filter((e) => e.internal && !e.typeOnly && e.from.startsWith(`${base}/`) && e.to.startsWith(`${base}/`));
   const files = cycles(internal.map((e) => [e.from, e.to] as const)).map((c) => `files: ${c.join(' ↔ ')}`);
   const folders = cycles(
     internal.map((e) => [moduleOf(e.from, base) as string, moduleOf(e.to, base) as string] as const).filter(([a, b]) => a !== b),

@@ -58,6 +58,28 @@ describe('regman copy (real registries)', () => {
     expect(again.noop).toBe(true);
   });
 
+  it('repairs a layer deleted at the target and says so; --trust-target leaves it missing', async () => {
+    // Prepare
+    await run(`${a.host}/team/app:v1`, `${b.host}/cli/repair`);
+    const child = (JSON.parse(indexRaw) as { manifests: { digest: string }[] }).manifests[0]!.digest;
+    const layer = (JSON.parse(skopeoRaw(`${b.host}/cli/repair@${child}`)) as { layers: { digest: string }[] }).layers.at(-1)!.digest;
+    expect((await fetch(`${b.url}/v2/cli/repair/blobs/${layer}`, { method: 'DELETE' })).status).toBe(202);
+    // Act
+    const trusted = await run(`${a.host}/team/app:v1`, `${b.host}/cli/repair`, { trustTarget: true });
+    const repaired = await run(`${a.host}/team/app:v1`, `${b.host}/cli/repair`, { json: true });
+    expect((await fetch(`${b.url}/v2/cli/repair/blobs/${layer}`, { method: 'DELETE' })).status).toBe(202);
+    const text = await run(`${a.host}/team/app:v1`, `${b.host}/cli/repair`);
+    const again = await run(`${a.host}/team/app:v1`, `${b.host}/cli/repair`);
+    // Assess
+    expect(text.out).toMatch(/repaired \(missing at the target under sha256:[0-9a-f]{64}\): 1 blob\(s\)/);
+    expect(trusted.out).toMatch(/is up to date/);
+    const result = JSON.parse(repaired.out) as { noop: boolean; repaired: { children: string[]; blobs: string[]; referrers: string[] } };
+    expect(result.noop).toBe(false);
+    expect(result.repaired).toEqual({ children: [], blobs: [layer], referrers: [] });
+    expect(again.out).toMatch(/is up to date/);
+    expect((await fetch(`${b.url}/v2/cli/repair/blobs/${layer}`, { method: 'HEAD' })).status).toBe(200);
+  });
+
   it('mounts within one registry', async () => {
     const { out } = await run(`${a.host}/team/app:v1`, `${a.host}/prod/app:stable`, { json: true });
     const result = JSON.parse(out) as { blobs: { mounted: number; uploaded: number } };
