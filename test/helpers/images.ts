@@ -465,3 +465,17 @@ export async function pushLargeImage(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, layerSizes.length)) }, worker));
   return pushImageOver(client, repo, tag, layers, format, parsePlatform(opts.platform ?? 'linux/amd64'));
 }
+
+/**
+ * Pushes a manifest in cosign's shape under `tag` with the given layers (payloads and annotations as
+ * the test builds them): for signatures a test signs itself with a real key.
+ */
+export async function pushCosignLayers(
+  reg: RegistryTarget,
+  repo: string,
+  tag: string,
+  layers: readonly { data: Buffer; mediaType: string; annotations?: Record<string, string> }[],
+  opts: AuthOptions = {},
+): Promise<PushedImage> {
+  return pushCosignShaped(new RawRegistryClient(reg, opts), repo, tag, layers);
+}
