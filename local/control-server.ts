@@ -21,6 +21,8 @@ export interface ControlServerOptions {
    * @default []
    */
   readonly exemptPathPrefixes?: readonly string[];
+  /** The web console (approval pages, read-only lists): answers true when it served the request. */
+  readonly onConsole?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** @default 0 (a free port) */
   readonly port?: number;
   readonly log: (line: string) => void;
@@ -126,6 +128,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Control
     send(res, 200, { ok: true });
     return;
   }
+  if (options.onConsole && (await options.onConsole(req, res))) return;
   send(res, 404, { error: `no route ${req.method} ${path}; try POST /reconcile, POST /retention[?apply=1] or GET /health` });
 }
 

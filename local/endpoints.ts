@@ -16,6 +16,8 @@ export interface LocalEndpoints {
    * new at every start. The file is mode 0600 so only its owner reads it.
    */
   readonly controlToken: string;
+  /** The web console (approval pages, pending approvals, recent promotions): the control listener's URL. */
+  readonly console?: string;
   readonly pid: number;
 }
 

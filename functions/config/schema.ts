@@ -172,6 +172,8 @@ export const retentionPolicySchema = strict({
   gitlab: gitlabPolicySchema.optional(),
   /** Safety valve: a sweep that would expire more than this share of a repository stops. @default 0.5 */
   maxDeleteShare: z.number().gt(0, { error: 'a share between 0 and 1' }).max(1, { error: 'a share between 0 and 1' }).optional(),
+  /** Untagged images younger than this are kept (a multi-arch push may still be in progress); 0 turns it off. @default 24 */
+  untaggedGraceHours: z.number().min(0, { error: 'a number of hours, 0 or more' }).optional(),
 }).superRefine((p, ctx) => {
   const given = POLICY_SOURCES.filter((k) => p[k] !== undefined);
   if (given.length !== 1) {
