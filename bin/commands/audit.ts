@@ -11,7 +11,7 @@ import { FileAnchorSink } from '../../functions/audit/anchors/file-sink.ts';
 import { S3AnchorSink } from '../../functions/audit/anchors/s3-sink.ts';
 import { anchorFolder, anchorLocalLog } from '../../local/audit-anchors.ts';
 
-interface ConnectionFlags {
+export interface ConnectionFlags {
   readonly stateDir?: string;
   readonly table?: string;
   readonly region?: string;
@@ -46,7 +46,7 @@ interface AnchorFlags extends ConnectionFlags {
 const DEFAULT_STATE_DIR = '.state';
 
 /** Opens the log named by the flags: `--table` (AWS, or `--endpoint`) or `--state-dir` (the local stack; the default). */
-async function openAuditLog(flags: ConnectionFlags): Promise<{ log: AuditLog; close(): Promise<void> }> {
+export async function openAuditLog(flags: ConnectionFlags): Promise<{ log: AuditLog; close(): Promise<void> }> {
   if (flags.table !== undefined && flags.stateDir !== undefined) {
     throw new UsageError('--table and --state-dir name two different audit logs: give one', '--state-dir .state   or   --table <AuditTable> --region eu-west-1');
   }
@@ -114,7 +114,7 @@ export function formatVerifyResult(result: VerifyResult | AnchoredVerifyResult):
   return lines.join('\n');
 }
 
-function connectionOptions(cmd: Command): Command {
+export function connectionOptions(cmd: Command): Command {
   return cmd
     .option('--state-dir <dir>', `the local stack's state folder (default ${DEFAULT_STATE_DIR}; via its endpoint while it runs, else its files)`)
     .option('--table <name>', 'the deployed audit table (the stack output AuditTableName)')

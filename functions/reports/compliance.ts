@@ -1,0 +1,132 @@
+// The compliance report as a pure streaming model: totals, promotions into protected environments with evidence, security events, the chain's verification.
+import type { StoredAuditRecord, VerifyResult } from '../audit/types.ts';
+import { ReportError } from './errors.ts';
+import { PROMOTE_PREFIX, buildEvidence, environmentOf, type ReleaseEvidence } from './promotion-records.ts';
+
+export interface Count {
+  readonly key: string;
+  readonly total: number;
+  readonly outcomes: Readonly<Record<string, number>>;
+}
+
+export type SecurityEventKind =
+  | 'approval-refused'
+  | 'promotion-blocked'
+  | 'quarantine'
+  | 'quarantine-release'
+  | 'event-rejected'
+  | 'bad-webhook-signature'
+  | 'verification-failed';
+
+export interface SecurityEvent {
+  readonly kind: SecurityEventKind;
+  readonly time: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly repository?: string;
+  readonly digest?: string;
+  readonly why: string;
+  readonly correlationId: string;
+}
+
+export interface ComplianceReport {
+  readonly kind: 'regman.compliance-report';
+  readonly since: string;
+  readonly until: string;
+  readonly records: number;
+  readonly byAction: readonly Count[];
+  readonly byActor: readonly Count[];
+  readonly byRepository: readonly Count[];
+  readonly protectedEnvironments: readonly string[];
+  readonly promotions: readonly ReleaseEvidence[];
+  readonly securityEvents: readonly SecurityEvent[];
+  readonly chain: { readonly ok: boolean; readonly checked: number; readonly broken: VerifyResult['broken'] };
+}
+
+/** What makes a record a security event; the first rule that matches names it. */
+export function securityEventOf(r: StoredAuditRecord): SecurityEvent | undefined {
+  const why = r.errorMessage ?? r.errorCode ?? (typeof r.details?.reason === 'string' ? r.details.reason : r.outcome);
+  const base = { time: r.time, actor: r.actor, action: r.action, correlationId: r.correlationId, why, ...(r.repository ? { repository: r.repository } : {}), ...(r.digest ? { digest: r.digest } : {}) };
+  if (r.action === 'promote.approval' && r.outcome === 'rejected') return { ...base, kind: 'approval-refused', why: typeof r.details?.comment === 'string' ? r.details.comment : why };
+  if (r.action.startsWith('quarantine') || r.action === 'promote.quarantine') return { ...base, kind: /release/.test(r.action) ? 'quarantine-release' : 'quarantine' };
+  if (r.errorCode === 'BAD_SIGNATURE' || /^webhook/.test(r.action)) return r.outcome === 'success' ? undefined : { ...base, kind: 'bad-webhook-signature' };
+  if (r.action === 'event.rejected') return { ...base, kind: 'event-rejected' };
+  if (r.action.startsWith(PROMOTE_PREFIX) && r.outcome === 'rejected') return { ...base, kind: 'promotion-blocked' };
+  if (/verif|signature-gate/.test(r.action) && r.outcome === 'failure') return { ...base, kind: 'verification-failed' };
+  return undefined;
+}
+
+class Counter {
+  private readonly map = new Map<string, { total: number; outcomes: Record<string, number> }>();
+  add(key: string, outcome: string): void {
+    const c = this.map.get(key) ?? { total: 0, outcomes: {} };
+    c.total += 1;
+    c.outcomes[outcome] = (c.outcomes[outcome] ?? 0) + 1;
+    this.map.set(key, c);
+  }
+  list(): Count[] {
+    return [...this.map].map(([key, c]) => ({ key, ...c })).sort((a, b) => b.total - a.total || (a.key < b.key ? -1 : 1));
+  }
+}
+
+/**
+ * Feed records (any order, any number: only promotion records are kept, grouped by execution), then
+ * `finish` with the chain's verify result.
+ *
+ * @example
+ * const acc = new ComplianceAccumulator({ since, until, protectedEnvironments: ['prod'] });
+ * for await (const r of log.iterate({ since, until })) acc.add(r);
+ * const report = acc.finish(await log.verify());
+ */
+export class ComplianceAccumulator {
+  private count = 0;
+  private readonly actions = new Counter();
+  private readonly actors = new Counter();
+  private readonly repositories = new Counter();
+  private readonly executions = new Map<string, StoredAuditRecord[]>();
+  private readonly security: SecurityEvent[] = [];
+
+  constructor(private readonly options: { readonly since: string; readonly until: string; readonly protectedEnvironments: readonly string[] }) {}
+
+  add(r: StoredAuditRecord): void {
+    this.count += 1;
+    this.actions.add(r.action, r.outcome);
+    this.actors.add(r.actor, r.outcome);
+    if (r.repository !== undefined) this.repositories.add(r.repository, r.outcome);
+    if (r.action.startsWith(PROMOTE_PREFIX)) {
+      const list = this.executions.get(r.correlationId) ?? [];
+      list.push(r);
+      this.executions.set(r.correlationId, list);
+    }
+    const event = securityEventOf(r);
+    if (event) this.security.push(event);
+  }
+
+  /** @throws ReportError `REPORT_EMPTY_PERIOD` when no record was added. */
+  finish(chain: VerifyResult): ComplianceReport {
+    if (this.count === 0) {
+      throw new ReportError(`No audit records from ${this.options.since} until ${this.options.until}: nothing to report. Widen --since/--until, or check the log with \`regman audit query\``, {
+        code: 'REPORT_EMPTY_PERIOD',
+      });
+    }
+    const protectedSet = new Set(this.options.protectedEnvironments);
+    const promotions = [...this.executions.values()]
+      .filter((records) => records.some((r) => protectedSet.has(environmentOf(r) ?? '')))
+      .map((records) => buildEvidence(records))
+      .filter((e): e is ReleaseEvidence => e !== undefined)
+      .sort((a, b) => ((a.requestedAt ?? a.records[0]?.time ?? '') < (b.requestedAt ?? b.records[0]?.time ?? '') ? -1 : 1));
+    return {
+      kind: 'regman.compliance-report',
+      since: this.options.since,
+      until: this.options.until,
+      records: this.count,
+      byAction: this.actions.list(),
+      byActor: this.actors.list(),
+      byRepository: this.repositories.list(),
+      protectedEnvironments: [...this.options.protectedEnvironments],
+      promotions,
+      securityEvents: [...this.security].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)),
+      chain: { ok: chain.ok, checked: chain.checked, broken: chain.broken },
+    };
+  }
+}

@@ -1,0 +1,25 @@
+// Typed errors of the reports: an unknown registry, an empty period, a bad price override, a bad argument.
+
+export type ReportErrorCode =
+  /** `--registry` names no configured registry. */
+  | 'REPORT_UNKNOWN_REGISTRY'
+  /** The period holds no audit record, so there is nothing to report. */
+  | 'REPORT_EMPTY_PERIOD'
+  /** A price override in the config is not a non-negative number. */
+  | 'REPORT_BAD_PRICE'
+  /** No evidence for the release asked for. */
+  | 'REPORT_NOT_FOUND'
+  /** A bad argument (format, period). */
+  | 'REPORT_INVALID';
+
+/** Base error of functions/reports/. */
+export class ReportError extends Error {
+  readonly code: ReportErrorCode;
+  readonly retryable = false;
+
+  constructor(message: string, options: { readonly code: ReportErrorCode; readonly cause?: unknown }) {
+    super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.name = 'ReportError';
+    this.code = options.code;
+  }
+}
