@@ -71,11 +71,14 @@ export interface LocalApprovalsOptions {
   readonly log: (line: string) => void;
   /** A real Slack incoming webhook, when configured (REGMAN_SLACK_WEBHOOK_URL): Slack messages go there too. */
   readonly slackWebhookUrl?: string;
+  /** Who completes the waiting task (the promotion runner's); a LocalTaskCompleter when absent. */
+  readonly completer?: TaskCompleter;
   readonly now?: () => Date;
 }
 
 export interface LocalApprovals {
   readonly service: ApprovalService;
+  /** The stand-in completer when none was given (tests wait on it). */
   readonly completer: LocalTaskCompleter;
   readonly outboxFile: string;
   /** Serves a console request on the control listener; false when the path is not the console's. */
@@ -145,7 +148,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
   const service = new ApprovalService({
     store,
     key: () => fileKey(keyFile),
-    completer,
+    completer: options.completer ?? completer,
     audit: options.audit,
     policyFor: (request) => approvalPolicyFor(options.config, request.edge),
     consoleUrl: options.consoleUrl,

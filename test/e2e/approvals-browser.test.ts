@@ -57,7 +57,7 @@ beforeAll(async () => {
   });
   serve = (req, res) => approvals.serve(req, res);
   // What the CLI reads to find the running stack: this test's listener stands in for it.
-  await writeEndpoints(state, { registries: {}, source: '', dynamodb: { endpoint: db.endpoint, tables: db.tableNames }, control: control.url, controlToken, console: control.url, pid: process.pid });
+  await writeEndpoints(state, { registries: {}, environments: {}, source: '', dynamodb: { endpoint: db.endpoint, tables: db.tableNames }, control: control.url, controlToken, console: control.url, pid: process.pid });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
