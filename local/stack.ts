@@ -26,6 +26,7 @@ import {
   JsonlDeadLetterSink, fanoutPolicyFromEnvironment, reconcile, type FanoutPolicy, type ReconcileReport, type ReplicationCopyOptions, type ReplicationDeps,
 } from '../functions/replication/index.ts';
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
+import { startLocalPromotions } from './promotion-setup.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalApprovals, type LocalApprovals } from './approvals.ts';
 import { SELF_AUTHENTICATED_PREFIXES } from '../functions/web/routes.ts';
@@ -136,11 +137,13 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     let onNotification: (registry: string, envelope: unknown) => void = () => undefined;
     let onReconcile: () => Promise<unknown> = async () => ({ error: 'starting' });
     let onRetention: (apply: boolean) => Promise<unknown> = async () => ({ error: 'starting' });
+    let routes: NonNullable<Parameters<typeof startControlServer>[0]['routes']> = async () => undefined;
     let onConsole: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> = async () => false;
     const controlToken = newControlToken();
     const control: ControlServer = await startControlServer({
       log,
       controlToken,
+      routes: (req) => routes(req),
       onNotification: (registry, envelope) => onNotification(registry, envelope),
       onReconcile: () => onReconcile(),
       onRetention: (apply) => onRetention(apply),
@@ -283,6 +286,10 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     cleanups.push(() => retentionSchedule.stop());
     onRetention = (apply) => retentionSchedule.trigger(apply ? 'apply' : 'dry-run', 'on demand');
 
+    // Promotions: the promotion ASL in process, its API on the control URL (local/promotion-setup.ts).
+    const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log });
+    cleanups.push(() => promotion.stop());
+    routes = promotion.routes;
     // Approvals: links and the console on the control listener, messages in D/outbox.jsonl (see local/approvals.ts).
     const approvals = await startLocalApprovals({
       stateDir,
@@ -300,6 +307,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const endpoints: LocalEndpoints = {
       registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
       source,
+      environments: Object.fromEntries(Object.entries(config.environments).map(([name, env]) => [name, env.registries])),
       dynamodb: { endpoint: db.endpoint, tables: db.tables },
       control: control.url,
       controlToken,
