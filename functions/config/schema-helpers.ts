@@ -1,6 +1,6 @@
 // Small zod helpers shared by the config schema: strict objects that list their fields, and custom issues.
 import { z } from 'zod';
-import { oneOf } from './errors.ts';
+import { oneOf, quote } from './errors.ts';
 
 /**
  * A strict object whose "unknown field" error lists the fields it knows, so that a typo gets
@@ -55,3 +55,12 @@ export function parseHttpUrl(text: string): { url: URL } | { problem: string } {
   }
   return { url };
 }
+
+/** An https URL (plain http only on loopback), as webhooks and test hooks need. */
+export const httpsUrl = z.string({ error: 'an https:// URL' }).superRefine((text, ctx) => {
+  const parsed = parseHttpUrl(text);
+  if ('problem' in parsed) return addProblem(ctx, parsed.problem, 'an https:// URL');
+  if (parsed.url.protocol === 'http:' && !isLoopbackHost(parsed.url.hostname)) {
+    addProblem(ctx, `${quote(text)} uses plain http on a non-loopback host`, 'an https:// URL (http:// only on 127.0.0.1 or localhost)');
+  }
+});

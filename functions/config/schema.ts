@@ -3,11 +3,13 @@
 import { z } from 'zod';
 import { quote } from './errors.ts';
 import { patternError, regexError } from './patterns.ts';
-import { addProblem, isLoopbackHost, parseHttpUrl, strict } from './schema-helpers.ts';
+import { addProblem, strict } from './schema-helpers.ts';
+import { scanGateSchema, signatureGateSchema, testsGateSchema } from './schema-gates.ts';
 import { SCHEDULE_EXPECTED, parseScheduleExpression } from './schedule-expression.ts';
 import { registrySchema } from './schema-registries.ts';
 
 export * from './schema-registries.ts';
+export * from './schema-gates.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Names and patterns
@@ -39,20 +41,22 @@ const regexSchema = z
     if (err) addProblem(ctx, `invalid regex ${quote(source)}: ${err}`, 'a JavaScript regular expression');
   });
 
-const httpsUrl = z.string({ error: 'an https:// URL' }).superRefine((text, ctx) => {
-  const parsed = parseHttpUrl(text);
-  if ('problem' in parsed) return addProblem(ctx, parsed.problem, 'an https:// URL');
-  if (parsed.url.protocol === 'http:' && !isLoopbackHost(parsed.url.hostname)) {
-    addProblem(ctx, `${quote(text)} uses plain http on a non-loopback host`, 'an https:// URL (http:// only on 127.0.0.1 or localhost)');
-  }
-});
 
 // ---------------------------------------------------------------------------------------------
 // Environments
 
+/** A time span in which promotions into the environment are refused (unless overridden with a reason). */
+export const freezeWindowSchema = strict({
+  start: z.iso.datetime({ offset: true, error: 'an ISO 8601 time, e.g. 2026-12-20T00:00:00Z' }),
+  end: z.iso.datetime({ offset: true, error: 'an ISO 8601 time, e.g. 2027-01-04T00:00:00Z' }),
+  reason: z.string().optional(),
+});
+
 export const environmentSchema = strict({
   description: z.string().optional(),
   registries: z.array(reference, { error: 'a list of registry names' }).min(1, { error: 'at least one registry name' }),
+  /** Promotions into this environment are refused inside these windows (`regman promote --override-freeze --reason`). */
+  freezeWindows: z.array(freezeWindowSchema, { error: 'a list of { start, end, reason }' }).default([]),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -99,41 +103,6 @@ export const replicationRuleSchema = strict({
 // ---------------------------------------------------------------------------------------------
 // Promotion
 
-const findings = z.number({ error: 'a number of findings >= 0' }).int({ error: 'a whole number' }).nonnegative({ error: 'a number >= 0' });
-
-/** Gate: the image's scan findings, per severity, must not exceed these counts (`high: 2` means fewer than 3). */
-export const scanGateSchema = strict({
-  maxFindings: strict({
-    critical: findings.optional(),
-    high: findings.optional(),
-    medium: findings.optional(),
-    low: findings.optional(),
-    informational: findings.optional(),
-    undefined: findings.optional(),
-  }).superRefine((m, ctx) => {
-    if (Object.values(m).every((v) => v === undefined)) {
-      addProblem(ctx, 'sets no threshold', 'at least one severity, e.g. critical: 0');
-    }
-  }),
-});
-
-/** Gate: a test run that must pass. Exactly one of lambda, codebuild, http. */
-export const testsGateSchema = strict({
-  lambda: z.string().min(1, { error: 'a Lambda function name or ARN' }).optional(),
-  codebuild: z.string().min(1, { error: 'a CodeBuild project name' }).optional(),
-  http: httpsUrl.optional(),
-  timeoutMinutes: z.number().int({ error: 'a whole number of minutes' }).positive({ error: 'a positive number of minutes' }).optional(),
-}).superRefine((t, ctx) => {
-  const given = (['lambda', 'codebuild', 'http'] as const).filter((k) => t[k] !== undefined);
-  if (given.length !== 1) {
-    addProblem(
-      ctx,
-      given.length === 0 ? 'names no test runner' : `names ${given.length} test runners (${given.join(', ')})`,
-      'exactly one of: lambda, codebuild, http',
-    );
-  }
-});
-
 const APPROVER_EXPECTED = 'an e-mail address or a user id';
 
 /** Gate: a human approval through a signed, single-use link. */
@@ -173,11 +142,18 @@ export const promotionEdgeSchema = strict({
   description: z.string().optional(),
   gates: strict({
     scan: scanGateSchema.optional(),
+    signature: signatureGateSchema.optional(),
     tests: testsGateSchema.optional(),
     approval: approvalGateSchema.optional(),
   }).default({}),
   /** Restore the previous tags in the target environment when a later step fails. */
   autoRollback: z.boolean({ error: 'true or false' }).default(true),
+  /** Environments the digest must have been promoted to first (e.g. `[staging]` on staging → prod). */
+  requires: z.array(reference, { error: 'a list of environment names' }).default([]),
+  /** Hours since the digest reached `from` (and every `requires`) before it may move on. @default 0 */
+  soakHours: z.number({ error: 'a number of hours' }).nonnegative({ error: 'a number of hours >= 0' }).default(0),
+  /** The environment tag written next to the original: {env}, {tag}, {yyyyMMdd-HHmmss} (UTC). */
+  envTagTemplate: z.string().regex(/\{env\}|\{tag\}|\{yyyyMMdd-HHmmss\}/, { error: 'a template with {env}, {tag} and/or {yyyyMMdd-HHmmss}' }).default('{env}-{tag}-{yyyyMMdd-HHmmss}'),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -211,6 +187,8 @@ export const retentionPolicySchema = strict({
   gitlab: gitlabPolicySchema.optional(),
   /** Safety valve: a sweep that would expire more than this share of a repository stops. @default 0.5 */
   maxDeleteShare: z.number().gt(0, { error: 'a share between 0 and 1' }).max(1, { error: 'a share between 0 and 1' }).optional(),
+  /** Untagged images younger than this are kept (a multi-arch push may still be in progress); 0 turns it off. @default 24 */
+  untaggedGraceHours: z.number().min(0, { error: 'a number of hours, 0 or more' }).optional(),
 }).superRefine((p, ctx) => {
   const given = POLICY_SOURCES.filter((k) => p[k] !== undefined);
   if (given.length !== 1) {

@@ -21,6 +21,7 @@ import type {
   scanGateSchema,
   testsGateSchema,
 } from './schema.ts';
+import type { allowlistEntrySchema, signatureGateSchema, signatureKeySchema } from './schema-gates.ts';
 
 /** The schema's output, before the retention rules are normalized. */
 export type ParsedConfig = z.output<typeof configSchema>;
@@ -48,6 +49,9 @@ export type PromotionEdge = z.output<typeof promotionEdgeSchema>;
 export type PromotionGates = PromotionEdge['gates'];
 export type ScanGate = z.output<typeof scanGateSchema>;
 export type TestsGate = z.output<typeof testsGateSchema>;
+export type SignatureGate = z.output<typeof signatureGateSchema>;
+export type SignatureKeyConfig = z.output<typeof signatureKeySchema>;
+export type AllowlistEntryConfig = z.output<typeof allowlistEntrySchema>;
 export type ApprovalGate = z.output<typeof approvalGateSchema>;
 
 /** A retention policy as written, plus `policy`: its rules normalized by functions/retention-policy's parsePolicy. */

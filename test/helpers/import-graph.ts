@@ -176,12 +176,12 @@ export function checkDependencies(edges: readonly ImportEdge[], rules: Dependenc
 }
 
 /**
- * The cycles among files (value imports: those run at load time, where a cycle breaks initialization order)
- * and among top-level modules (every import, types included: the layering), each as `a ↔ b` text.
+ * The cycles among files and among top-level modules, each as `a ↔ b` text. Value imports only: they run at
+ * load time, where a cycle breaks initialization order; a type-only import is erased (`import type`).
  */
 export function importCycles(edges: readonly ImportEdge[], base: string): string[] {
-  const internal = edges.filter((e) => e.internal && e.from.startsWith(`${base}/`) && e.to.startsWith(`${base}/`));
-  const files = cycles(internal.filter((e) => !e.typeOnly).map((e) => [e.from, e.to] as const)).map((c) => `files: ${c.join(' ↔ ')}`);
+  const internal = edges.filter((e) => e.internal && !e.typeOnly && e.from.startsWith(`${base}/`) && e.to.startsWith(`${base}/`));
+  const files = cycles(internal.map((e) => [e.from, e.to] as const)).map((c) => `files: ${c.join(' ↔ ')}`);
   const folders = cycles(
     internal.map((e) => [moduleOf(e.from, base) as string, moduleOf(e.to, base) as string] as const).filter(([a, b]) => a !== b),
   ).map((c) => `folders: ${c.join(' ↔ ')}`);

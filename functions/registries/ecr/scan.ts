@@ -22,6 +22,8 @@ export interface ScanFinding {
   /** Affected package and version, when the scanner says. */
   readonly packageName?: string;
   readonly packageVersion?: string;
+  /** Enhanced scanning only: whether a fixed version exists (`fixAvailable` YES/PARTIAL vs NO). */
+  readonly fixAvailable?: boolean;
 }
 
 export interface ScanFindings {
@@ -90,6 +92,7 @@ function enhancedFinding(f: EnhancedImageScanFinding): ScanFinding {
     ...(uri !== undefined ? { uri } : {}),
     ...(pkg?.name !== undefined ? { packageName: pkg.name } : {}),
     ...(pkg?.version !== undefined ? { packageVersion: pkg.version } : {}),
+    ...(f.fixAvailable !== undefined ? { fixAvailable: f.fixAvailable !== 'NO' } : {}),
   };
 }
 

@@ -119,6 +119,8 @@ describe('the import-graph analyser', () => {
       'functions/replication/types.ts': "import type { S } from './state.ts';\n",
       'functions/replication/state.ts': "import type { T } from './types.ts';\nimport { p } from './pusher/pusher.ts';\n",
       'functions/replication/pusher/pusher.ts': "export const p = 1;\n",
+      'functions/web/page.ts': "import type { View } from '../approvals/view.ts';\n",
+      'functions/approvals/view.ts': "import { html } from '../web/page.ts';\n",
       'functions/promotion/run.ts': "import { z } from '../handlers/a.ts';\n",
     };
     for (const [path, text] of Object.entries(files)) {
