@@ -481,3 +481,17 @@ export async function pushImageOfLayers(
 ): Promise<PushedImage> {
   return pushImageOver(new RawRegistryClient(reg, opts), repo, tag, layers, opts.format ?? 'oci', parsePlatform(opts.platform ?? 'linux/amd64'), undefined, diffIds);
 }
+
+/**
+ * Pushes a manifest in cosign's shape under `tag` with the given layers (payloads and annotations as
+ * the test builds them): for signatures a test signs itself with a real key.
+ */
+export async function pushCosignLayers(
+  reg: RegistryTarget,
+  repo: string,
+  tag: string,
+  layers: readonly { data: Buffer; mediaType: string; annotations?: Record<string, string> }[],
+  opts: AuthOptions = {},
+): Promise<PushedImage> {
+  return pushCosignShaped(new RawRegistryClient(reg, opts), repo, tag, layers);
+}
