@@ -1,10 +1,10 @@
 // `npm run bench`: runs every benchmark on this machine and writes the results to docs/BENCHMARKS.md.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COPY_CASES, benchCopy, bundleCli, checkPrerequisites, copyMarkdown, nodeStartupSeconds } from './copy.ts';
+import { COPY_CASES, benchCopy, bundleCli, checkPrerequisites, copyMarkdown, nodeStartupSeconds, scaleCases } from './copy.ts';
 
 const { values } = parseArgs({
   options: {
@@ -12,9 +12,18 @@ const { values } = parseArgs({
     only: { type: 'string' },
     case: { type: 'string' },
     out: { type: 'string', default: 'docs/BENCHMARKS.md' },
+    /** Multiplies every copy layer size: `--scale 0.001` smoke-tests the bench itself in seconds. */
+    scale: { type: 'string', default: '1' },
+    /** Tags in the repository sync case. */
+    'sync-tags': { type: 'string', default: '1000' },
   },
 });
 const runs = Number(values.runs);
+/** `--only copy,sync`: the sections to run (default every one). */
+const only = values.only?.split(',');
+const want = (section: string): boolean => only === undefined || only.includes(section);
+// Inside the project, so that what the bundle leaves external (e.g. dynalite, loaded lazily) resolves from node_modules.
+const BENCH_CLI_DIR = join(import.meta.dirname, '..', 'dist', 'bench-cli');
 const log = (s: string): void => void process.stderr.write(s + '\n');
 
 function version(cmd: string, args: string[]): string {
@@ -34,25 +43,39 @@ sections.push(
   `- ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory, Node ${process.version}`,
   `- ${version('skopeo', ['--version'])}; ${version('/usr/bin/docker-registry', ['--version'])}`,
   `- ${new Date().toISOString()}`,
+  `- load when the run started (\`uptime\`): ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`,
   '',
 );
 
-if (!values.only || values.only === 'copy') {
+if (want('copy')) {
   checkPrerequisites();
-  const cli = await bundleCli(mkdtempSync(join(tmpdir(), 'regman-cli-')));
-  const cases = COPY_CASES.filter((c) => !values.case || c.name.includes(values.case));
+  const cli = await bundleCli(BENCH_CLI_DIR);
+  const cases = scaleCases(COPY_CASES, Number(values.scale)).filter((c) => !values.case || c.name.includes(values.case));
   const results = await benchCopy(cases, runs, cli, log);
   const startup = await nodeStartupSeconds(runs);
   log(`node start-up alone: ${startup.toFixed(2)} s`);
   sections.push('## Copy: `regman copy` vs `skopeo copy`', '', copyMarkdown(results, runs, startup), '');
 }
 
-if (!values.only || values.only === 'latency') {
+if (want('sync')) {
+  checkPrerequisites();
+  const { benchSync, syncMarkdown } = await import('./sync.ts');
+  const cli = await bundleCli(BENCH_CLI_DIR);
+  const syncRuns = Math.min(runs, 3);
+  sections.push('## Repository sync: `regman sync` vs `skopeo sync`', '', syncMarkdown(await benchSync(Number(values['sync-tags']), syncRuns, cli, log), syncRuns), '');
+}
+
+if (want('bundles')) {
+  const { benchBundles, bundlesMarkdown } = await import('./lambda-bundles.ts');
+  sections.push('## Lambda packaging: bundle size and module init', '', bundlesMarkdown(await benchBundles(5, log), 5), '');
+}
+
+if (want('latency')) {
   const { latencyMarkdown } = await import('./latency.ts');
   sections.push('## Push-to-replicated latency (local stack)', '', await latencyMarkdown(log), '');
 }
 
-if (!values.only || values.only === 'retention') {
+if (want('retention')) {
   // A process of its own: after the latency run's gigabytes of buffers this heap is fragmented and
   // its peak RSS is the copies', and both would be charged to the planner (1.1 s vs 0.45 s measured).
   const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');

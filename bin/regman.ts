@@ -24,7 +24,11 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   images: async () => (await import('./commands/images.ts')).registerImages,
   sync: async () => (await import('./commands/sync.ts')).registerSync,
   audit: async () => (await import('./commands/audit.ts')).registerAudit,
+  promote: async () => (await import('./commands/promote.ts')).registerPromote,
   report: async () => (await import('./commands/report.ts')).registerReport,
+  approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
+  approve: async () => (await import('./commands/approvals.ts')).registerApprove,
+  reject: async () => (await import('./commands/approvals.ts')).registerReject,
 };
 
 const program = new Command('regman')

@@ -13,6 +13,11 @@ export interface ControlServerOptions {
   readonly onReconcile: () => Promise<unknown>;
   /** `POST /retention[?apply=1]`: runs a retention sweep (dry run unless apply) and answers with the reports. */
   readonly onRetention?: (apply: boolean) => Promise<unknown>;
+  /**
+   * More routes (e.g. the promotion API, local/promotion-routes.ts), behind the same token check:
+   * answer with a status and a JSON body, or undefined to fall through to the routes here.
+   */
+  readonly routes?: (request: ControlRequest) => Promise<ControlResponse | undefined>;
   /** The per-start secret every state-changing request must carry (`Authorization: Bearer <token>`): see control-auth.ts. */
   readonly controlToken: string;
   /**
@@ -21,9 +26,25 @@ export interface ControlServerOptions {
    * @default []
    */
   readonly exemptPathPrefixes?: readonly string[];
+  /** The web console (approval pages, read-only lists): answers true when it served the request. */
+  readonly onConsole?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** @default 0 (a free port) */
   readonly port?: number;
   readonly log: (line: string) => void;
+}
+
+export interface ControlRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingMessage['headers'];
+  /** The request body (read only for methods that carry one). */
+  readonly body: () => Promise<Buffer>;
+}
+
+export interface ControlResponse {
+  readonly status: number;
+  readonly body: unknown;
 }
 
 export interface ControlServer {
@@ -87,6 +108,13 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Control
   if (isStateChanging(req.method) && !(options.exemptPathPrefixes ?? []).some((p) => path.startsWith(p))) {
     if (!authorizeControlRequest(req, res, options.controlToken)) return;
   }
+  if (options.routes) {
+    const answer = await options.routes({ method: req.method ?? 'GET', path, query: url.searchParams, headers: req.headers, body: () => readBody(req) });
+    if (answer) {
+      send(res, answer.status, answer.body);
+      return;
+    }
+  }
   const notification = /^\/notifications\/([^/]+)$/.exec(path);
   if (req.method === 'POST' && notification) {
     const body = await readBody(req);
@@ -126,6 +154,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Control
     send(res, 200, { ok: true });
     return;
   }
+  if (options.onConsole && (await options.onConsole(req, res))) return;
   send(res, 404, { error: `no route ${req.method} ${path}; try POST /reconcile, POST /retention[?apply=1] or GET /health` });
 }
 

@@ -8,14 +8,18 @@ export interface LocalEndpoints {
   readonly registries: Readonly<Record<string, string>>;
   /** The registry pushes come from (the first replication rule's source). */
   readonly source: string;
+  /** Environment name → its registries' names (promotion targets), from the config. */
+  readonly environments: Readonly<Record<string, readonly string[]>>;
   readonly dynamodb: { readonly endpoint: string; readonly tables: Readonly<Record<string, string>> };
-  /** The control listener: `POST /reconcile`, `POST /notifications/<registry>`, `GET /health`. */
+  /** The control listener: `POST /reconcile`, `POST /notifications/<registry>`, `GET /health`, the promotion API (`/promotions`). */
   readonly control: string;
   /**
    * The secret every state-changing control request carries as `Authorization: Bearer <controlToken>`;
    * new at every start. The file is mode 0600 so only its owner reads it.
    */
   readonly controlToken: string;
+  /** The web console (approval pages, pending approvals, recent promotions): the control listener's URL. */
+  readonly console?: string;
   readonly pid: number;
 }
 

@@ -26,7 +26,11 @@ import {
   JsonlDeadLetterSink, fanoutPolicyFromEnvironment, reconcile, type FanoutPolicy, type ReconcileReport, type ReplicationCopyOptions, type ReplicationDeps,
 } from '../functions/replication/index.ts';
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
+import { startLocalPromotions } from './promotion-setup.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
+import { startLocalApprovals, type LocalApprovals } from './approvals.ts';
+import { SELF_AUTHENTICATED_PREFIXES } from '../functions/web/routes.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
 import { newControlToken } from './control-auth.ts';
 import { controlAnswers, readLiveEndpoints, removeEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints.ts';
@@ -74,6 +78,8 @@ export interface LocalStack {
   readonly registries: LocalRegistries;
   /** The file dead letters go to. */
   readonly dlqPath: string;
+  /** Approvals: the engine (the promotion's RequestApproval calls `approvals.service.request`) and the task completer to wait on. */
+  readonly approvals: LocalApprovals;
   /** Runs a reconcile now (the same as `POST <control>/reconcile`). */
   reconcile(): Promise<ReconcileReport>;
   /** Runs a retention sweep of every covered registry now (the same as `POST <control>/retention[?apply=1]`). */
@@ -131,13 +137,18 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     let onNotification: (registry: string, envelope: unknown) => void = () => undefined;
     let onReconcile: () => Promise<unknown> = async () => ({ error: 'starting' });
     let onRetention: (apply: boolean) => Promise<unknown> = async () => ({ error: 'starting' });
+    let routes: NonNullable<Parameters<typeof startControlServer>[0]['routes']> = async () => undefined;
+    let onConsole: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> = async () => false;
     const controlToken = newControlToken();
     const control: ControlServer = await startControlServer({
       log,
       controlToken,
+      routes: (req) => routes(req),
       onNotification: (registry, envelope) => onNotification(registry, envelope),
       onReconcile: () => onReconcile(),
       onRetention: (apply) => onRetention(apply),
+      onConsole: (req, res) => onConsole(req, res),
+      exemptPathPrefixes: SELF_AUTHENTICATED_PREFIXES,
       ...(options.controlPort !== undefined ? { port: options.controlPort } : {}),
     });
     cleanups.push(() => control.stop());
@@ -275,12 +286,34 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     cleanups.push(() => retentionSchedule.stop());
     onRetention = (apply) => retentionSchedule.trigger(apply ? 'apply' : 'dry-run', 'on demand');
 
+    // Approvals: links and the console on the control listener, messages in D/outbox.jsonl (see local/approvals.ts).
+    const approvals = await startLocalApprovals({
+      stateDir,
+      config,
+      dynamoEndpoint: db.endpoint,
+      tableName: db.tables.approvals,
+      audit: audit.log,
+      consoleUrl: control.url,
+      log,
+      // The promotion runner's completer settles its waiting RequestApproval (late-bound: the runner needs the requester).
+      completer: { succeed: (t, o) => promotion.promotions.completer.succeed(t, o), fail: (t, e, c) => promotion.promotions.completer.fail(t, e, c) },
+      ...(process.env.REGMAN_SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.REGMAN_SLACK_WEBHOOK_URL } : {}),
+    });
+    cleanups.push(() => approvals.close());
+    onConsole = (req, res) => approvals.serve(req, res);
+    // Promotions: the promotion ASL in process, its API on the control URL (local/promotion-setup.ts).
+    const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log, approvals: approvals.service });
+    cleanups.push(() => promotion.stop());
+    routes = promotion.routes;
+
     const endpoints: LocalEndpoints = {
       registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
       source,
+      environments: Object.fromEntries(Object.entries(config.environments).map(([name, env]) => [name, env.registries])),
       dynamodb: { endpoint: db.endpoint, tables: db.tables },
       control: control.url,
       controlToken,
+      console: control.url,
       pid: process.pid,
     };
     await writeEndpoints(stateDir, endpoints);
@@ -292,6 +325,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       endpoints,
       registries,
       dlqPath,
+      approvals,
       reconcile: () => schedule.trigger('on demand'),
       retention: (o) => retentionSchedule.trigger(o?.apply ? 'apply' : 'dry-run', 'on demand'),
       async idle() {
@@ -345,6 +379,7 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     ...Object.entries(endpoints.registries).map(([name, url]) => `  registry ${name.padEnd(12)} ${url}${name === source ? '   (source: pushes here replicate)' : ''}  storage ${join(stateDir, 'registries', name)}`),
     `  dynamodb          ${endpoints.dynamodb.endpoint}   tables ${Object.values(endpoints.dynamodb.tables).join(', ')}  files ${join(stateDir, 'dynamodb')}`,
     `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>; every POST needs Authorization: Bearer <controlToken from endpoints.json>)`,
+    `  console           ${endpoints.console ?? endpoints.control}/   (pending approvals, recent promotions; approval links arrive in ${join(stateDir, 'outbox.jsonl')})`,
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
     `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${auth} ${endpoints.control}/reconcile`,
     `  retention         ${sweeps} (${timers.retentionMode === 'apply' ? 'deleting: schedules.retentionMode apply' : 'dry runs'}), and on demand: curl -X POST ${auth} '${endpoints.control}/retention'  (delete: ?apply=1)`,

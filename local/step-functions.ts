@@ -16,6 +16,8 @@ export interface RunStateMachineOptions {
   readonly retryIntervalMs?: number;
   /** Every state entered, in order (Map iterations included). */
   readonly onStateEntered?: (state: string) => void;
+  /** Changes the parsed definition before it runs (e.g. the local stand-in for `.waitForTaskToken`). */
+  readonly transformDefinition?: (definition: { States: Record<string, unknown> }) => void;
 }
 
 export interface LocalExecutionResult {
@@ -100,6 +102,7 @@ export async function runStateMachine(
   polyfillWithResolvers();
   const { StateMachine: Engine, ExecutionError } = await import('aws-local-stepfunctions');
   const definition = JSON.parse(await readFile(aslPath, 'utf8')) as StateMachineDefinition & { States: Record<string, TaskState> };
+  options.transformDefinition?.(definition);
   const bound: Record<string, LocalTaskHandler> = {};
   bindTasks(definition.States, taskHandlers, bound);
   const machine = new Engine(definition as StateMachineDefinition);

@@ -45,9 +45,18 @@ const regexSchema = z
 // ---------------------------------------------------------------------------------------------
 // Environments
 
+/** A time span in which promotions into the environment are refused (unless overridden with a reason). */
+export const freezeWindowSchema = strict({
+  start: z.iso.datetime({ offset: true, error: 'an ISO 8601 time, e.g. 2026-12-20T00:00:00Z' }),
+  end: z.iso.datetime({ offset: true, error: 'an ISO 8601 time, e.g. 2027-01-04T00:00:00Z' }),
+  reason: z.string().optional(),
+});
+
 export const environmentSchema = strict({
   description: z.string().optional(),
   registries: z.array(reference, { error: 'a list of registry names' }).min(1, { error: 'at least one registry name' }),
+  /** Promotions into this environment are refused inside these windows (`regman promote --override-freeze --reason`). */
+  freezeWindows: z.array(freezeWindowSchema, { error: 'a list of { start, end, reason }' }).default([]),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -139,6 +148,12 @@ export const promotionEdgeSchema = strict({
   }).default({}),
   /** Restore the previous tags in the target environment when a later step fails. */
   autoRollback: z.boolean({ error: 'true or false' }).default(true),
+  /** Environments the digest must have been promoted to first (e.g. `[staging]` on staging → prod). */
+  requires: z.array(reference, { error: 'a list of environment names' }).default([]),
+  /** Hours since the digest reached `from` (and every `requires`) before it may move on. @default 0 */
+  soakHours: z.number({ error: 'a number of hours' }).nonnegative({ error: 'a number of hours >= 0' }).default(0),
+  /** The environment tag written next to the original: {env}, {tag}, {yyyyMMdd-HHmmss} (UTC). */
+  envTagTemplate: z.string().regex(/\{env\}|\{tag\}|\{yyyyMMdd-HHmmss\}/, { error: 'a template with {env}, {tag} and/or {yyyyMMdd-HHmmss}' }).default('{env}-{tag}-{yyyyMMdd-HHmmss}'),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +187,8 @@ export const retentionPolicySchema = strict({
   gitlab: gitlabPolicySchema.optional(),
   /** Safety valve: a sweep that would expire more than this share of a repository stops. @default 0.5 */
   maxDeleteShare: z.number().gt(0, { error: 'a share between 0 and 1' }).max(1, { error: 'a share between 0 and 1' }).optional(),
+  /** Untagged images younger than this are kept (a multi-arch push may still be in progress); 0 turns it off. @default 24 */
+  untaggedGraceHours: z.number().min(0, { error: 'a number of hours, 0 or more' }).optional(),
 }).superRefine((p, ctx) => {
   const given = POLICY_SOURCES.filter((k) => p[k] !== undefined);
   if (given.length !== 1) {

@@ -114,10 +114,14 @@ export const IDEMPOTENCY_TABLE: TableSpec = {
   },
 };
 
-/** Replication progress (resumable copies, reconcile bookkeeping): generic pk/sk layout. */
+/**
+ * Replication bookkeeping: generic pk/sk layout. Today it holds the newest event applied per (target,
+ * repository, tag) (`tag#` items) and the targets an event already finished (`done#` items). It does not
+ * hold per-blob copy progress: a retried copy finds finished blobs with a HEAD at the target.
+ */
 export const REPLICATION_STATE_TABLE: TableSpec = {
   logicalName: 'replication-state',
-  description: 'Replication state: resumable copy progress and reconcile bookkeeping, keyed by pk/sk strings.',
+  description: 'Replication state: per-tag newest applied event (tag#) and finished targets per event (done#), keyed by pk/sk strings.',
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   globalSecondaryIndexes: [],
@@ -144,6 +148,42 @@ export const PULL_STATS_TABLE: TableSpec = {
     pulls: 'N: pulls counted that day (UpdateItem ADD)',
     expiresAt: 'N: epoch seconds; counters expire by TTL after about 400 days, event markers after 7',
   },
+};
+
+/**
+ * Promotions (functions/promotion/store.ts): `exec#<executionId>` / `state` is one execution (status,
+ * steps, gates, tags moved); `hist#<env>#<repository>` / `<time>#<executionId>` is the history of
+ * digests promoted into an environment (rollback, soak, retention locks read it); `approval#<id>` /
+ * `request` keeps the minimal approval requester's task token.
+ */
+export const PROMOTIONS_TABLE: TableSpec = {
+  logicalName: 'promotions',
+  description: 'Promotion executions, per-environment history of promoted digests, and pending approvals: pk/sk strings.',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalSecondaryIndexes: [],
+  pointInTimeRecovery: true,
+  retain: true,
+};
+
+/** Quarantined digests: pk = `sha256:<hex>`; a failed scan or signature gate writes, `regman quarantine release` removes. */
+export const QUARANTINE_TABLE: TableSpec = {
+  logicalName: 'quarantine',
+  description: 'Quarantined digests: pk = digest; reason, findings summary, time, execution id.',
+  partitionKey: { name: 'pk', type: 'S' },
+  globalSecondaryIndexes: [],
+  pointInTimeRecovery: true,
+  retain: true,
+};
+
+/** Holds: pk = `<env>#<repository>`; a held repository refuses promotions until `regman hold release`. */
+export const HOLDS_TABLE: TableSpec = {
+  logicalName: 'holds',
+  description: 'Promotion holds: pk = <environment>#<repository>; reason, who, when, the digest it holds at.',
+  partitionKey: { name: 'pk', type: 'S' },
+  globalSecondaryIndexes: [],
+  pointInTimeRecovery: true,
+  retain: true,
 };
 
 /** Index of the approvals table over request items only (sparse: links and decisions carry no `state`). */
@@ -182,6 +222,9 @@ export const TABLE_SPECS = {
   idempotency: IDEMPOTENCY_TABLE,
   replicationState: REPLICATION_STATE_TABLE,
   pullStats: PULL_STATS_TABLE,
+  promotions: PROMOTIONS_TABLE,
+  quarantine: QUARANTINE_TABLE,
+  holds: HOLDS_TABLE,
   approvals: APPROVALS_TABLE,
 } as const satisfies Record<string, TableSpec>;
 

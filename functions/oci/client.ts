@@ -14,6 +14,8 @@ import type { Descriptor, Manifest } from './types.ts';
 /** Options of a RegistryClient; see TransportOptions for each. */
 export type RegistryClientOptions = TransportOptions;
 
+/** How long a 404 from the referrers endpoint is believed for a repository before asking again. */
+const NO_REFERRERS_API_TTL_MS = 5 * 60 * 1000;
 /** Page size asked for in tag and catalog listings (distribution's tags/list ignores it). */
 const PAGE_SIZE = 1000;
 /** A listing page is JSON of names; far below this. */
@@ -30,6 +32,8 @@ const MAX_LIST_BYTES = 16 * 1024 * 1024;
 export class RegistryClient implements Registry {
   readonly host: string;
   readonly transport: Transport;
+  /** Repositories whose referrers endpoint answered 404 (no API), and when. */
+  private readonly noReferrersApi = new Map<string, number>();
 
   constructor(options: RegistryClientOptions) {
     this.host = options.host;
@@ -182,6 +186,10 @@ export class RegistryClient implements Registry {
 
   async referrers(repository: string, digest: string): Promise<Descriptor[] | undefined> {
     checkTarget(repository, digest);
+    // A registry without the API answers every digest 404: ask once per repository for a while, not
+    // once per tag of a repository sync (the 1,000-tag no-op re-sync spent a GET per tag on it).
+    const noApiSince = this.noReferrersApi.get(repository);
+    if (noApiSince !== undefined && performance.now() - noApiSince < NO_REFERRERS_API_TTL_MS) return undefined;
     const res = await this.transport.requestBuffer(
       {
         method: 'GET', repository, path: `/v2/${repository}/referrers/${digest}`, expect: [200, 404],
@@ -191,7 +199,11 @@ export class RegistryClient implements Registry {
       () => manifestTooLarge(`referrers of ${repository}@${digest}`),
     );
     // distribution 2.8 has no referrers API: a 404 (its router's "page not found") means "use the fallback tag".
-    if (res.status === 404) return undefined;
+    if (res.status === 404) {
+      this.noReferrersApi.set(repository, performance.now());
+      return undefined;
+    }
+    this.noReferrersApi.delete(repository);
     const raw = res.body;
     return [...parseManifest(raw, MediaType.OciIndex, undefined, { source: `referrers of ${this.host}/${repository}@${digest}` }).manifests];
   }

@@ -62,6 +62,12 @@ export interface CopyOptions {
   readonly chunkThreshold?: number;
   /** Chunk size of resumable uploads. @default 64 MiB */
   readonly chunkSize?: number;
+  /**
+   * The source repository's tags, when the caller already listed them (a repository sync copying
+   * every tag): referrer tags are looked up in this list instead of one tag listing per copy.
+   * @default listed once per copy, when referrers are copied
+   */
+  readonly sourceTags?: readonly string[];
   /** Progress events; a listener that throws is ignored. */
   readonly onEvent?: CopyEventListener;
   readonly signal?: AbortSignal;
@@ -179,6 +185,10 @@ class ManifestCopy {
 
   tags(): Promise<string[]> {
     return (this.sourceTags ??= this.ctx.src.registry.tagList(this.ctx.src.repository));
+  }
+
+  seedTags(tags: readonly string[]): void {
+    this.sourceTags = Promise.resolve([...tags]);
   }
 }
 
@@ -468,11 +478,13 @@ export async function copyImage(src: CopySource, dst: CopyTarget, options: CopyO
   const root = options.platforms?.length ? await selectRoot(src, top, options.platforms, options.signal) : top;
   const ctx = new CopyContext(src, dst, settings, safeListener(options.onEvent), options.signal);
   const mc = new ManifestCopy(ctx, options.verifiedCache);
+  if (options.sourceTags !== undefined) mc.seedTags(options.sourceTags);
   let tagPublished = dst.tag !== undefined;
   try {
-    const present = (await dst.registry.manifestHead(dst.repository, root.digest)) !== undefined;
-    const tagged =
-      dst.tag === undefined || (present && (await dst.registry.manifestHead(dst.repository, dst.tag))?.digest === root.digest);
+    // The tag first: when it already names the digest, the manifest is there too (one HEAD, not two,
+    // per tag of a no-op re-sync).
+    const tagged = dst.tag === undefined || (await dst.registry.manifestHead(dst.repository, dst.tag))?.digest === root.digest;
+    const present = (dst.tag !== undefined && tagged) || (await dst.registry.manifestHead(dst.repository, root.digest)) !== undefined;
     if (present) {
       // Already there: seed the memo so nothing HEADs it again, then (unless trusted) check what is below it.
       mc.manifestMemo.set(root.digest, Promise.resolve(undefined));
@@ -549,7 +561,7 @@ export async function copyRepository(
       const result = await copyImage(
         { registry: src.registry, repository: src.repository, reference: tag },
         { registry: dst.registry, repository: dst.repository, tag },
-        copyOptions,
+        { ...copyOptions, sourceTags: all },
       );
       tags.push({ tag, result });
     } catch (err) {

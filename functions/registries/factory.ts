@@ -8,6 +8,7 @@ import { createEcrAdapter } from './ecr/adapter.ts';
 import { createGarAdapter, createGcrAdapter } from './gar/adapter.ts';
 import { createOciAdapter } from './oci/adapter.ts';
 import { SecretsManagerResolver } from './secrets.ts';
+import { composeInterceptors, requestRateInterceptor, sharedTokenBucket } from './request-rate.ts';
 
 /**
  * The adapter for one configured registry. Nothing is contacted and no secret is read until the
@@ -17,7 +18,20 @@ import { SecretsManagerResolver } from './secrets.ts';
  * const adapter = createAdapter('harbor', config.registries.harbor, { secrets });
  * const repos = await adapter.listRepositories();
  */
-export function createAdapter(name: string, registry: RegistryConfig, deps: AdapterDeps = {}): RegistryAdapter {
+export function createAdapter(name: string, registry: RegistryConfig, baseDeps: AdapterDeps = {}): RegistryAdapter {
+  // rateLimit.requestsPerSecond: one token bucket per registry name for the whole process. Docker Hub
+  // keys its own per credential (its adapter reads the rate from the config).
+  const rps = registry.rateLimit?.requestsPerSecond;
+  const deps: AdapterDeps =
+    rps === undefined || registry.kind === 'dockerhub'
+      ? baseDeps
+      : {
+          ...baseDeps,
+          ociOptions: {
+            ...baseDeps.ociOptions,
+            intercept: composeInterceptors(baseDeps.ociOptions?.intercept, requestRateInterceptor(() => sharedTokenBucket(`registry:${name}`, rps))),
+          },
+        };
   switch (registry.kind) {
     case 'ecr':
       return createEcrAdapter(name, registry, deps);

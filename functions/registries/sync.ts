@@ -119,6 +119,8 @@ export async function syncRepository(options: SyncRepositoryOptions): Promise<Sy
         { registry: target.oci, repository: repositoryPath(target, options.repository), tag },
         {
           referrers,
+          // Listed once above: referrer tags are found in it, not by one listing per tag.
+          sourceTags: all,
           ...(options.platforms?.length ? { platforms: options.platforms } : {}),
           ...(options.blobConcurrency !== undefined ? { concurrency: options.blobConcurrency } : {}),
           ...(options.signal !== undefined ? { signal: options.signal } : {}),

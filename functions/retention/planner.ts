@@ -9,6 +9,13 @@ import type { Inventory, InventoryImage, PlanOptions, RetentionDecision, Retenti
 /** The share of a repository's images a plan may expire before the safety valve blocks it. */
 export const DEFAULT_MAX_DELETE_SHARE = 0.5;
 
+/**
+ * Hours an untagged manifest is kept after its push, whatever the policy says: a multi-arch push
+ * uploads its platform manifests untagged before the index that names them, and deleting them in that
+ * window fails the push (`MANIFEST_BLOB_UNKNOWN`).
+ */
+export const DEFAULT_UNTAGGED_GRACE_HOURS = 24;
+
 /** `sha256:0123456789ab`: a digest short enough for a reason. */
 export function shortDigest(digest: string): string {
   const i = digest.indexOf(':');
@@ -100,10 +107,16 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
   if (!(maxDeleteShare >= 0 && maxDeleteShare <= 1)) {
     throw new RetentionError(`maxDeleteShare must be between 0 and 1 (got ${maxDeleteShare})`, 'INVALID_OPTION');
   }
+  const graceHours = options.untaggedGraceHours ?? DEFAULT_UNTAGGED_GRACE_HOURS;
+  if (!(graceHours >= 0)) throw new RetentionError(`untaggedGraceHours must be 0 or more (got ${graceHours})`, 'INVALID_OPTION');
   const graph = buildGraph(inventory);
   const pushedMs = (image: InventoryImage) => graph.pushed.get(image.digest) as number;
   const evaluation = evaluatePolicy(policy, graph.roots, inventory.images, { nowMs, repository: inventory.repository, pushedMs });
   const locked = new Set(options.lockedDigests ?? []);
+  const rootDigests = new Set(graph.roots.map((r) => r.digest));
+  const hoursAgo = (image: InventoryImage): number => Math.max(0, Math.floor((nowMs - pushedMs(image)) / 3_600_000));
+  // Untagged images only (not children or referrers: those follow their index or subject).
+  const inGrace = (image: InventoryImage): boolean => graceHours > 0 && image.tags.length === 0 && rootDigests.has(image.digest) && nowMs - pushedMs(image) < graceHours * 3_600_000;
 
   // 1. Seeds: locked digests, the policy's keeps, and protections that hold for any digest.
   const kept = new Map<string, Verdict>();
@@ -117,6 +130,7 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
     const verdict = evaluation.verdicts.get(image.digest);
     if (locked.has(image.digest)) keep(image.digest, { action: 'keep', rule: 'lock', reason: 'locked by an active promotion' });
     else if (verdict?.action === 'keep') keep(image.digest, verdict);
+    else if (inGrace(image)) keep(image.digest, { action: 'keep', rule: 'grace.untagged', reason: `untagged and pushed ${hoursAgo(image)} h ago, within the ${graceHours} h grace period (a push may still be in progress)` });
     else {
       const protection = evaluation.protections.get(image.digest);
       if (protection) keep(image.digest, protection);

@@ -76,6 +76,7 @@ export async function runRetentionSweep(o: RunRetentionSweepOptions): Promise<Sw
       policyName: governing.policyName,
       policy: governing.config.policy,
       ...(governing.config.maxDeleteShare !== undefined ? { maxDeleteShare: governing.config.maxDeleteShare } : {}),
+      ...(governing.config.untaggedGraceHours !== undefined ? { untaggedGraceHours: governing.config.untaggedGraceHours } : {}),
     };
   });
   const scope = pullStatsScopeOf(o.config, o.registry);

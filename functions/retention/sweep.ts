@@ -34,6 +34,8 @@ export interface SweepRepositoryOptions {
   readonly force?: boolean;
   /** @default the planner's 0.5 */
   readonly maxDeleteShare?: number;
+  /** @default the planner's 24 */
+  readonly untaggedGraceHours?: number;
   /** Digests locked by an active promotion. */
   readonly lockedDigests?: Iterable<string>;
   /** Pull counters, and the registry/region they are kept under. */
@@ -193,6 +195,7 @@ export async function sweepRepository(o: SweepRepositoryOptions): Promise<SweepR
     now,
     ...(o.lockedDigests ? { lockedDigests: o.lockedDigests } : {}),
     ...(o.maxDeleteShare !== undefined ? { maxDeleteShare: o.maxDeleteShare } : {}),
+    ...(o.untaggedGraceHours !== undefined ? { untaggedGraceHours: o.untaggedGraceHours } : {}),
     ...(o.force ? { force: true } : {}),
   });
   o.onEvent?.({ type: 'planned', repository: o.repository, expire: plan.expire.length, keep: plan.keep.length, blocked: plan.blocked !== null });
@@ -375,9 +378,15 @@ export function summarizeSweep(report: SweepReport): SweepSummary {
   };
 }
 
-export interface SweepRegistryOptions extends Omit<SweepRepositoryOptions, 'repository' | 'policy' | 'policyName' | 'maxDeleteShare'> {
+export interface SweepRegistryOptions extends Omit<SweepRepositoryOptions, 'repository' | 'policy' | 'policyName' | 'maxDeleteShare' | 'untaggedGraceHours'> {
   /** Repositories and the policy that governs each (listSweepItems / governingPolicy). */
-  readonly items: readonly { readonly repository: string; readonly policyName: string; readonly policy: RetentionPolicy; readonly maxDeleteShare?: number }[];
+  readonly items: readonly {
+    readonly repository: string;
+    readonly policyName: string;
+    readonly policy: RetentionPolicy;
+    readonly maxDeleteShare?: number;
+    readonly untaggedGraceHours?: number;
+  }[];
   /** Repositories swept at once. @default 4 */
   readonly concurrency?: number;
 }
@@ -395,6 +404,7 @@ export async function sweepRegistry(o: SweepRegistryOptions): Promise<SweepRepor
       policy: item.policy,
       policyName: item.policyName,
       ...(item.maxDeleteShare !== undefined ? { maxDeleteShare: item.maxDeleteShare } : {}),
+      ...(item.untaggedGraceHours !== undefined ? { untaggedGraceHours: item.untaggedGraceHours } : {}),
     }),
   );
 }

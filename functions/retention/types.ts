@@ -46,6 +46,8 @@ export interface PlanOptions {
   readonly maxDeleteShare?: number;
   /** Plan anyway when the safety valve trips; the plan records that it was forced. @default false */
   readonly force?: boolean;
+  /** Untagged images pushed less than this many hours ago are kept (rule `grace.untagged`); 0 turns it off. @default 24 */
+  readonly untaggedGraceHours?: number;
 }
 
 export type DecisionAction = 'expire' | 'keep';

@@ -1,7 +1,12 @@
 // The approval page: what is promoted, what the gates found, what changes in the target, who approved; Approve/Reject forms (POST + CSRF).
 import type { ApprovalPageView, GateView } from '../approvals/view-model.ts';
-import { html, type Html } from './html.ts';
+import { html, type Html } from '../html.ts';
 import { page } from './layout.ts';
+
+/** Digests in the tag table are shortened (the full ones are shown above); the title keeps the whole value. */
+function shortDigest(digest: string): Html {
+  return html`<code title="${digest}">${digest.length > 19 ? `${digest.slice(0, 19)}…` : digest}</code>`;
+}
 
 function gateRow(g: GateView): Html {
   return html`<tr><th>${g.gate}</th><td><span class="${g.passed ? 'ok' : 'bad'}">${g.passed ? 'passed' : 'failed'}</span> ${g.summary}
@@ -27,7 +32,7 @@ ${v.pusher ? html`<dt>Pushed by</dt><dd>${v.pusher}</dd>` : ''}
 <section><h2>What changes in ${v.edge.to}</h2><dl>
 <dt>Runs now</dt><dd>${v.currentDigest ? html`<code data-testid="current-digest">${v.currentDigest}</code>` : html`<span class="muted" data-testid="current-digest">nothing yet</span>`}</dd>
 <dt>After</dt><dd><code>${v.digest}</code></dd>
-</dl>${v.tagMoves.length > 0 ? html`<table><tr><th>tag</th><th>from</th><th>to</th></tr>${v.tagMoves.map((t) => html`<tr><td>${t.tag}</td><td>${t.from ? html`<code>${t.from}</code>` : html`<span class="muted">new</span>`}</td><td><code>${t.to}</code></td></tr>`)}</table>` : ''}</section>
+</dl>${v.tagMoves.length > 0 ? html`<table><tr><th>tag</th><th>from</th><th>to</th></tr>${v.tagMoves.map((t) => html`<tr><td>${t.tag}</td><td>${t.from ? shortDigest(t.from) : html`<span class="muted">new</span>`}</td><td>${shortDigest(t.to)}</td></tr>`)}</table>` : ''}</section>
 <section><h2>Approvals: ${v.approvals.length} so far, ${needed} needed</h2>
 ${v.approvals.length > 0 ? html`<ul>${v.approvals.map((a) => html`<li>${a.identity} at ${a.time} via ${a.channel}${a.comment ? html`: “${a.comment}”` : ''}</li>`)}</ul>` : html`<p class="muted">None yet.</p>`}
 <p>Expires at ${v.expiresAt}.</p></section>

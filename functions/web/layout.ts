@@ -1,5 +1,5 @@
 // The console's page frame: one inline style sheet (no external assets), readable at phone width, no JavaScript.
-import { html, raw, type Html } from './html.ts';
+import { html, raw, type Html } from '../html.ts';
 
 const STYLE = raw(`
 *{box-sizing:border-box}

@@ -1,6 +1,6 @@
 // The page for every refused approval action: what happened, in words, with the HTTP status the error carries.
 import type { ApprovalError } from '../approvals/errors.ts';
-import { html } from './html.ts';
+import { html } from '../html.ts';
 import { page } from './layout.ts';
 
 const TITLES: Readonly<Record<string, string>> = {

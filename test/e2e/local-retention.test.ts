@@ -37,6 +37,13 @@ retention:
     rules:
       delete: { untagged: true, olderThanDays: 30 }
       keep: { tags: ["v*", "stable", "latest"] }
+    untaggedGraceHours: 0
+  - name: inflight
+    registries: [src]
+    repositories: ["inflight/*"]
+    rules:
+      delete: { untagged: true }
+      keep: { tags: ["v*"] }
 `;
 
 const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
@@ -52,6 +59,7 @@ describe('local stack retention (e2e)', () => {
   let danglingSig: PushedImage;
   let dangling2: PushedImage;
   let fresh: PushedImage;
+  let inflight: PushedImage[];
 
   async function post(path: string): Promise<LocalRetentionResult> {
     const res = await fetch(`${stack.endpoints.control}${path}`, { method: 'POST', headers: controlHeaders(stack.endpoints.controlToken) });
@@ -59,8 +67,10 @@ describe('local stack retention (e2e)', () => {
     return (await res.json()) as LocalRetentionResult;
   }
 
-  async function exists(digest: string): Promise<boolean> {
-    const res = await new RawRegistryClient(src).request('HEAD', `/v2/shop/app/manifests/${digest}`, { headers: { accept: ACCEPT } });
+  const shop = (r: LocalRetentionResult) => r.reports.find((x) => x.repository === 'shop/app');
+
+  async function exists(digest: string, repo = 'shop/app'): Promise<boolean> {
+    const res = await new RawRegistryClient(src).request('HEAD', `/v2/${repo}/manifests/${digest}`, { headers: { accept: ACCEPT } });
     return res.status === 200;
   }
 
@@ -81,6 +91,11 @@ describe('local stack retention (e2e)', () => {
     dangling = await pushImage(src, 'shop/app', undefined, { layers: [40] });
     danglingSig = await pushCosignSignature(src, 'shop/app', dangling.digest);
     dangling2 = await pushImage(src, 'shop/app', undefined, { layers: [24] });
+    // A multi-arch push in progress: its platform manifests are up (untagged), the index is not yet.
+    inflight = [
+      await pushImage(src, 'inflight/app', undefined, { layers: [20], platform: 'linux/amd64' }),
+      await pushImage(src, 'inflight/app', undefined, { layers: [20], platform: 'linux/arm64' }),
+    ];
   }, 120_000);
 
   afterAll(async () => {
@@ -94,15 +109,15 @@ describe('local stack retention (e2e)', () => {
     const deadline = Date.now() + 20_000;
     for (;;) {
       result = await post('/retention');
-      if (result.reports[0]?.plan.expire.length === 3 || Date.now() > deadline) break;
+      if (shop(result)?.plan.expire.length === 3 || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 200));
     }
 
     // Assess
     expect(result.mode).toBe('dry-run');
     expect(result.errors).toEqual([]);
-    expect(result.reports).toHaveLength(1);
-    const report = result.reports[0]!;
+    expect(result.reports.map((r) => r.repository).sort()).toEqual(['inflight/app', 'shop/app']);
+    const report = shop(result)!;
     expect(report).toMatchObject({ registry: 'src', repository: 'shop/app', policyName: 'shop', status: 'planned', counts: { deleted: 0 } });
     expect(new Set(report.plan.expire.map((e) => e.digest))).toEqual(new Set([dangling.digest, danglingSig.digest, dangling2.digest]));
     expect(report.plan.expire.find((e) => e.digest === dangling.digest)?.rule).toBe('delete.untagged');
@@ -112,13 +127,13 @@ describe('local stack retention (e2e)', () => {
 
   it('an apply (POST /retention?apply=1) deletes exactly the planned digests, keeps every tag whole, and audits each deletion', async () => {
     // Prepare
-    const planned = (await post('/retention')).reports[0]!.plan.expire.map((e) => e.digest);
+    const planned = shop(await post('/retention'))!.plan.expire.map((e) => e.digest);
 
     // Act
     const result = await post('/retention?apply=1');
 
     // Assess
-    const report = result.reports[0]!;
+    const report = shop(result)!;
     expect(result.mode).toBe('apply');
     expect(report.status).toBe('applied');
     expect(report.deleted.map((d) => d.digest).sort()).toEqual([...planned].sort());
@@ -141,5 +156,31 @@ describe('local stack retention (e2e)', () => {
     // The stack's own method is the same sweep: nothing is left to expire.
     const again = await stack.retention();
     expect(again.reports[0]!.counts.expired).toBe(0);
+  });
+
+  it('a multi-arch push in progress is not broken: its untagged platform manifests stay through an apply (24 h grace by default), and the index push then succeeds', async () => {
+    // Prepare: wait until the push log knows both platform manifests (the plan keeps them by the grace rule).
+    let kept: string[] = [];
+    const deadline = Date.now() + 20_000;
+    while (kept.length < 2 && Date.now() < deadline) {
+      const plan = (await post('/retention')).reports.find((r) => r.repository === 'inflight/app')?.plan;
+      kept = (plan?.keep ?? []).filter((k) => /within the 24 h grace period/.test(k.reason)).map((k) => k.digest);
+      if (kept.length < 2) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(kept.sort()).toEqual(inflight.map((i) => i.digest).sort());
+
+    // Act: a sweep that deletes runs in the middle of the push; then the index arrives.
+    const applied = (await post('/retention?apply=1')).reports.find((r) => r.repository === 'inflight/app')!;
+    const index = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: inflight.map((i, n) => ({ ...i.descriptor, platform: { os: 'linux', architecture: n === 0 ? 'amd64' : 'arm64' } })),
+    }));
+    const put = await new RawRegistryClient(src).putManifest('inflight/app', 'v2', index, 'application/vnd.oci.image.index.v1+json');
+
+    // Assess
+    expect(applied.counts).toMatchObject({ expired: 0, deleted: 0 });
+    for (const i of inflight) expect(await exists(i.digest, 'inflight/app')).toBe(true);
+    expect(await skopeoDigest(`${src.host}/inflight/app:v2`)).toBe(put);
   });
 });

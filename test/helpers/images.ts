@@ -164,6 +164,7 @@ async function pushImageOver(
   format: ImageFormat,
   platform: Platform,
   annotations?: Readonly<Record<string, string>>,
+  diffIds?: readonly string[],
 ): Promise<PushedImage> {
   const t = types(format);
   const configJson = {
@@ -171,7 +172,7 @@ async function pushImageOver(
     os: platform.os,
     ...(platform.variant ? { variant: platform.variant } : {}),
     config: { Labels: { 'org.example.fixture': 'regman-test' } },
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+    rootfs: { type: 'layers', diff_ids: diffIds ?? layers.map((l) => l.digest) },
     history: layers.map(() => ({ created_by: 'regman test fixture' })),
   };
   const config = await pushBlobData(client, repo, Buffer.from(JSON.stringify(configJson)), t.config);
@@ -464,4 +465,33 @@ export async function pushLargeImage(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, layerSizes.length)) }, worker));
   return pushImageOver(client, repo, tag, layers, format, parsePlatform(opts.platform ?? 'linux/amd64'));
+}
+
+/**
+ * Pushes an image over layers already uploaded (e.g. streamed by a benchmark), with the config's
+ * `rootfs.diff_ids` as given (the digests of the uncompressed layers).
+ */
+export async function pushImageOfLayers(
+  reg: RegistryTarget,
+  repo: string,
+  tag: string | undefined,
+  layers: readonly PushedBlob[],
+  diffIds: readonly string[],
+  opts: PushLargeImageOptions = {},
+): Promise<PushedImage> {
+  return pushImageOver(new RawRegistryClient(reg, opts), repo, tag, layers, opts.format ?? 'oci', parsePlatform(opts.platform ?? 'linux/amd64'), undefined, diffIds);
+}
+
+/**
+ * Pushes a manifest in cosign's shape under `tag` with the given layers (payloads and annotations as
+ * the test builds them): for signatures a test signs itself with a real key.
+ */
+export async function pushCosignLayers(
+  reg: RegistryTarget,
+  repo: string,
+  tag: string,
+  layers: readonly { data: Buffer; mediaType: string; annotations?: Record<string, string> }[],
+  opts: AuthOptions = {},
+): Promise<PushedImage> {
+  return pushCosignShaped(new RawRegistryClient(reg, opts), repo, tag, layers);
 }

@@ -38,6 +38,8 @@ export interface RunningRegistry {
   readonly host: string;
   readonly port: number;
   readonly rootDir: string;
+  /** The registry process, e.g. to read its CPU time from /proc (benchmarks). */
+  readonly pid?: number;
   readonly logs: () => string;
   stop(): Promise<void>;
 }
@@ -96,6 +98,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
     host: registry.host,
     port: registry.port,
     rootDir: registry.rootDir,
+    ...(registry.pid !== undefined ? { pid: registry.pid } : {}),
     logs: () => registry.logs(),
     async stop() {
       await registry.stop();

@@ -22,6 +22,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 const endpointsFor = (pid: number, endpoint: string): LocalEndpoints => ({
   registries: { src: 'http://127.0.0.1:1' },
   source: 'src',
+  environments: {},
   dynamodb: { endpoint, tables: { audit: 'regman-audit' } },
   control: 'http://127.0.0.1:2',
   controlToken: 'token',

@@ -1,5 +1,5 @@
 // The message an approver receives: subject, text and HTML parts with the summary and that approver's link.
-import { html } from '../../web/html.ts';
+import { html } from '../../html.ts';
 import type { ApprovalLink, StoredApprovalRequest } from '../types.ts';
 import type { ApprovalMessage } from './types.ts';
 

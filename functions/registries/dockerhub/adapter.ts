@@ -22,6 +22,7 @@ import { credentialsFromDeps, type AdapterDeps } from '../deps.ts';
 import { DockerHubApi, DOCKER_HUB_API_URL } from './api.ts';
 import { CachingRegistry, budgetInterceptor } from './data-plane.ts';
 import { listHubImages } from './listing.ts';
+import { composeInterceptors, requestRateInterceptor, sharedTokenBucket } from '../request-rate.ts';
 import { RateBudget } from '../rate-budget.ts';
 
 /** Docker Hub's registry API host; its token service is auth.docker.io, found through the Bearer challenge. */
@@ -79,6 +80,7 @@ export function createDockerHubAdapter(name: string, config: DockerhubRegistryCo
     })();
     return key;
   };
+  const rps = config.rateLimit?.requestsPerSecond;
   const client = new RegistryClient({
     ...deps.ociOptions,
     host: DOCKER_HUB_OCI_HOST,
@@ -88,7 +90,14 @@ export function createDockerHubAdapter(name: string, config: DockerhubRegistryCo
     // 429s with a Retry-After must reach the budget (which blocks the whole credential), not be
     // slept through inside one request.
     retry: { ...deps.ociOptions?.retry, maxRetryAfterMs: 0 },
-    intercept: budgetInterceptor(host, { budget, budgetKey }),
+    // rateLimit.requestsPerSecond: one bucket per Docker Hub account for the whole process, outside the budget.
+    intercept: composeInterceptors(
+      composeInterceptors(
+        deps.ociOptions?.intercept,
+        rps !== undefined ? requestRateInterceptor(async () => sharedTokenBucket(`dockerhub:${await budgetKey()}`, rps)) : undefined,
+      ),
+      budgetInterceptor(host, { budget, budgetKey }),
+    ),
   });
   const cache = new CachingRegistry(client);
 

@@ -1,0 +1,119 @@
+// rateLimit.requestsPerSecond: the token bucket (table-tested on a fake clock) and its wiring into every adapter's client.
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenBucket, composeInterceptors, requestRateInterceptor, sharedTokenBucket } from '../../../functions/registries/request-rate.ts';
+import { createAdapter } from '../../../functions/registries/factory.ts';
+import type { RequestFn } from '../../../functions/oci/transport.ts';
+
+/** A clock that only moves when the bucket sleeps, so waits are exact and instant. */
+function fakeClock(): { now: () => number; sleep: (ms: number) => Promise<void>; slept: number[] } {
+  let t = 0;
+  const slept: number[] = [];
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      slept.push(ms);
+      t += ms;
+    },
+    slept,
+  };
+}
+
+describe('TokenBucket', () => {
+  it.each([
+    { rate: 5, takes: 5, sleeps: 0, note: 'a full bucket serves its burst at once' },
+    { rate: 5, takes: 6, sleeps: 1, note: 'the sixth waits for one token (200 ms)' },
+    { rate: 2, takes: 6, sleeps: 4, note: 'burst 2, then one token every 500 ms' },
+    { rate: 0.5, takes: 2, sleeps: 1, note: 'below one per second: burst 1, then 2 s' },
+  ])('rate $rate, $takes takes: $note', async ({ rate, takes, sleeps }) => {
+    // Prepare
+    const clock = fakeClock();
+    const bucket = new TokenBucket({ ratePerSecond: rate, now: clock.now, sleep: clock.sleep });
+    // Act
+    await Promise.all(Array.from({ length: takes }, () => bucket.take()));
+    // Assess: the waits add up to exactly the tokens the burst could not cover.
+    expect(clock.slept).toHaveLength(sleeps);
+    const expected = Math.max(0, takes - bucket.burst) / rate;
+    expect(clock.now() / 1000).toBeCloseTo(expected, 5);
+  });
+
+  it('refills while idle, never above the burst', async () => {
+    const clock = fakeClock();
+    const bucket = new TokenBucket({ ratePerSecond: 4, now: clock.now, sleep: clock.sleep });
+    for (let i = 0; i < 4; i++) await bucket.take();
+    await clock.sleep(10_000); // a long quiet spell
+    clock.slept.length = 0;
+    for (let i = 0; i < 4; i++) await bucket.take();
+    expect(clock.slept).toEqual([]);
+    await bucket.take();
+    expect(clock.slept).toEqual([250]);
+  });
+
+  it('refuses a rate that is not positive', () => {
+    expect(() => new TokenBucket({ ratePerSecond: 0 })).toThrow(/ratePerSecond must be > 0/);
+  });
+
+  it('one bucket per key for the process; a new rate replaces it', () => {
+    const a = sharedTokenBucket('test:a', 3);
+    expect(sharedTokenBucket('test:a', 3)).toBe(a);
+    expect(sharedTokenBucket('test:b', 3)).not.toBe(a);
+    expect(sharedTokenBucket('test:a', 4)).not.toBe(a);
+  });
+
+  it('composeInterceptors runs the outer one first', async () => {
+    const order: string[] = [];
+    const tag = (name: string) => (next: RequestFn): RequestFn => async (req) => {
+      order.push(name);
+      return next(req);
+    };
+    const fn = composeInterceptors(tag('outer'), tag('inner'))!(async () => ({ status: 200 }) as never);
+    await fn({ method: 'GET', path: '/v2/', description: 'x' } as never);
+    expect(order).toEqual(['outer', 'inner']);
+    expect(composeInterceptors(undefined, undefined)).toBeUndefined();
+    expect(requestRateInterceptor(() => new TokenBucket({ ratePerSecond: 1 }))).toBeTypeOf('function');
+  });
+});
+
+describe('rateLimit.requestsPerSecond on a configured registry', () => {
+  let server: Server;
+  let url: string;
+  const arrivals: number[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      arrivals.push(performance.now());
+      res.writeHead(200, { 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' }).end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const addr = server.address();
+    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  });
+
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('paces every request of the adapter, and two adapters of the same registry share the bucket', async () => {
+    // Prepare: 10 requests per second, burst 10; two adapters as two copies in one process would have.
+    const config = { kind: 'oci' as const, url, insecure: false, public: true, rateLimit: { requestsPerSecond: 10, windowHours: 6 } };
+    const one = createAdapter('paced', config);
+    const two = createAdapter('paced', config);
+    arrivals.length = 0;
+    const started = performance.now();
+    // Act: 16 pings split between them: 10 from the burst, 6 more at 100 ms each.
+    await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? one : two).ping()));
+    const seconds = (performance.now() - started) / 1000;
+    one.close();
+    two.close();
+    // Assess
+    expect(arrivals).toHaveLength(16);
+    expect(seconds).toBeGreaterThanOrEqual(0.55);
+    expect(seconds).toBeLessThan(3);
+  });
+
+  it('a registry without the setting is not paced', async () => {
+    const free = createAdapter('free', { kind: 'oci' as const, url, insecure: false, public: true });
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 16 }, () => free.ping()));
+    free.close();
+    expect((performance.now() - started) / 1000).toBeLessThan(0.55);
+  });
+});
