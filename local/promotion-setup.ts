@@ -5,6 +5,7 @@ import type { RegmanConfig } from '../functions/config/types.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import type { GateName, GateRunner, PromotionDeps } from '../functions/promotion/deps.ts';
 import { DynamoPromotionStore } from '../functions/promotion/store.ts';
+import { createGateRunners } from '../functions/promotion/gate-runners.ts';
 import type { RegistryAdapter } from '../functions/registries/adapter.ts';
 import type { ControlRequest, ControlResponse } from './control-server.ts';
 import type { LocalDynamo } from './dynamodb.ts';
@@ -35,7 +36,8 @@ export function startLocalPromotions(o: {
     audit: o.audit,
     store,
     approvals: new MinimalApprovalRequester({ store, edges: o.config.promotion }),
-    ...(o.gates ? { gates: o.gates } : {}),
+    // Locally the scan gate reads referrer reports (SARIF / Trivy JSON) from the source registry.
+    gates: o.gates ?? createGateRunners({ adapters: o.adapters }),
   };
   const promotions = createLocalPromotions({ deps: () => deps, log: o.log });
   return {

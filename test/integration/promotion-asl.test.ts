@@ -13,7 +13,9 @@ import { closeAdapters, createAdapters } from '../../functions/registries/factor
 import { createLocalPromotions, type LocalPromotions, type PromotionRequest } from '../../local/promotions.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { startFaultProxy, Routes, type FaultProxy } from '../helpers/fault-proxy.ts';
-import { pushImage, type PushedImage } from '../helpers/images.ts';
+import { readFileSync } from 'node:fs';
+import { createGateRunners } from '../../functions/promotion/gate-runners.ts';
+import { pushImage, pushReferrer, type PushedImage } from '../helpers/images.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
 import { skopeoDigest } from '../helpers/skopeo.ts';
 
@@ -202,6 +204,20 @@ describe('promotion.asl.json (local Step Functions, real registries, dynalite)',
     const again = await run({ tag: 'bad', from: 'staging', to: 'prod' });
     expect(again.record.error?.code).toBe('QUARANTINED');
     expect(again.record.error?.message).toMatch(/quarantine release/);
+  });
+
+  it('the real scan gate (a SARIF report with one critical attached as a referrer) quarantines the digest', async () => {
+    const real = createLocalPromotions({ deps: () => ({ ...deps, gates: createGateRunners({ adapters: deps.adapters }) }), retryIntervalMs: 0 });
+    const image = await pushImage(stg, 'app', 'sarif', { layers: [64] });
+    await pushReferrer(stg, 'app', image.descriptor, { artifactType: 'application/sarif+json', data: readFileSync(new URL('../fixtures/scan-reports/trivy.sarif.json', import.meta.url)) });
+    await deps.store.addHistory({ environment: 'staging', repository: 'app', digest: image.digest, tag: 'sarif', time: new Date().toISOString(), executionId: 'seed-sarif', requester: 'cli:seed', approvers: [], gates: [], kind: 'promote' });
+    const { executionId } = await real.start(request({ tag: 'sarif', from: 'staging', to: 'prod' }));
+    await real.wait(executionId);
+    const record = (await deps.store.getExecution(executionId))!;
+    expect(record.status).toBe('FAILED');
+    expect(record.error?.message).toBe(`app@${image.digest} has too many findings: 1 critical > 0 (1 critical, 2 high, 1 medium, 1 low)`);
+    expect((await deps.store.getQuarantine(image.digest))?.gate).toBe('scan');
+    expect(await tagAt(prodA, 'app:sarif')).toBeUndefined();
   });
 
   it('requires: a digest never promoted to staging is refused for prod', async () => {
