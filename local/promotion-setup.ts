@@ -43,7 +43,7 @@ export function startLocalPromotions(o: {
   return {
     promotions,
     store,
-    routes: promotionRoutes(promotions, store),
+    routes: promotionRoutes(promotions, store, deps),
     async stop() {
       // An execution waiting for an approval never ends by itself: do not wait for those.
       clients.destroy();

@@ -15,6 +15,7 @@ import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { startFaultProxy, Routes, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { readFileSync } from 'node:fs';
 import { createGateRunners } from '../../functions/promotion/gate-runners.ts';
+import { rollbackEnvironment } from '../../functions/promotion/rollback-env.ts';
 import { pushImage, pushReferrer, type PushedImage } from '../helpers/images.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
 import { skopeoDigest } from '../helpers/skopeo.ts';
@@ -152,6 +153,21 @@ describe('promotion.asl.json (local Step Functions, real registries, dynalite)',
     expect(record.error?.message).toMatch(/rejected by bob: not today/);
     expect(await tagAt(stg, 'app:v2')).toBeUndefined();
     expect(img.digest).toMatch(/^sha256:/);
+  });
+
+  it('rollback: staging goes back to the previous promoted digest, through tags only, and is held there', async () => {
+    const history = await deps.store.history('staging', 'app');
+    const current = history[0]!;
+    const previous = history.find((h) => h.digest !== current.digest)!;
+    const result = await rollbackEnvironment({ environment: 'staging', repository: 'app', reason: 'bad release', actor: 'cli:ops', correlationId: 'rb-1' }, deps);
+    expect(result).toMatchObject({ from: current.digest, to: previous.digest });
+    expect(await tagAt(stg, `app:${previous.tag}`)).toBe(previous.digest);
+    expect((await deps.store.history('staging', 'app'))[0]).toMatchObject({ digest: previous.digest, kind: 'rollback' });
+    expect(await deps.store.getHold('staging', 'app')).toMatchObject({ by: 'cli:ops', digest: previous.digest });
+    const refused = await run({ tag: 'v1' });
+    expect(refused.record.error?.code).toBe('HELD');
+    await expect(rollbackEnvironment({ environment: 'staging', repository: 'app', to: 'never-promoted', reason: 'x', actor: 'cli:ops', correlationId: 'rb-2' }, deps)).rejects.toThrow(/never-promoted was never promoted/);
+    await deps.store.deleteHold('staging', 'app');
   });
 
   it('the requester cannot approve their own promotion', async () => {
