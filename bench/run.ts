@@ -19,6 +19,9 @@ const { values } = parseArgs({
   },
 });
 const runs = Number(values.runs);
+/** `--only copy,sync`: the sections to run (default every one). */
+const only = values.only?.split(',');
+const want = (section: string): boolean => only === undefined || only.includes(section);
 // Inside the project, so that what the bundle leaves external (e.g. dynalite, loaded lazily) resolves from node_modules.
 const BENCH_CLI_DIR = join(import.meta.dirname, '..', 'dist', 'bench-cli');
 const log = (s: string): void => void process.stderr.write(s + '\n');
@@ -44,7 +47,7 @@ sections.push(
   '',
 );
 
-if (!values.only || values.only === 'copy') {
+if (want('copy')) {
   checkPrerequisites();
   const cli = await bundleCli(BENCH_CLI_DIR);
   const cases = scaleCases(COPY_CASES, Number(values.scale)).filter((c) => !values.case || c.name.includes(values.case));
@@ -54,7 +57,7 @@ if (!values.only || values.only === 'copy') {
   sections.push('## Copy: `regman copy` vs `skopeo copy`', '', copyMarkdown(results, runs, startup), '');
 }
 
-if (!values.only || values.only === 'sync') {
+if (want('sync')) {
   checkPrerequisites();
   const { benchSync, syncMarkdown } = await import('./sync.ts');
   const cli = await bundleCli(BENCH_CLI_DIR);
@@ -62,17 +65,17 @@ if (!values.only || values.only === 'sync') {
   sections.push('## Repository sync: `regman sync` vs `skopeo sync`', '', syncMarkdown(await benchSync(Number(values['sync-tags']), syncRuns, cli, log), syncRuns), '');
 }
 
-if (!values.only || values.only === 'bundles') {
+if (want('bundles')) {
   const { benchBundles, bundlesMarkdown } = await import('./lambda-bundles.ts');
   sections.push('## Lambda packaging: bundle size and module init', '', bundlesMarkdown(await benchBundles(5, log), 5), '');
 }
 
-if (!values.only || values.only === 'latency') {
+if (want('latency')) {
   const { latencyMarkdown } = await import('./latency.ts');
   sections.push('## Push-to-replicated latency (local stack)', '', await latencyMarkdown(log), '');
 }
 
-if (!values.only || values.only === 'retention') {
+if (want('retention')) {
   // A process of its own: after the latency run's gigabytes of buffers this heap is fragmented and
   // its peak RSS is the copies', and both would be charged to the planner (1.1 s vs 0.45 s measured).
   const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');

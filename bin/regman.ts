@@ -32,6 +32,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   hold: async () => (await import('./commands/hold.ts')).registerHold,
   quarantine: async () => (await import('./commands/quarantine.ts')).registerQuarantine,
   report: async () => (await import('./commands/report.ts')).registerReport,
+  approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
+  approve: async () => (await import('./commands/approvals.ts')).registerApprove,
+  reject: async () => (await import('./commands/approvals.ts')).registerReject,
 };
 
 const program = new Command('regman')

@@ -75,7 +75,9 @@ export function formatFanoutFinished(executionName: string, result: LocalExecuti
     lines.push(
       t.status === 'replicated'
         ? `  → ${t.target}/${t.repository}: ok (${formatBytes(t.bytes)}, blobs ${b.uploaded} uploaded / ${b.mounted} mounted / ${b.skipped} skipped)`
-        : `  → ${t.target}/${t.repository}: FAILED ${t.errorCode ?? ''} ${t.error ?? ''}`.trimEnd(),
+        : t.status === 'skipped'
+          ? `  → ${t.target}/${t.repository}: skipped (${t.reason ?? ''})`
+          : `  → ${t.target}/${t.repository}: FAILED ${t.errorCode ?? ''} ${t.error ?? ''}`.trimEnd(),
     );
   }
   return lines.join('\n');

@@ -114,10 +114,14 @@ export const IDEMPOTENCY_TABLE: TableSpec = {
   },
 };
 
-/** Replication progress (resumable copies, reconcile bookkeeping): generic pk/sk layout. */
+/**
+ * Replication bookkeeping: generic pk/sk layout. Today it holds the newest event applied per (target,
+ * repository, tag) (`tag#` items) and the targets an event already finished (`done#` items). It does not
+ * hold per-blob copy progress: a retried copy finds finished blobs with a HEAD at the target.
+ */
 export const REPLICATION_STATE_TABLE: TableSpec = {
   logicalName: 'replication-state',
-  description: 'Replication state: resumable copy progress and reconcile bookkeeping, keyed by pk/sk strings.',
+  description: 'Replication state: per-tag newest applied event (tag#) and finished targets per event (done#), keyed by pk/sk strings.',
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   globalSecondaryIndexes: [],

@@ -127,6 +127,22 @@ describe('replication never rolls a tag back', () => {
     expect(audited.filter((r) => r.digest === a.digest).map((r) => r.outcome)).toEqual(['skipped', 'skipped']);
   });
 
+  it('five quick moves of one tag, their events handled at once in reverse order: both targets end at the last', async () => {
+    // Prepare
+    const pushed = [];
+    for (let i = 0; i < 5; i++) pushed.push(await pushImage(source, 'team/moves', 'v4'));
+    const events = pushed.map((p, i) => pushEvent('team/moves', p.digest, 'v4', `2026-12-01T13:00:0${i}Z`));
+    // Act
+    await Promise.all([...events].reverse().map((e) => replicate(e, lambdaContext())));
+    // Assess
+    const last = pushed.at(-1)!.digest;
+    expect(await skopeoDigest(`${targetA.host}/team/moves:v4`)).toBe(last);
+    expect(await skopeoDigest(`${targetB.host}/team/moves:v4`)).toBe(last);
+    const audited = await records('team/moves');
+    expect(audited.filter((r) => r.outcome === 'success').map((r) => r.digest)).toEqual([last, last]);
+    expect(audited.filter((r) => r.outcome === 'skipped')).toHaveLength(8);
+  });
+
   it('a late duplicate, and an older event while the source is unreachable, leave the newer digest in place', async () => {
     // Prepare: A then B, both replicated
     const a = await pushImage(source, 'team/late', 'v3');

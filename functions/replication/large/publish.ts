@@ -36,9 +36,11 @@ async function publishTarget(
   }
   // 2. Manifests by digest, in plan order; 3. tags (referrer tags, then the image tag last).
   let pushed = 0;
+  let superseded: PublishedTarget['superseded'];
   for (const step of planned.manifests) {
     const head = await dst.manifestHead(repo, step.tag ?? step.digest);
     if (head?.digest === step.digest) continue;
+    if (step.tag === state.tag && (await sourceMoved())) continue;
     if (step.tag !== undefined && (await dst.manifestHead(repo, step.digest))?.digest !== step.digest) {
       throw new LargeImageError('MANIFEST_UNKNOWN', `${where}@${step.digest} is missing before tagging it ${step.tag}`, { retryable: true });
     }
@@ -49,7 +51,15 @@ async function publishTarget(
     }
     pushed++;
   }
-  return { target: target.registry, digest: planned.root, manifestsPushed: pushed, tagged: true };
+  return { target: target.registry, digest: planned.root, manifestsPushed: pushed, tagged: superseded === undefined, ...(superseded ? { superseded } : {}) };
+
+  /** Just before the image tag: a newer push moved the source tag, so this one must not move it back. */
+  async function sourceMoved(): Promise<boolean> {
+    const now = await adapterOf(deps, state.sourceRegistry).oci.manifestHead(state.repository, state.tag);
+    if (now?.digest === state.digest) return false;
+    superseded = { eventDigest: state.digest, ...(now ? { currentDigest: now.digest } : {}), by: 'source' };
+    return true;
+  }
 }
 
 /**

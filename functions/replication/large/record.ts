@@ -55,6 +55,11 @@ export async function recordLargeImage(state: LargeImageState, deps: RecordStepD
       } catch (err) {
         probeError = err;
       }
+      const superseded = state.published?.[i]?.superseded;
+      if (superseded !== undefined) {
+        const reason = `superseded: the source tag ${state.tag} now names ${superseded.currentDigest ?? 'nothing (deleted)'}, not the event's ${superseded.eventDigest}; the tag was not moved back`;
+        return { ...base, status: 'skipped', reason, superseded };
+      }
       if (tagged === expected) return { ...base, status: 'replicated', digest: expected };
       if (failure) return { ...base, status: 'failed', errorCode: failure.code, error: failure.message };
       if (probeError !== undefined) return { ...base, status: 'failed', errorCode: errorCodeOf(probeError), error: `the tag could not be checked: ${errorMessageOf(probeError)}` };
@@ -77,7 +82,7 @@ function auditRecord(state: LargeImageState, outcome: LargeImageTargetOutcome, i
   return {
     actor: state.actor,
     action: 'replicate',
-    outcome: outcome.status === 'replicated' ? 'success' : 'failure',
+    outcome: outcome.status === 'replicated' ? 'success' : outcome.status === 'skipped' ? 'skipped' : 'failure',
     correlationId: state.correlationId,
     ...(deps.now ? { time: deps.now() } : {}),
     source: state.sourceRegistry,
@@ -97,6 +102,8 @@ function auditRecord(state: LargeImageState, outcome: LargeImageTargetOutcome, i
       executionName: state.executionName,
       ...(state.eventTime !== undefined ? { eventTime: state.eventTime } : {}),
       ...(outcome.digest !== undefined && outcome.digest !== state.digest ? { targetDigest: outcome.digest } : {}),
+      ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      ...(outcome.superseded !== undefined ? { superseded: { ...outcome.superseded } } : {}),
     },
   };
 }

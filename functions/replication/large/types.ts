@@ -91,6 +91,8 @@ export interface PublishedTarget {
   readonly digest: string;
   readonly manifestsPushed: number;
   readonly tagged: boolean;
+  /** Set when the tag was not published: the source tag names another digest now (a newer push). */
+  readonly superseded?: { readonly eventDigest: string; readonly currentDigest?: string; readonly by: 'source' };
 }
 
 /** A Catch's `ResultPath` (`$.error`): Step Functions' error name and cause. */
@@ -111,12 +113,15 @@ export interface LargeImageState extends LargeImageInput {
 export interface LargeImageTargetOutcome {
   readonly target: string;
   readonly repository: string;
-  readonly status: 'replicated' | 'failed';
+  /** `skipped`: superseded, the tag was left for the newer push (see `superseded`). */
+  readonly status: 'replicated' | 'skipped' | 'failed';
   readonly digest?: string;
   readonly bytes: number;
   readonly blobs: { readonly uploaded: number; readonly mounted: number; readonly skipped: number };
   readonly errorCode?: string;
   readonly error?: string;
+  readonly reason?: string;
+  readonly superseded?: PublishedTarget['superseded'];
 }
 
 /** Record's result: the execution's output. */

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDependencies, cycles, importCycles, importGraph, importsOf, moduleOf, type DependencyRules } from '../../helpers/import-graph.ts';
+import { checkDependencies, sourceFiles, cycles, importCycles, importGraph, importsOf, moduleOf, type DependencyRules } from '../../helpers/import-graph.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
@@ -147,5 +147,23 @@ describe('the import-graph analyser', () => {
       'files: functions/retention/index.ts ↔ functions/retention/planner.ts',
       'folders: handlers ↔ promotion',
     ]);
+  });
+});
+
+describe('the tests run from a clean clone', () => {
+  it('no test reads data from outside the repository (test vectors are copied to test/fixtures/)', () => {
+    // Prepare: every test and helper source; the pattern names the shared folder beside the checkout.
+    const outside = /['"`(](?:\/work\/shared|(?:\.\.\/)+shared\/data)/;
+    const self = 'test/unit/architecture/dependencies.test.ts';
+
+    // Act
+    const offenders = sourceFiles(ROOT, 'test')
+      .filter((f) => f !== self)
+      .filter((f) => outside.test(readFileSync(join(ROOT, f), 'utf8')));
+
+    // Assess
+    expect(offenders).toEqual([]);
+    expect(outside.test("readFileSync('/work/shared/data/ecr-events/x.json')")).toBe(true);
+    expect(outside.test("resolve(here, '../../../../../shared/data/manifests')")).toBe(true);
   });
 });

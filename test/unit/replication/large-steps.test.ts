@@ -87,6 +87,26 @@ describe('large-image steps', () => {
     expect(records[1]!.errorMessage).not.toMatch(/^\[/);
   });
 
+  it('PublishManifests leaves the tag alone when the source tag moved on; Record audits it skipped: superseded', async () => {
+    // Prepare: every blob copied, then the source tag moves to a newer image
+    const { source, a, adapters, input, plan, image } = await setup();
+    const copied = [];
+    for (const blob of plan.blobs) copied.push(await copyPlannedBlob({ correlationId: 'corr', sourceRegistry: 'source', repository: 'team/app', targets: input.targets, blob }, { adapters }));
+    const newer = await pushImage(source.oci, 'team/app', 'v1', { layers: [10] });
+    // Act
+    const published = await publishManifests({ ...input, plan, copied }, { adapters });
+    const audit = new AuditLog(new InMemoryAuditStore());
+    const summary = await recordLargeImage({ ...input, plan, copied, published }, { adapters, audit });
+    // Assess
+    expect(published.map((p) => [p.tagged, p.superseded?.currentDigest])).toEqual([[false, newer.digest], [false, newer.digest]]);
+    expect(a.registry.tagDigest('team/app', 'v1')).toBeUndefined();
+    expect((await a.oci.manifestHead('team/app', image.digest))?.digest).toBe(image.digest);
+    expect(summary.targets.map((t) => t.status)).toEqual(['skipped', 'skipped']);
+    const records = await audit.query({ action: 'replicate' });
+    expect(records.map((r) => r.outcome)).toEqual(['skipped', 'skipped']);
+    expect(records[0]?.details).toMatchObject({ superseded: { eventDigest: image.digest, currentDigest: newer.digest } });
+  });
+
   it('reads the error code back from a Lambda error Cause (AWS) or a plain message (local)', () => {
     expect(failureDetails({ Error: 'RegmanFatalError', Cause: JSON.stringify({ errorType: 'RegmanFatalError', errorMessage: '[BLOBS_MISSING] gone', trace: [] }) })).toEqual({ code: 'BLOBS_MISSING', message: 'gone' });
     expect(failureDetails({ Error: 'RegmanRetryableError', Cause: '[UNAVAILABLE] 503' })).toEqual({ code: 'UNAVAILABLE', message: '503' });
