@@ -26,8 +26,6 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   audit: async () => (await import('./commands/audit.ts')).registerAudit,
   promote: async () => (await import('./commands/promote.ts')).registerPromote,
   promotions: async () => (await import('./commands/promotions.ts')).registerPromotions,
-  approve: async () => (await import('./commands/approve.ts')).registerApprove,
-  reject: async () => (await import('./commands/reject.ts')).registerReject,
   rollback: async () => (await import('./commands/rollback.ts')).registerRollback,
   hold: async () => (await import('./commands/hold.ts')).registerHold,
   quarantine: async () => (await import('./commands/quarantine.ts')).registerQuarantine,
