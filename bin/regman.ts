@@ -26,6 +26,9 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   audit: async () => (await import('./commands/audit.ts')).registerAudit,
   promote: async () => (await import('./commands/promote.ts')).registerPromote,
   report: async () => (await import('./commands/report.ts')).registerReport,
+  approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
+  approve: async () => (await import('./commands/approvals.ts')).registerApprove,
+  reject: async () => (await import('./commands/approvals.ts')).registerReject,
 };
 
 const program = new Command('regman')

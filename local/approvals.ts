@@ -9,6 +9,8 @@ import { SlackWebhookSender } from '../functions/approvals/notify/slack.ts';
 import { approvalPolicyFor } from '../functions/approvals/policy.ts';
 import type { ApprovalDecision, TaskCompleter } from '../functions/approvals/requester.ts';
 import { ApprovalService } from '../functions/approvals/service.ts';
+import { isApprovalError } from '../functions/approvals/errors.ts';
+import { toPendingJson } from '../functions/approvals/operator.ts';
 import type { MessageSender } from '../functions/approvals/notify/types.ts';
 import type { RegmanConfig } from '../functions/config/types.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
@@ -69,11 +71,14 @@ export interface LocalApprovalsOptions {
   readonly log: (line: string) => void;
   /** A real Slack incoming webhook, when configured (REGMAN_SLACK_WEBHOOK_URL): Slack messages go there too. */
   readonly slackWebhookUrl?: string;
+  /** Who completes the waiting task (the promotion runner's); a LocalTaskCompleter when absent. */
+  readonly completer?: TaskCompleter;
   readonly now?: () => Date;
 }
 
 export interface LocalApprovals {
   readonly service: ApprovalService;
+  /** The stand-in completer when none was given (tests wait on it). */
   readonly completer: LocalTaskCompleter;
   readonly outboxFile: string;
   /** Serves a console request on the control listener; false when the path is not the console's. */
@@ -82,6 +87,36 @@ export interface LocalApprovals {
 }
 
 const MAX_FORM_BYTES = 64 * 1024;
+
+/**
+ * Operator endpoints for `regman approvals list|approve|reject --state-dir`: the CLI cannot complete the stack's
+ * in-process task, so it asks the stack. POSTs carry the control token (control-server.ts checks it: this prefix is
+ * not exempt); the identity is the CLI's OS user or `--as`, with every check of the engine, separation of duties included.
+ */
+export const OPERATOR_PREFIX = '/operator/approvals';
+
+async function serveOperator(service: ApprovalService, method: string, path: string, body: string): Promise<{ status: number; body: unknown }> {
+  if (method === 'GET' && path === OPERATOR_PREFIX) return { status: 200, body: { pending: (await service.listPending()).map(toPendingJson) } };
+  const m = /^\/operator\/approvals\/([^/]+)\/(approve|reject)$/.exec(path);
+  if (method !== 'POST' || !m) return { status: 404, body: { error: `no route ${method} ${path}` } };
+  let input: { identity?: unknown; comment?: unknown };
+  try {
+    input = JSON.parse(body || '{}') as typeof input;
+  } catch {
+    return { status: 400, body: { error: 'the body is not JSON' } };
+  }
+  if (typeof input.identity !== 'string' || input.identity === '') return { status: 400, body: { error: 'identity is required' } };
+  try {
+    const result = await service.decideAsIdentity(decodeURIComponent(m[1]!), input.identity, 'cli', {
+      action: m[2] as 'approve' | 'reject',
+      ...(typeof input.comment === 'string' && input.comment !== '' ? { comment: input.comment } : {}),
+    });
+    return { status: 200, body: { requestId: result.requestId, state: result.state, decision: result.decision } };
+  } catch (err) {
+    if (isApprovalError(err)) return { status: err.status, body: { error: err.message, code: err.code } };
+    throw err;
+  }
+}
 
 async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -113,7 +148,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
   const service = new ApprovalService({
     store,
     key: () => fileKey(keyFile),
-    completer,
+    completer: options.completer ?? completer,
     audit: options.audit,
     policyFor: (request) => approvalPolicyFor(options.config, request.edge),
     consoleUrl: options.consoleUrl,
@@ -128,6 +163,13 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     outboxFile,
     async serve(req, res) {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (url.pathname.startsWith(OPERATOR_PREFIX)) {
+        const body = req.method === 'POST' ? await readText(req) : '';
+        const out = await serveOperator(service, req.method ?? 'GET', url.pathname, body);
+        res.writeHead(out.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(out.body));
+        return true;
+      }
       if (!matchRoute(consoleRoutes, req.method ?? 'GET', url.pathname)) return false;
       const body = req.method === 'POST' ? await readText(req) : '';
       const headers: Record<string, string | undefined> = {};

@@ -1,5 +1,6 @@
 // Wires promotions into the local stack: the store on the stack's dynalite, the minimal approvals requester, the runner and its routes.
 import { MinimalApprovalRequester } from '../functions/approvals/minimal-requester.ts';
+import type { ApprovalRequester } from '../functions/approvals/requester.ts';
 import type { AuditLog } from '../functions/audit/audit-log.ts';
 import type { RegmanConfig } from '../functions/config/types.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
@@ -26,6 +27,8 @@ export function startLocalPromotions(o: {
   readonly db: Pick<LocalDynamo, 'endpoint' | 'tables'>;
   readonly gates?: Readonly<Partial<Record<GateName, GateRunner>>>;
   readonly log: (line: string) => void;
+  /** The approvals engine (signed links, outbox); the minimal requester when absent. */
+  readonly approvals?: ApprovalRequester;
 }): LocalPromotionSetup {
   const clients = createDynamoClients({ endpoint: o.db.endpoint, region: 'local' });
   const store = new DynamoPromotionStore({ docClient: clients.docClient, tables: o.db.tables });
@@ -34,7 +37,7 @@ export function startLocalPromotions(o: {
     adapters: o.adapters,
     audit: o.audit,
     store,
-    approvals: new MinimalApprovalRequester({ store, edges: o.config.promotion }),
+    approvals: o.approvals ?? new MinimalApprovalRequester({ store, edges: o.config.promotion }),
     ...(o.gates ? { gates: o.gates } : {}),
   };
   const promotions = createLocalPromotions({ deps: () => deps, log: o.log });

@@ -286,10 +286,6 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     cleanups.push(() => retentionSchedule.stop());
     onRetention = (apply) => retentionSchedule.trigger(apply ? 'apply' : 'dry-run', 'on demand');
 
-    // Promotions: the promotion ASL in process, its API on the control URL (local/promotion-setup.ts).
-    const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log });
-    cleanups.push(() => promotion.stop());
-    routes = promotion.routes;
     // Approvals: links and the console on the control listener, messages in D/outbox.jsonl (see local/approvals.ts).
     const approvals = await startLocalApprovals({
       stateDir,
@@ -299,10 +295,16 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       audit: audit.log,
       consoleUrl: control.url,
       log,
+      // The promotion runner's completer settles its waiting RequestApproval (late-bound: the runner needs the requester).
+      completer: { succeed: (t, o) => promotion.promotions.completer.succeed(t, o), fail: (t, e, c) => promotion.promotions.completer.fail(t, e, c) },
       ...(process.env.REGMAN_SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.REGMAN_SLACK_WEBHOOK_URL } : {}),
     });
     cleanups.push(() => approvals.close());
     onConsole = (req, res) => approvals.serve(req, res);
+    // Promotions: the promotion ASL in process, its API on the control URL (local/promotion-setup.ts).
+    const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log, approvals: approvals.service });
+    cleanups.push(() => promotion.stop());
+    routes = promotion.routes;
 
     const endpoints: LocalEndpoints = {
       registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),

@@ -10,9 +10,11 @@ import {
   type CredentialProvider,
 } from '../../functions/oci/credentials.ts';
 import { isOciError } from '../../functions/oci/errors.ts';
+import { redact } from '../../functions/oci/redact.ts';
 import { parsePlatform } from '../../functions/oci/platform.ts';
 import { formatReference, parseReference, referenceTarget, registryEndpoint } from '../../functions/oci/reference.ts';
 import type { Reference } from '../../functions/oci/types.ts';
+import { abortOnSigint } from './interrupt.ts';
 import { UsageError } from './run-cli.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.ts';
@@ -120,8 +122,34 @@ function summary(src: string, dst: string, r: CopyResult): string {
   );
 }
 
-/** Runs one `regman copy`; throws UsageError on bad input and an Error when the target does not match. */
+/**
+ * Runs one `regman copy`; throws UsageError on bad input and an Error when the target does not match.
+ * With `--json`, a failure also prints `{ "ok": false, "error": { code, message, retryable } }` on
+ * stdout (unless a JSON result already went there), so a script always has one JSON document to read.
+ */
 export async function runCopy(srcText: string, dstText: string, opts: CopyCommandOptions, io: CopyIo): Promise<void> {
+  if (!opts.json) return copyOnce(srcText, dstText, opts, io);
+  let printed = false;
+  const stdout = (text: string): void => {
+    printed = true;
+    io.stdout(text);
+  };
+  try {
+    await copyOnce(srcText, dstText, opts, { ...io, stdout });
+  } catch (err) {
+    if (!printed) io.stdout(JSON.stringify({ ok: false, error: jsonError(err) }, null, 2));
+    throw err;
+  }
+}
+
+/** An error as `copy --json` prints it, redacted again (it may quote a reference with userinfo). */
+function jsonError(err: unknown): { code: string; message: string; retryable: boolean } {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = err instanceof UsageError ? 'USAGE' : typeof (e as unknown as { code?: unknown }).code === 'string' ? (e as unknown as { code: string }).code : 'FAILED';
+  return { code, message: redact(e.message), retryable: (e as { retryable?: unknown }).retryable === true };
+}
+
+async function copyOnce(srcText: string, dstText: string, opts: CopyCommandOptions, io: CopyIo): Promise<void> {
   const src = parseRef(srcText, 'SRC');
   const dst = parseRef(dstText, 'DST');
   if (opts.allTags !== undefined) {
@@ -146,19 +174,18 @@ export async function runCopy(srcText: string, dstText: string, opts: CopyComman
     new RegistryClient({ host: registryEndpoint(host), credentials, ...(opts.plainHttp ? { plainHttp: true } : {}), ...(opts.insecure ? { insecure: true } : {}) });
   const srcClient = client(src.registry, credentialsFor(opts.srcCreds, '--src-creds', opts.creds, io.env));
   const dstClient = client(dst.registry, credentialsFor(opts.destCreds, '--dest-creds', opts.creds, io.env));
-  const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
+  const sigint = abortOnSigint(controller);
   let trail: CliAuditTrail | undefined;
   const started = Date.now();
   let recorded = false;
-  process.once('SIGINT', onSigint);
   try {
     trail = await openCliAuditTrail(opts, io.env, { stderr: io.stderr ?? ((t) => process.stderr.write(t + '\n')), ...(io.identity ? { identity: io.identity } : {}) });
     if (tagPattern !== undefined) {
-      const result = await copyRepository(
+      const result = await sigint.race(copyRepository(
         { registry: srcClient, repository: src.repository },
         { registry: dstClient, repository: dst.repository },
         { ...options, tagPattern },
-      );
+      ));
       reporter.stop();
       recorded = true;
       for (const t of result.tags) {
@@ -171,11 +198,11 @@ export async function runCopy(srcText: string, dstText: string, opts: CopyComman
       await reportRepository(result, src, dst, dstClient, opts, io);
       return;
     }
-    const result = await copyImage(
+    const result = await sigint.race(copyImage(
       { registry: srcClient, repository: src.repository, reference: referenceTarget(src) },
       { registry: dstClient, repository: dst.repository, ...(dstTag !== undefined ? { tag: dstTag } : {}) },
       options,
-    );
+    ));
     reporter.stop();
     if (dst.digest !== undefined && dst.digest !== result.digest) {
       throw new Error(`DST names ${dst.digest}, but the source is ${result.digest}; the copy was pushed by digest and nothing was tagged`);
@@ -206,10 +233,10 @@ export async function runCopy(srcText: string, dstText: string, opts: CopyComman
         ...(dstTag !== undefined ? { tags: [dstTag] } : {}),
       });
     }
-    throw err;
+    throw sigint.wrap(err);
   } finally {
     reporter.stop();
-    process.removeListener('SIGINT', onSigint);
+    sigint.release();
     srcClient.close();
     dstClient.close();
     await trail?.close();

@@ -1,9 +1,12 @@
 // Runs a commander program and prints an error once at the top: message, cause, a hint, the stack only with --debug.
 import type { Command } from 'commander';
+import { redact } from '../../functions/oci/redact.ts';
 
 /** Exit codes: 0 success, 1 operation failed, 2 bad input (usage, config, policy, inventory). */
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** 128 + SIGINT: the shell convention for a command stopped by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
 
 /** An error for bad user input: printed without a stack, exits 2. */
 export class UsageError extends Error {
@@ -28,7 +31,8 @@ export function formatError(err: unknown, debug: boolean): string {
   const hint = (e as { hint?: string }).hint;
   if (hint) lines.push(`Try: ${hint}`);
   if (debug && e.stack) lines.push(e.stack);
-  return lines.join('\n');
+  // The last line of defence: whatever an error quotes (a reference, a URL), credentials never print.
+  return redact(lines.join('\n'));
 }
 
 export async function runCli(program: Command, argv: string[]): Promise<void> {
@@ -44,5 +48,7 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
     }
     process.stderr.write(formatError(err, Boolean(program.opts().debug)) + '\n');
     process.exitCode = err instanceof UsageError ? EXIT_USAGE : ((err as { exitCode?: number }).exitCode ?? EXIT_FAILED);
+    // Ctrl-C: the user asked to stop; a request still hanging on a silent registry must not keep the process alive.
+    if (process.exitCode === EXIT_INTERRUPTED) process.exit(EXIT_INTERRUPTED);
   }
 }

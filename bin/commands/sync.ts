@@ -5,6 +5,7 @@ import { repositoryPath, syncRepository, type SyncEvent, type SyncResult } from 
 import { formatBytes } from '../../functions/format-bytes.ts';
 import { barReporter, lineReporter, wantsBar, type ProgressReporter } from './progress-bar.ts';
 import { defaultIo, loadRegistries, pickAdapter, positiveInt, shortDigest, withConfigOption, type RegistryCliIo } from './load-adapters.ts';
+import { abortOnSigint } from './interrupt.ts';
 import { UsageError } from './run-cli.ts';
 import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
 import type { CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
@@ -129,8 +130,7 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo & { readonly 
   const loaded = await loadRegistries(opts.config, io);
   const progress = syncProgress(io);
   const controller = new AbortController();
-  const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
-  process.once('SIGINT', onSigint);
+  const sigint = abortOnSigint(controller);
   let trail: CliAuditTrail | undefined;
   try {
     trail = await openCliAuditTrail(opts, io.env, { stderr: io.stderr, ...(io.identity ? { identity: io.identity } : {}) });
@@ -158,9 +158,11 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo & { readonly 
       throw new Error(`${failed.length} of ${result.tags.length * result.targets.length} tag copies failed: ${failed.join(', ')}`);
     }
     return result;
+  } catch (err) {
+    throw sigint.wrap(err);
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
+    sigint.release();
     loaded.close();
     await trail?.close();
   }

@@ -5,11 +5,13 @@ import { quote } from './errors.ts';
 import { patternError, regexError } from './patterns.ts';
 import { addProblem, strict } from './schema-helpers.ts';
 import { scanGateSchema, signatureGateSchema, testsGateSchema } from './schema-gates.ts';
+import { promotionTriggerSchema } from './schema-triggers.ts';
 import { SCHEDULE_EXPECTED, parseScheduleExpression } from './schedule-expression.ts';
 import { registrySchema } from './schema-registries.ts';
 
 export * from './schema-registries.ts';
 export * from './schema-gates.ts';
+export * from './schema-triggers.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Names and patterns
@@ -154,6 +156,8 @@ export const promotionEdgeSchema = strict({
   soakHours: z.number({ error: 'a number of hours' }).nonnegative({ error: 'a number of hours >= 0' }).default(0),
   /** The environment tag written next to the original: {env}, {tag}, {yyyyMMdd-HHmmss} (UTC). */
   envTagTemplate: z.string().regex(/\{env\}|\{tag\}|\{yyyyMMdd-HHmmss\}/, { error: 'a template with {env}, {tag} and/or {yyyyMMdd-HHmmss}' }).default('{env}-{tag}-{yyyyMMdd-HHmmss}'),
+  /** CI events (GitHub / GitLab webhooks) that start a promotion on this edge (functions/webhooks/). */
+  triggers: z.array(promotionTriggerSchema, { error: 'a list of triggers' }).default([]),
 });
 
 // ---------------------------------------------------------------------------------------------

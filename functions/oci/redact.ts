@@ -32,6 +32,9 @@ type Replacement = string | ((match: string, ...groups: string[]) => string);
 const RULES: ReadonlyArray<[RegExp, Replacement]> = [
   // https://user:pass@host → https://***@host
   [/([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+(?::[^\s/@]*)?@/gi, `$1${REDACTED}@`],
+  // The same without a scheme, as in an image reference: user:pass@host[:port]/repo → ***@host[:port]/repo.
+  // (`repo@sha256:…` is left alone: its `@` follows a slash-bearing name and precedes no `host/`.)
+  [/(^|[\s"'(=<])[^\s/@:"'(=<]+(?::[^\s/@"']*)?@(?=[a-z0-9.[\]-]+(?::\d+)?\/)/gi, `$1${REDACTED}@`],
   // Authorization: Basic xxx / Bearer xxx, in header dumps or JSON.
   [/\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:(basic|bearer)\s+)?[^\s"',}]+/gi,
     (_m, name = '', scheme) => `${name}${scheme ? `${scheme} ` : ''}${REDACTED}`],

@@ -3,6 +3,7 @@
 // (https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests).
 import { OciError } from './errors.ts';
 import { digestProblem } from './digest.ts';
+import { redact } from './redact.ts';
 import type { Reference } from './types.ts';
 
 export const DEFAULT_REGISTRY = 'docker.io';
@@ -17,8 +18,13 @@ const TAG_RE = /^[\w][\w.-]{0,127}$/;
 /** distribution's limit on the repository name including the domain. */
 const MAX_NAME_LENGTH = 255;
 
+/** `user:pass@host/…` (no scheme): userinfo before the first slash. */
+const USERINFO_RE = /^[^/@]+@(?=[^/]*\/)/;
+
 function invalid(input: string, problem: string): OciError {
-  return new OciError(`invalid reference "${input}": ${problem}`, { code: 'INVALID_REFERENCE' });
+  // The reference (and a problem quoting part of it) may carry userinfo: never echo it.
+  const hint = USERINFO_RE.test(input) ? '; credentials do not belong in a reference: give them in the registry configuration or the credential flags' : '';
+  return new OciError(redact(`invalid reference "${input}": ${problem}${hint}`), { code: 'INVALID_REFERENCE' });
 }
 
 /** Why `repository` is not a valid repository path, or undefined when it is. */

@@ -1,5 +1,6 @@
 // End to end through the console's own handlers on the control listener, dynalite and Debian's Chromium (playwright-core):
 // the outbox link, an unfurler's GET, CSRF, Approve in the browser, replay, 2-of-3 with separation of duties, rejection, expiry.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import type { RegmanConfig } from '../../functions/config/types.ts';
 import { SELF_AUTHENTICATED_PREFIXES } from '../../functions/web/routes.ts';
 import { startLocalApprovals, type LocalApprovals } from '../../local/approvals.ts';
 import { newControlToken } from '../../local/control-auth.ts';
+import { writeEndpoints } from '../../local/endpoints.ts';
 import { startControlServer, type ControlServer } from '../../local/control-server.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { sampleRequest } from '../unit/approvals/fixtures.ts';
@@ -27,6 +29,7 @@ let control: ControlServer;
 let approvals: LocalApprovals;
 let audit: AuditLog;
 let browser: Browser;
+const controlToken = newControlToken();
 const clock = { offsetMs: 0 };
 
 beforeAll(async () => {
@@ -36,7 +39,7 @@ beforeAll(async () => {
   let serve: LocalApprovals['serve'] = async () => false;
   control = await startControlServer({
     log: () => undefined,
-    controlToken: newControlToken(),
+    controlToken,
     onNotification: () => undefined,
     onReconcile: async () => ({}),
     onConsole: (req, res) => serve(req, res),
@@ -53,6 +56,8 @@ beforeAll(async () => {
     now: () => new Date(Date.now() + clock.offsetMs),
   });
   serve = (req, res) => approvals.serve(req, res);
+  // What the CLI reads to find the running stack: this test's listener stands in for it.
+  await writeEndpoints(state, { registries: {}, environments: {}, source: '', dynamodb: { endpoint: db.endpoint, tables: db.tableNames }, control: control.url, controlToken, console: control.url, pid: process.pid });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -177,6 +182,40 @@ describe('approvals end to end (own handlers, stand-in workflow: the local task 
       clock.offsetMs = 0;
     }
   }, 30_000);
+
+  it('operators list, approve and reject from the CLI with the same checks', async () => {
+    await approvals.service.request(
+      sampleRequest({ executionId: 'e2e-cli', taskToken: 'token-cli', edge: { from: 'staging', to: 'prod' }, requester: 'rita@example.com', expiresAt: new Date(Date.now() + 3600_000).toISOString() }),
+    );
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+        const child = spawn('npx', ['tsx', 'bin/regman.ts', ...args, '--state-dir', state], { env: { ...process.env, CI: '1' } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => done({ code, stdout, stderr }));
+      });
+    const [list, own, none] = await Promise.all([
+      cli('approvals', 'list', '--json'),
+      cli('approve', 'e2e-cli', '--as', 'rita@example.com'),
+      cli('reject', 'e2e-cli', '--as', 'bob@example.com'),
+    ]);
+    const pending = JSON.parse(list.stdout) as { requestId: string }[];
+    expect(pending.map((p) => p.requestId)).toContain('e2e-cli');
+    expect(list.stdout).not.toContain('token-cli');
+    expect(own.code).not.toBe(0);
+    expect(own.stderr).toContain('separation of duties');
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/reason/);
+    const ok = await cli('approve', 'e2e-cli', '--as', 'alice@example.com', '--comment', 'ok by me');
+    expect(ok.stdout).toContain('approved e2e-cli: the request is PENDING');
+    const rejected = await cli('reject', 'e2e-cli', '--as', 'bob@example.com', '--reason', 'not this week');
+    expect(rejected.stdout).toContain('the request is REJECTED');
+    expect(await approvals.completer.wait('token-cli')).toMatchObject({ ok: false, cause: expect.stringContaining('not this week') });
+    const decided = await audit.query({ action: 'approval.approve' });
+    expect(decided.find((r) => r.details?.channel === 'cli')?.actor).toBe('alice@example.com');
+  }, 60_000);
 
   it('lists pending approvals and recent promotions on the console', async () => {
     const pending = await (await fetch(`${control.url}/approvals`)).text();

@@ -1,5 +1,6 @@
 // `regman copy` end to end: real distribution registries, the HTTP client, skopeo as an independent checker.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCopy, type CopyCommandOptions } from '../../bin/commands/copy.ts';
@@ -136,6 +137,60 @@ describe('regman copy (real registries)', () => {
     expect(ok.status).toBe(0);
     expect((JSON.parse(ok.stdout) as { digest: string }).digest).toBe(indexDigest);
     expect(ok.stderr).toMatch(/blob [0-9a-f]{12} uploaded/);
+  });
+
+  it('never prints the credentials of a reference with userinfo, and `--json` prints a JSON error object on stdout', () => {
+    // Act
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'bin/regman.ts', 'copy', '--json', 'alice:hunter2pw@127.0.0.1:1/team/app:v1', 'x/y'], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+
+    // Assess
+    expect(bad.status).toBe(2);
+    expect(bad.stderr + bad.stdout).not.toContain('hunter2pw');
+    expect(bad.stderr).toContain('invalid reference "***@127.0.0.1:1/team/app:v1"');
+    const json = JSON.parse(bad.stdout) as { ok: boolean; error: { code: string; message: string; retryable: boolean } };
+    expect(json).toEqual({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('credentials do not belong in a reference'), retryable: false } });
+  });
+
+  it('`copy --json` prints the copy error as JSON when the source has no such image', async () => {
+    // Act
+    let out = '';
+    const err = await runCopy(`${a.host}/team/missing:v9`, `${b.host}/x/y`, { ...base, json: true }, { stdout: (t) => (out += t), env: {}, reporter: lineReporter(() => undefined) }).catch((e: unknown) => e);
+
+    // Assess
+    expect(err).toBeInstanceOf(Error);
+    const json = JSON.parse(out) as { ok: boolean; error: { code: string; message: string } };
+    expect(json.ok).toBe(false);
+    expect(json.error.message).toBe((err as Error).message);
+    expect(json.error.code).toMatch(/^[A-Z_]+$/);
+  });
+
+  it('exits 130 on SIGINT in the middle of a copy', async () => {
+    // Prepare: a "registry" that accepts connections and never answers: the copy waits on it.
+    const sockets: Socket[] = [];
+    let connected!: () => void;
+    const reached = new Promise<void>((r) => (connected = r));
+    const hang = createServer((socket) => {
+      sockets.push(socket);
+      connected();
+    });
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    const port = (hang.address() as AddressInfo).port;
+    try {
+      // Act
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bin/regman.ts', 'copy', '--plain-http', `127.0.0.1:${port}/team/app:v1`, `${b.host}/x/y`], { env: { ...process.env, CI: '1' } });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      await reached;
+      child.kill('SIGINT');
+
+      // Assess
+      expect(await exited).toBe(130);
+      expect(stderr).toContain('interrupted (SIGINT)');
+    } finally {
+      for (const s of sockets) s.destroy();
+      hang.close();
+    }
   });
 
   it('prints the package version with --version', () => {

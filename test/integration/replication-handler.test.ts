@@ -20,8 +20,8 @@ import { pushCosignSignature, pushImage, pushOciIndex } from '../helpers/images.
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
 import { skopeoDigest } from '../helpers/skopeo.ts';
 
-/** The AWS-documented "Event for a completed image push" (shared/data/ecr-events, SOURCE.md). */
-const SAMPLE = JSON.parse(readFileSync('/work/shared/data/ecr-events/ecr-image-action-push-success.json', 'utf8')) as {
+/** The AWS-documented "Event for a completed image push" (test/fixtures/ecr-events, SOURCE.md). */
+const SAMPLE = JSON.parse(readFileSync(new URL('../fixtures/ecr-events/ecr-image-action-push-success.json', import.meta.url), 'utf8')) as {
   id: string;
   detail: Record<string, string>;
 } & Record<string, unknown>;

@@ -73,3 +73,22 @@ describe('gates schema', () => {
 
   it.each([[{ timeoutSeconds: 5 }, 5], [{ timeoutMinutes: 2 }, 120], [{}, 900]])('test timeout %j is %d s', (t, s) => expect(testsTimeoutSeconds(t)).toBe(s));
 });
+
+describe('promotion triggers schema', () => {
+  it('defaults tags to every tag and checks provider, event and patterns', () => {
+    // Act
+    const ok = validateConfig(`${BASE}      scan: { maxFindings: { critical: 0 } }
+    triggers:
+      - { provider: github, event: release, repository: team/app }
+`, FILE);
+    const bad = validateConfig(`${BASE}      scan: { maxFindings: { critical: 0 } }
+    triggers:
+      - { provider: bitbucket, event: tag, repository: team/app }
+      - { provider: gitlab, event: release, repository: team/app, tags: ['/(/'] }
+`, FILE);
+    // Assess
+    expect(ok.errors).toEqual([]);
+    expect(ok.config!.promotion[0]!.triggers).toEqual([{ provider: 'github', event: 'release', tags: ['*'], repository: 'team/app' }]);
+    expect(bad.errors.map((e) => e.path)).toEqual(['promotion[0].triggers[0].provider', 'promotion[0].triggers[1].tags[0]', 'promotion[0].triggers[1].event']);
+  });
+});

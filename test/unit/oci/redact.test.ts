@@ -19,10 +19,19 @@ describe('redact', () => {
     ['password param', 'grant_type=password&password=letmein99', 'password=***', 'letmein99'],
     ['JSON token field', '{"token": "opaque-xyz", "expires_in": 60}', '"token": "***"', 'opaque-xyz'],
     ['JWT anywhere', `token was ${JWT} end`, 'token was *** end', JWT],
+    ['userinfo in a reference without a scheme', 'invalid reference "alice:hunter22@127.0.0.1:5000/team/app:v1"', '"***@127.0.0.1:5000/team/app:v1"', 'hunter22'],
+    ['a user-only reference without a scheme', 'copy ghp_tok3n@ghcr.io/o/app:1', 'copy ***@ghcr.io/o/app:1', 'ghp_tok3n'],
   ])('removes %s', (_name, input, shows, secret) => {
     const out = redact(input);
     expect(out).toContain(shows);
     expect(out).not.toContain(secret);
+  });
+
+  it.each([
+    'team/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+    '127.0.0.1:5000/team/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+  ])('leaves a digest reference alone: %s', (text) => {
+    expect(redact(text)).toBe(text);
   });
 
   it('leaves ordinary text alone', () => {

@@ -1,11 +1,12 @@
-// parseImageActionEvent against the AWS-published samples (shared/data/ecr-events) and hand-made malformed events.
+// parseImageActionEvent against the AWS-published samples (test/fixtures/ecr-events) and hand-made malformed events.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ReplicationEventError } from '../../../functions/replication/errors.ts';
 import { eventIdOf, imageActionEvent, parseImageActionEvent } from '../../../functions/replication/event.ts';
 
-const SAMPLES = '/work/shared/data/ecr-events';
+const SAMPLES = fileURLToPath(new URL('../../fixtures/ecr-events', import.meta.url));
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 function sample(name: string): Record<string, unknown> {

@@ -9,7 +9,7 @@ import {
 } from '../../../functions/retention/pull-stats.ts';
 import { startDynalite, type DynaliteHandle } from '../../helpers/dynalite.ts';
 
-const RECORD = JSON.parse(readFileSync('/work/shared/data/ecr-events/cloudtrail-record-batchgetimage.json', 'utf8')) as Record<string, unknown>;
+const RECORD = JSON.parse(readFileSync(new URL('../../fixtures/ecr-events/cloudtrail-record-batchgetimage.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
 const SCOPE = { registryId: '123456789012', region: 'us-east-2' };
