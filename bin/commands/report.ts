@@ -10,6 +10,13 @@ import { parseTimeBound } from '../../functions/audit/time-bounds.ts';
 import { renderCompliancePage } from '../../functions/web/reports/compliance-page.ts';
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
 import { UsageError } from './run-cli.ts';
+import { defaultIo, loadRegistries, withConfigOption } from './load-adapters.ts';
+import { loadRegistryInventory } from '../../functions/reports/costs/inventory.ts';
+import { TRANSFER_ACTIONS, pickRegistries, type CostRegistryInput } from '../../functions/reports/costs/model.ts';
+import { priceSheetFor, type RegistryKind } from '../../functions/reports/costs/prices.ts';
+import { buildCostReport, type CostReport } from '../../functions/reports/costs/report.ts';
+import { renderCostsPage } from '../../functions/web/reports/costs-page.ts';
+import type { RegmanConfig } from '../../functions/config/index.ts';
 
 export type ReportFormat = 'text' | 'json' | 'md' | 'html';
 const FORMATS: readonly ReportFormat[] = ['text', 'json', 'md', 'html'];
@@ -79,6 +86,33 @@ async function emit(text: string, out: string | undefined): Promise<void> {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+const usd = (v: number): string => `$${v.toFixed(2)}`;
+
+/** The cost report as text or Markdown (one renderer: Markdown tables read fine as text). */
+export function costsText(r: CostReport): string {
+  const out = [`Cost report ${r.generatedAt}: ${usd(r.totalPerMonth)}/month; savings found ${usd(r.savingsPerMonth)}/month`, ''];
+  out.push('| registry | kind | stored GiB | dedupe | storage | plan/tier | total | reduction achieved (before → after) | prices |', '|---|---|---:|---|---:|---:|---:|---|---|');
+  for (const c of r.registries) out.push(`| ${c.registry} | ${c.kind} | ${(c.storedBytes / 2 ** 30).toFixed(2)} | ${c.dedupe} | ${usd(c.storagePerMonth)} | ${usd(c.fixedPerMonth)} | ${usd(c.totalPerMonth)} | ${usd(c.reduction.before)} → ${usd(c.reduction.after)} | ${c.priceSource.url} (${c.priceSource.read}) |`);
+  out.push('', '| registry | repository | GiB | unique GiB | storage |', '|---|---|---:|---:|---:|');
+  for (const c of r.registries) for (const x of c.repositories) out.push(`| ${c.registry} | ${x.repository} | ${(x.bytes / 2 ** 30).toFixed(3)} | ${(x.uniqueBytes / 2 ** 30).toFixed(3)} | ${usd(x.storagePerMonth)} |`);
+  out.push('', `Transfer: ${usd(r.transfer.total)}${r.transfer.unpricedBytes > 0 ? ` (+${r.transfer.unpricedBytes} bytes between unconfigured hosts, unpriced)` : ''}`, '| source | target | relation | GiB | copies | cost |', '|---|---|---|---:|---:|---:|');
+  for (const p of r.transfer.pairs) out.push(`| ${p.source} | ${p.target} | ${p.relation} | ${(p.bytes / 2 ** 30).toFixed(3)} | ${p.copies} | ${usd(p.cost)} |`);
+  out.push('', 'Savings opportunities', '| kind | where | GiB | $/month | what | command |', '|---|---|---:|---:|---|---|');
+  for (const x of r.savings) out.push(`| ${x.kind} | ${x.registry}/${x.repository} | ${(x.bytes / 2 ** 30).toFixed(3)} | ${usd(x.perMonth)} | ${x.what} | \`${x.command}\` |`);
+  return out.join('\n');
+}
+
+/** The registries a replication rule or an environment needs: duplicates there are not savings. */
+function neededRegistries(config: RegmanConfig): Set<string> {
+  const needed = new Set<string>();
+  for (const rule of config.replication ?? []) {
+    needed.add(rule.source);
+    for (const t of rule.targets) needed.add(t.registry);
+  }
+  for (const env of Object.values(config.environments ?? {})) for (const r of env.registries) needed.add(r);
+  return needed;
+}
+
 export function registerReport(program: Command): void {
   const report = program.command('report').description('reports from the audit log: compliance, release evidence');
 
@@ -109,6 +143,53 @@ export function registerReport(program: Command): void {
       if (!result.chain.ok) process.exitCode = 1;
     } finally {
       await close();
+    }
+  });
+
+  withConfigOption(
+    connectionOptions(
+      report
+        .command('costs')
+        .description('storage per registry and repository (shared blobs once), transfer per source → target pair, savings with the commands that realise them')
+        .option('--registry <name>', 'only this registry (repeatable)', collect, [])
+        .option('--format <format>', 'text, json, md or html', 'text')
+        .option('--since <time>', 'transfer and reductions from the audit log since (default 30d)', '30d')
+        .option('--unpulled-days <n>', 'images not pulled in this many days are a saving (default 90)')
+        .option('--out <file>', 'write to a file instead of stdout'),
+    ),
+  ).action(async (flags: ConnectionFlags & { config?: string; registry: string[]; format?: string; since: string; unpulledDays?: string; out?: string }) => {
+    const format = parseFormat(flags.format);
+    const io = defaultIo();
+    const loaded = await loadRegistries(flags.config, io);
+    try {
+      const now = new Date();
+      const all: CostRegistryInput[] = Object.entries(loaded.config.registries).map(([name, cfg]) => {
+        const c = cfg as { kind: RegistryKind; region?: string; location?: string; storagePricePerGbMonth?: unknown };
+        const region = c.region ?? c.location;
+        return { name, kind: c.kind, ...(region ? { region } : {}), sheet: priceSheetFor(name, c.kind, c.storagePricePerGbMonth !== undefined ? { storagePerGbMonth: c.storagePricePerGbMonth } : {}), repositories: [] };
+      });
+      const chosen = pickRegistries(all, flags.registry);
+      const withInventory = [];
+      for (const r of chosen) withInventory.push({ ...r, repositories: await loadRegistryInventory(loaded.adapters.get(r.name)!) });
+      const records: StoredAuditRecord[] = [];
+      try {
+        const { log, close } = await openAuditLog(flags);
+        try {
+          // One byActionTime query per action: the index serves each, no scan.
+          for (const action of [...TRANSFER_ACTIONS, 'retention.delete']) for await (const r of log.iterate({ action, since: flags.since, order: 'oldest-first' })) records.push(r);
+        } finally {
+          await close();
+        }
+      } catch (err) {
+        io.stderr(`costs: no audit log read (${(err as Error).message}); transfer and reductions are empty`);
+      }
+      const needed = neededRegistries(loaded.config);
+      const unpulledDays = flags.unpulledDays !== undefined ? Number(flags.unpulledDays) : undefined;
+      if (unpulledDays !== undefined && (!Number.isInteger(unpulledDays) || unpulledDays < 1)) throw new UsageError(`--unpulled-days ${flags.unpulledDays} must be a positive integer`, '--unpulled-days 90');
+      const result = await buildCostReport(withInventory, records, { now, needed: (registry) => needed.has(registry), ...(unpulledDays !== undefined ? { unpulledDays } : {}) });
+      await emit(format === 'json' ? JSON.stringify(result, null, 2) : format === 'html' ? renderCostsPage(result) : costsText(result), flags.out);
+    } finally {
+      loaded.close();
     }
   });
 

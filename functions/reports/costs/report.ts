@@ -1,0 +1,44 @@
+// The cost report: storage per registry and repository, transfer per pair, savings and reduction achieved, from inventories and audit records.
+import type { StoredAuditRecord } from '../../audit/types.ts';
+import { TransferAccumulator, findSavings, reductionAchieved, registryStorageCost, type CostRegistryInput, type RegistryCost, type Saving, type TransferPair } from './model.ts';
+
+export interface CostReport {
+  readonly kind: 'regman.cost-report';
+  readonly generatedAt: string;
+  readonly registries: readonly (RegistryCost & { readonly reduction: ReturnType<typeof reductionAchieved> })[];
+  readonly transfer: { readonly pairs: readonly TransferPair[]; readonly total: number; readonly unpricedBytes: number };
+  readonly savings: readonly Saving[];
+  readonly totalPerMonth: number;
+  readonly savingsPerMonth: number;
+}
+
+/** Assembles the report; `records` are the transfer and `retention.delete` records (streamed once). */
+export async function buildCostReport(
+  registries: readonly CostRegistryInput[],
+  records: AsyncIterable<StoredAuditRecord> | Iterable<StoredAuditRecord>,
+  options: { readonly now: Date; readonly needed?: (registry: string, repository: string) => boolean; readonly unpulledDays?: number },
+): Promise<CostReport> {
+  const byName = new Map(registries.map((r) => [r.name, r]));
+  const transfer = new TransferAccumulator(byName);
+  const deletes: StoredAuditRecord[] = [];
+  for await (const r of records) {
+    transfer.add(r);
+    if (r.action === 'retention.delete' && r.outcome === 'success') deletes.push({ ...r, details: {} });
+  }
+  const costs = registries.map((r) => {
+    const cost = registryStorageCost(r);
+    return { ...cost, reduction: reductionAchieved(cost, r.sheet, deletes) };
+  });
+  const savings = findSavings(registries, { now: options.now, ...(options.needed ? { needed: options.needed } : {}), ...(options.unpulledDays !== undefined ? { unpulledDays: options.unpulledDays } : {}) });
+  const t = transfer.finish();
+  const round = (n: number): number => Math.round(n * 100) / 100;
+  return {
+    kind: 'regman.cost-report',
+    generatedAt: options.now.toISOString(),
+    registries: costs,
+    transfer: t,
+    savings,
+    totalPerMonth: round(costs.reduce((n, c) => n + c.totalPerMonth, 0) + t.total),
+    savingsPerMonth: round(savings.reduce((n, s) => n + s.perMonth, 0)),
+  };
+}
