@@ -1,5 +1,5 @@
 // Parses the YAML text keeping node positions, so that an error at a document path can name its line.
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Node } from 'yaml';
 
 export interface YamlSource {
   /** The document as plain data; `undefined` for an empty file. */
@@ -14,7 +14,7 @@ export interface YamlSource {
 export function parseYamlSource(text: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const syntaxErrors = doc.errors.map((e) => ({
+  const syntaxErrors: { line?: number; message: string }[] = doc.errors.map((e) => ({
     line: e.linePos?.[0]?.line ?? lineFromOffset(lineCounter, e.pos[0]),
     message: firstLine(e.message),
   }));
@@ -23,8 +23,23 @@ export function parseYamlSource(text: string): YamlSource {
     const offset = node?.range?.[0];
     return offset === undefined ? undefined : lineFromOffset(lineCounter, offset);
   };
-  // `maxAliasCount` guards against alias bombs ("billion laughs").
-  const data = syntaxErrors.length > 0 ? undefined : (doc.toJS({ maxAliasCount: 100 }) as unknown);
+  // `maxAliasCount` guards against alias bombs ("billion laughs"); yaml throws past it: report it as a
+  // syntax error at the first alias, like any other, so the CLI exits 2 with file:line.
+  let data: unknown;
+  if (syntaxErrors.length === 0) {
+    try {
+      data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    } catch (err) {
+      let line: number | undefined;
+      visit(doc, {
+        Alias(_key, node) {
+          line = lineFromOffset(lineCounter, node.range?.[0]);
+          return visit.BREAK;
+        },
+      });
+      syntaxErrors.push({ ...(line !== undefined ? { line } : {}), message: `too many alias expansions (a YAML alias bomb?): ${firstLine(err instanceof Error ? err.message : String(err))}` });
+    }
+  }
   return { data: data ?? undefined, syntaxErrors, lineOf };
 }
 

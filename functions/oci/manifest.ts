@@ -86,6 +86,11 @@ export function parseManifest(raw: Buffer, contentType?: string, expectedDigest?
   if (object === undefined) throw invalid(source, 'it is not a JSON object');
   const json = object;
   const known = [...IMAGE_MANIFEST_TYPES, ...INDEX_MANIFEST_TYPES];
+  // distribution-spec: a manifest's mediaType, when present, must match the Content-Type it was served
+  // with. Generic types (application/json, octet-stream) from lax registries carry no claim to compare.
+  if (bodyType !== undefined && headerType !== undefined && known.includes(headerType) && headerType !== bodyType) {
+    throw invalid(source, `its mediaType ${bodyType} differs from the Content-Type ${headerType} it was served with (distribution-spec: clients must reject it)`);
+  }
   const mediaType =
     bodyType ??
     (headerType !== undefined && known.includes(headerType) ? headerType : undefined) ??

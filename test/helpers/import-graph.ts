@@ -137,7 +137,7 @@ export interface DependencyRules {
   readonly fallback: ModuleRule;
   /** Packages no module under `base` may import (CDK in runtime code). */
   readonly forbiddenPackages?: readonly string[];
-  /** The runtime dependencies: a package imported under `base` must be one, or it is missing from the bundle. */
+  /** The packages a production install has: one imported under `base` must be one, or it is missing at run time. */
   readonly dependencies?: readonly string[];
 }
 
@@ -156,7 +156,7 @@ export function checkDependencies(edges: readonly ImportEdge[], rules: Dependenc
       if (rules.forbiddenPackages?.includes(e.to)) out.push(`${at} imports ${e.to}, which runtime code must never import`);
       else if (rule.packages && !rule.packages.includes(e.to)) out.push(`${at}: ${from} imports package ${e.to}, outside its allow-list (${rule.packages.join(', ') || 'node builtins only'})`);
       // A type-only import is erased from the bundle, so a devDependency (@aws-sdk/types) is enough for it.
-      else if (rules.dependencies && !e.typeOnly && !rules.dependencies.includes(e.to)) out.push(`${at} imports ${e.to}, which package.json does not list in dependencies`);
+      else if (rules.dependencies && !e.typeOnly && !rules.dependencies.includes(e.to)) out.push(`${at} imports ${e.to}, which a production install does not have`);
       continue;
     }
     const to = moduleOf(e.to, rules.base, nested);

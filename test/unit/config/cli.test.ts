@@ -44,6 +44,14 @@ describe('regman config validate', () => {
     expect(lines[5]).toBe(`${file}: invalid — 5 errors`);
   });
 
+  it('exits 2 with file:line for a YAML alias bomb, like every other config error', async () => {
+    const file = 'test/fixtures/config/alias-bomb.yaml';
+    const { code, stdout, stderr } = await regman(['config', 'validate', file]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}:4 .*too many alias expansions`, 'm'));
+  });
+
   it('exits 2 with a hint when the file cannot be read', async () => {
     const { code, stderr } = await regman(['config', 'validate', 'test/fixtures/config/nope.yaml']);
     expect(code).toBe(2);

@@ -56,10 +56,10 @@ const json = (o: unknown): Buffer => Buffer.from(JSON.stringify(o));
 const desc = { mediaType: MediaType.OciLayer, digest: sha256Digest('x'), size: 1 };
 
 describe('parseManifest rules', () => {
-  it('lets the body mediaType win over a generic or different header', () => {
+  it('lets the body mediaType win over a generic header (a different manifest type is refused: see below)', () => {
     const raw = json({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] });
     expect(parseManifest(raw, 'application/octet-stream').mediaType).toBe(MediaType.OciIndex);
-    expect(parseManifest(raw, `${MediaType.DockerManifestList}; charset=utf-8`).kind).toBe('index');
+    expect(() => parseManifest(raw, `${MediaType.DockerManifestList}; charset=utf-8`)).toThrow(/differs from the Content-Type/);
   });
 
   it.each([
@@ -113,5 +113,19 @@ describe('parseManifest rules', () => {
     const other = sha256Digest('other');
     expect(() => parseManifest(raw, undefined, other)).toThrow(expect.objectContaining({ code: 'DIGEST_MISMATCH' }));
     expect(() => parseManifest(raw, undefined, undefined, { dockerContentDigest: other })).toThrow(expect.objectContaining({ code: 'DIGEST_MISMATCH' }));
+  });
+
+  it.each([
+    ['an index served as an image manifest', MediaType.OciIndex, MediaType.OciManifest],
+    ['an OCI manifest served as a Docker manifest', MediaType.OciManifest, MediaType.DockerManifest],
+  ])('rejects %s: the body mediaType must match the Content-Type (distribution-spec)', (_name, bodyType, contentType) => {
+    const raw = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: bodyType, manifests: [], config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest('{}'), size: 2 }, layers: [] }));
+    expect(() => parseManifest(raw, `${contentType}; charset=utf-8`)).toThrow(/differs from the Content-Type/);
+  });
+
+  it('accepts a matching Content-Type and a generic application/json one', () => {
+    const raw = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }));
+    expect(parseManifest(raw, MediaType.OciIndex).kind).toBe('index');
+    expect(parseManifest(raw, 'application/json').kind).toBe('index');
   });
 });
