@@ -16,6 +16,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
   copy: async () => (await import('./commands/copy.ts')).registerCopy,
+  attach: async () => (await import('./commands/attach.ts')).registerAttach,
   config: async () => (await import('./commands/config.ts')).registerConfig,
   retention: async () => (await import('./commands/retention.ts')).registerRetention,
   local: async () => (await import('./commands/local.ts')).registerLocal,
@@ -25,6 +26,10 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   sync: async () => (await import('./commands/sync.ts')).registerSync,
   audit: async () => (await import('./commands/audit.ts')).registerAudit,
   promote: async () => (await import('./commands/promote.ts')).registerPromote,
+  promotions: async () => (await import('./commands/promotions.ts')).registerPromotions,
+  rollback: async () => (await import('./commands/rollback.ts')).registerRollback,
+  hold: async () => (await import('./commands/hold.ts')).registerHold,
+  quarantine: async () => (await import('./commands/quarantine.ts')).registerQuarantine,
   report: async () => (await import('./commands/report.ts')).registerReport,
   approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
   approve: async () => (await import('./commands/approvals.ts')).registerApprove,

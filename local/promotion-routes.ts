@@ -1,6 +1,10 @@
 // The local control URL's promotion API: start a promotion, read it, approve or reject it (what the CLI's --state-dir path calls).
 import { userInfo } from 'node:os';
 import { ApprovalDecisionError, decideApproval } from '../functions/approvals/minimal-requester.ts';
+import { randomUUID } from 'node:crypto';
+import type { PromotionDeps } from '../functions/promotion/deps.ts';
+import { isPromotionError } from '../functions/promotion/errors.ts';
+import { rollbackEnvironment } from '../functions/promotion/rollback-env.ts';
 import type { PromotionStore } from '../functions/promotion/store.ts';
 import type { ControlRequest, ControlResponse } from './control-server.ts';
 import type { LocalPromotions } from './promotions.ts';
@@ -33,9 +37,24 @@ async function json<T>(req: ControlRequest): Promise<T | undefined> {
  *   one; answers once Validate has decided: `{ executionId, status, digest?, error? }`.
  * - `GET /promotions/<id>`: the record; `GET /promotions?env=&repository=`: the records, newest first.
  * - `POST /promotions/<id>/approve|reject` `{ identity, comment? }`: one decision (the minimal requester).
+ * - `POST /rollback` `{ env, repository, to?, reason, requestedBy? }`: back to the previous promoted digest, and hold.
  */
-export function promotionRoutes(promotions: LocalPromotions, store: PromotionStore): (req: ControlRequest) => Promise<ControlResponse | undefined> {
+export function promotionRoutes(promotions: LocalPromotions, store: PromotionStore, deps?: PromotionDeps): (req: ControlRequest) => Promise<ControlResponse | undefined> {
   return async (req) => {
+    if (req.path === '/rollback' && req.method === 'POST' && deps) {
+      const body = await json<{ env?: string; repository?: string; to?: string; reason?: string; requestedBy?: string }>(req);
+      if (!body?.env || !body.repository || !body.reason) return { status: 400, body: { error: 'missing env, repository or reason' } };
+      try {
+        const result = await rollbackEnvironment({
+          environment: body.env, repository: body.repository, ...(body.to ? { to: body.to } : {}), reason: body.reason,
+          actor: body.requestedBy ?? `cli:${userInfo().username}`, correlationId: randomUUID(),
+        }, deps);
+        return { status: 200, body: result };
+      } catch (err) {
+        if (isPromotionError(err)) return { status: 409, body: { error: err.message, code: err.code } };
+        throw err;
+      }
+    }
     if (req.path === '/promotions' && req.method === 'POST') {
       const body = await json<StartPromotionBody>(req);
       if (!body) return { status: 400, body: { error: 'the body is not JSON' } };

@@ -6,6 +6,7 @@ import type { RegmanConfig } from '../functions/config/types.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import type { GateName, GateRunner, PromotionDeps } from '../functions/promotion/deps.ts';
 import { DynamoPromotionStore } from '../functions/promotion/store.ts';
+import { createGateRunners } from '../functions/promotion/gate-runners.ts';
 import type { RegistryAdapter } from '../functions/registries/adapter.ts';
 import type { ControlRequest, ControlResponse } from './control-server.ts';
 import type { LocalDynamo } from './dynamodb.ts';
@@ -38,13 +39,14 @@ export function startLocalPromotions(o: {
     audit: o.audit,
     store,
     approvals: o.approvals ?? new MinimalApprovalRequester({ store, edges: o.config.promotion }),
-    ...(o.gates ? { gates: o.gates } : {}),
+    // Locally the scan gate reads referrer reports (SARIF / Trivy JSON) from the source registry.
+    gates: o.gates ?? createGateRunners({ adapters: o.adapters }),
   };
   const promotions = createLocalPromotions({ deps: () => deps, log: o.log });
   return {
     promotions,
     store,
-    routes: promotionRoutes(promotions, store),
+    routes: promotionRoutes(promotions, store, deps),
     async stop() {
       // An execution waiting for an approval never ends by itself: do not wait for those.
       clients.destroy();

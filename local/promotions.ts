@@ -106,7 +106,8 @@ export function createLocalPromotions(options: { readonly deps: PromotionDepsFac
         transformDefinition: localizeTaskTokens,
         ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
         onStateEntered: (state) => {
-          if (state !== 'Start' && state !== 'Validate') validated();
+          // RecordFailure right after Validate is a refusal being written: answer once it is.
+          if (state !== 'Start' && state !== 'Validate' && state !== 'RecordFailure') validated();
         },
       }).then((result) => {
         options.log?.(`promotion ${executionId}: ${result.status}${result.error ? ` (${result.error})` : ''}`);

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { decideApproval } from '../../functions/approvals/minimal-requester.ts';
+import { openDynamoAuditLog, type AuditLog } from '../../functions/audit/index.ts';
 import { createDynamoClients } from '../../functions/dynamo/client.ts';
 import { DynamoPromotionStore, PROMOTION_TABLES_ENV, type PromotionStore } from '../../functions/promotion/store.ts';
 import type { PromotionInput } from '../../functions/promotion/types.ts';
@@ -31,6 +32,9 @@ export interface StartResult {
 export interface PromotionBackend {
   readonly where: string;
   readonly store: PromotionStore;
+  /** The audit log hold and quarantine changes go to. */
+  readonly audit: Pick<AuditLog, 'append'>;
+  rollback(body: { env: string; repository: string; to?: string; reason: string; requestedBy: string }): Promise<Record<string, unknown>>;
   start(body: StartPromotionBody): Promise<StartResult>;
   decide(executionId: string, identity: string, approve: boolean, comment?: string): Promise<{ outcome: string; approvals: number; required: number }>;
   close(): void;
@@ -64,9 +68,16 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
     const clients = createDynamoClients({ endpoint: live.dynamodb.endpoint, region: 'local' });
     const tables = live.dynamodb.tables as Record<string, string>;
     const store = new DynamoPromotionStore({ docClient: clients.docClient, tables: { promotions: tables.promotions!, quarantine: tables.quarantine!, holds: tables.holds! } });
+    const audit = openDynamoAuditLog({ endpoint: live.dynamodb.endpoint, tableName: tables.audit!, region: 'local' });
     return {
       where: `the local stack (pid ${live.pid}) on ${stateDir}`,
       store,
+      audit: audit.log,
+      async rollback(body) {
+        const res = await postJson(`${live.control}/rollback`, live.controlToken, body);
+        if (res.status !== 200) throw new UsageError(String(res.body.error ?? `HTTP ${res.status}`));
+        return res.body;
+      },
       async start(body) {
         const res = await postJson(`${live.control}/promotions`, live.controlToken, body);
         if (res.status !== 200) throw new Error(`the local stack refused the promotion: ${String(res.body.error ?? res.status)}`);
@@ -77,7 +88,10 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
         if (res.status !== 200) throw new UsageError(String(res.body.error ?? `HTTP ${res.status}`));
         return res.body as { outcome: string; approvals: number; required: number };
       },
-      close: () => clients.destroy(),
+      close: () => {
+        audit.close();
+        clients.destroy();
+      },
     };
   }
   const region = flags.region ?? process.env.AWS_REGION;
@@ -91,9 +105,16 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
   const clients = createDynamoClients(region ? { region } : {});
   const store = new DynamoPromotionStore({ docClient: clients.docClient, tables: tableNames as { promotions: string; quarantine: string; holds: string } });
   const sfn = new SFNClient(region ? { region } : {});
+  const auditTable = process.env.AUDIT_TABLE;
+  if (!auditTable) throw new UsageError('set AUDIT_TABLE to the deployed audit table (stack output AuditTableName)');
+  const audit = openDynamoAuditLog({ tableName: auditTable, ...(region ? { region } : {}) });
   return {
     where: arn,
     store,
+    audit: audit.log,
+    async rollback() {
+      throw new UsageError('regman rollback against AWS is not built yet: run it against the local stack (--state-dir), or tag back with regman copy');
+    },
     async start(body) {
       const executionId = `promo-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
       const input: PromotionInput = {
@@ -118,6 +139,7 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
         fail: async (taskToken, error, cause) => void (await sfn.send(new SendTaskFailureCommand({ taskToken, error, cause }))),
       }, { executionId, identity, approve, ...(comment ? { comment } : {}) }),
     close: () => {
+      audit.close();
       clients.destroy();
       sfn.destroy();
     },

@@ -13,7 +13,10 @@ import { closeAdapters, createAdapters } from '../../functions/registries/factor
 import { createLocalPromotions, type LocalPromotions, type PromotionRequest } from '../../local/promotions.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { startFaultProxy, Routes, type FaultProxy } from '../helpers/fault-proxy.ts';
-import { pushImage, type PushedImage } from '../helpers/images.ts';
+import { readFileSync } from 'node:fs';
+import { createGateRunners } from '../../functions/promotion/gate-runners.ts';
+import { rollbackEnvironment } from '../../functions/promotion/rollback-env.ts';
+import { pushImage, pushReferrer, type PushedImage } from '../helpers/images.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
 import { skopeoDigest } from '../helpers/skopeo.ts';
 
@@ -152,6 +155,21 @@ describe('promotion.asl.json (local Step Functions, real registries, dynalite)',
     expect(img.digest).toMatch(/^sha256:/);
   });
 
+  it('rollback: staging goes back to the previous promoted digest, through tags only, and is held there', async () => {
+    const history = await deps.store.history('staging', 'app');
+    const current = history[0]!;
+    const previous = history.find((h) => h.digest !== current.digest)!;
+    const result = await rollbackEnvironment({ environment: 'staging', repository: 'app', reason: 'bad release', actor: 'cli:ops', correlationId: 'rb-1' }, deps);
+    expect(result).toMatchObject({ from: current.digest, to: previous.digest });
+    expect(await tagAt(stg, `app:${previous.tag}`)).toBe(previous.digest);
+    expect((await deps.store.history('staging', 'app'))[0]).toMatchObject({ digest: previous.digest, kind: 'rollback' });
+    expect(await deps.store.getHold('staging', 'app')).toMatchObject({ by: 'cli:ops', digest: previous.digest });
+    const refused = await run({ tag: 'v1' });
+    expect(refused.record.error?.code).toBe('HELD');
+    await expect(rollbackEnvironment({ environment: 'staging', repository: 'app', to: 'never-promoted', reason: 'x', actor: 'cli:ops', correlationId: 'rb-2' }, deps)).rejects.toThrow(/never-promoted was never promoted/);
+    await deps.store.deleteHold('staging', 'app');
+  });
+
   it('the requester cannot approve their own promotion', async () => {
     await pushImage(dev, 'app', 'v4', { layers: [64] });
     const { executionId } = await promotions.start(request({ tag: 'v4', requester: 'alice' }));
@@ -202,6 +220,20 @@ describe('promotion.asl.json (local Step Functions, real registries, dynalite)',
     const again = await run({ tag: 'bad', from: 'staging', to: 'prod' });
     expect(again.record.error?.code).toBe('QUARANTINED');
     expect(again.record.error?.message).toMatch(/quarantine release/);
+  });
+
+  it('the real scan gate (a SARIF report with one critical attached as a referrer) quarantines the digest', async () => {
+    const real = createLocalPromotions({ deps: () => ({ ...deps, gates: createGateRunners({ adapters: deps.adapters }) }), retryIntervalMs: 0 });
+    const image = await pushImage(stg, 'app', 'sarif', { layers: [64] });
+    await pushReferrer(stg, 'app', image.descriptor, { artifactType: 'application/sarif+json', data: readFileSync(new URL('../fixtures/scan-reports/trivy.sarif.json', import.meta.url)) });
+    await deps.store.addHistory({ environment: 'staging', repository: 'app', digest: image.digest, tag: 'sarif', time: new Date().toISOString(), executionId: 'seed-sarif', requester: 'cli:seed', approvers: [], gates: [], kind: 'promote' });
+    const { executionId } = await real.start(request({ tag: 'sarif', from: 'staging', to: 'prod' }));
+    await real.wait(executionId);
+    const record = (await deps.store.getExecution(executionId))!;
+    expect(record.status).toBe('FAILED');
+    expect(record.error?.message).toBe(`app@${image.digest} has too many findings: 1 critical > 0 (1 critical, 2 high, 1 medium, 1 low)`);
+    expect((await deps.store.getQuarantine(image.digest))?.gate).toBe('scan');
+    expect(await tagAt(prodA, 'app:sarif')).toBeUndefined();
   });
 
   it('requires: a digest never promoted to staging is refused for prod', async () => {

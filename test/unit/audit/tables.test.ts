@@ -139,8 +139,8 @@ describe('toCreateTableInput', () => {
 
 describe('localTableNames', () => {
   it('prefixes every logical name', () => {
-    expect(localTableNames('regman-')).toEqual({ audit: 'regman-audit', idempotency: 'regman-idempotency', replicationState: 'regman-replication-state', pullStats: 'regman-pull-stats', approvals: 'regman-approvals' });
-    expect(Object.keys(TABLE_SPECS)).toEqual(['audit', 'idempotency', 'replicationState', 'pullStats', 'approvals']);
+    expect(localTableNames('regman-')).toMatchObject({ audit: 'regman-audit', idempotency: 'regman-idempotency', replicationState: 'regman-replication-state', pullStats: 'regman-pull-stats', approvals: 'regman-approvals' });
+    expect(localTableNames('regman-')).toEqual(Object.fromEntries(Object.entries(TABLE_SPECS).map(([key, spec]) => [key, `regman-${spec.logicalName}`])));
   });
 
   it('rejects names DynamoDB would refuse', () => {
