@@ -16,6 +16,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
   copy: async () => (await import('./commands/copy.ts')).registerCopy,
+  attach: async () => (await import('./commands/attach.ts')).registerAttach,
   config: async () => (await import('./commands/config.ts')).registerConfig,
   retention: async () => (await import('./commands/retention.ts')).registerRetention,
   local: async () => (await import('./commands/local.ts')).registerLocal,

@@ -72,7 +72,7 @@ function parseRef(text: string, what: 'SRC' | 'DST'): Reference {
   }
 }
 
-function credentialsFor(specific: string | undefined, flag: string, shared: string | undefined, env: NodeJS.ProcessEnv): CredentialProvider {
+export function credentialsFor(specific: string | undefined, flag: string, shared: string | undefined, env: NodeJS.ProcessEnv): CredentialProvider {
   if (specific !== undefined) return new StaticCredentialProvider(parseCreds(specific, flag));
   if (shared !== undefined) return new StaticCredentialProvider(parseCreds(shared, '--creds'));
   // REGMAN_USERNAME / REGMAN_PASSWORD, then ~/.docker/config.json.
