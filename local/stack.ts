@@ -19,6 +19,8 @@ import { Environment } from '../functions/env.ts';
 import { formatBytes } from '../functions/format-bytes.ts';
 import { closeAdapters, createAdapters } from '../functions/registries/factory.ts';
 import { DynamoPullStatsStore } from '../functions/retention/pull-stats.ts';
+import { promotionLockedDigests } from '../functions/promotion/retention-locks.ts';
+import type { PromotionStore } from '../functions/promotion/store.ts';
 import { runRetentionSweep } from '../functions/retention/sweep-run.ts';
 import type { SweepMode, SweepReport } from '../functions/retention/sweep.ts';
 import { policiesForRegistry } from '../functions/retention/sweep-targets.ts';
@@ -262,13 +264,17 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const pullStatsClients = createDynamoClients({ endpoint: db.endpoint, region: 'local' });
     cleanups.push(() => pullStatsClients.destroy());
     const pullStats = new DynamoPullStatsStore({ docClient: pullStatsClients.docClient, tableName: db.tables.pullStats });
+    // Set once promotions start (below); a sweep before that has no promotion to lock.
+    let promotionStore: PromotionStore | undefined;
     const runRetention = async (mode: SweepMode): Promise<LocalRetentionResult> => {
       const correlationId = randomUUID();
       const reports: SweepReport[] = [];
       const errors: { registry: string; error: string }[] = [];
       for (const registry of Object.keys(config.registries).filter((r) => policiesForRegistry(config, r).length > 0)) {
         try {
-          reports.push(...(await runRetentionSweep({ config, adapters, registry, mode, audit: audit.log, actor: 'system:retention', correlationId, pullStats, pushTimes: pushLog })));
+          // Promoted digests and their rollback targets are locked (read per sweep: a promotion may have just landed).
+          const lockedDigests = promotionStore ? await promotionLockedDigests(promotionStore) : undefined;
+          reports.push(...(await runRetentionSweep({ config, adapters, registry, mode, audit: audit.log, actor: 'system:retention', correlationId, pullStats, pushTimes: pushLog, ...(lockedDigests ? { lockedDigests } : {}) })));
         } catch (err) {
           errors.push({ registry, error: err instanceof Error ? err.message : String(err) });
         }
@@ -304,6 +310,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     // Promotions: the promotion ASL in process, its API on the control URL (local/promotion-setup.ts).
     const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log, approvals: approvals.service });
     cleanups.push(() => promotion.stop());
+    promotionStore = promotion.store;
     routes = promotion.routes;
 
     const endpoints: LocalEndpoints = {

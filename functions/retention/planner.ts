@@ -112,7 +112,9 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
   const graph = buildGraph(inventory);
   const pushedMs = (image: InventoryImage) => graph.pushed.get(image.digest) as number;
   const evaluation = evaluatePolicy(policy, graph.roots, inventory.images, { nowMs, repository: inventory.repository, pushedMs });
-  const locked = new Set(options.lockedDigests ?? []);
+  const locks = options.lockedDigests;
+  const locked: ReadonlyMap<string, string> =
+    locks instanceof Map ? locks : new Map([...((locks as Iterable<string> | undefined) ?? [])].map((d) => [d, 'an active promotion']));
   const rootDigests = new Set(graph.roots.map((r) => r.digest));
   const hoursAgo = (image: InventoryImage): number => Math.max(0, Math.floor((nowMs - pushedMs(image)) / 3_600_000));
   // Untagged images only (not children or referrers: those follow their index or subject).
@@ -128,7 +130,7 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
   };
   for (const image of inventory.images) {
     const verdict = evaluation.verdicts.get(image.digest);
-    if (locked.has(image.digest)) keep(image.digest, { action: 'keep', rule: 'lock', reason: 'locked by an active promotion' });
+    if (locked.has(image.digest)) keep(image.digest, { action: 'keep', rule: 'lock', reason: `locked by ${locked.get(image.digest)}` });
     else if (verdict?.action === 'keep') keep(image.digest, verdict);
     else if (inGrace(image)) keep(image.digest, { action: 'keep', rule: 'grace.untagged', reason: `untagged and pushed ${hoursAgo(image)} h ago, within the ${graceHours} h grace period (a push may still be in progress)` });
     else {

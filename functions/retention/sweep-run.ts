@@ -1,6 +1,7 @@
 // Runs the sweep the config asks for: the policy governing each repository of a registry, the registry's price, pull stats.
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { RegmanConfig } from '../config/types.ts';
+import type { LockedDigests } from './types.ts';
 import type { RegistryAdapter } from '../registries/adapter.ts';
 import { RetentionError } from './errors.ts';
 import type { PullStatsScope, PullStatsStore } from './pull-stats.ts';
@@ -28,7 +29,7 @@ export interface RunRetentionSweepOptions {
   readonly actor: string;
   readonly correlationId: string;
   readonly now?: Date;
-  readonly lockedDigests?: Iterable<string>;
+  readonly lockedDigests?: LockedDigests;
   /** Pull counters; used for ECR registries (the counters are keyed by account and region). */
   readonly pullStats?: PullStatsStore;
   readonly pushTimes?: PushTimeSource;

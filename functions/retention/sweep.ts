@@ -8,7 +8,7 @@ import { planRetention } from './planner.ts';
 import type { PullStatsScope, PullStatsStore } from './pull-stats.ts';
 import { buildSweepInventory, type PushTimeSource } from './sweep-inventory.ts';
 import { SweepRecheck } from './sweep-recheck.ts';
-import type { Inventory, RetentionPlan, RetentionPolicy, SafetyBlock } from './types.ts';
+import type { Inventory, LockedDigests, RetentionPlan, RetentionPolicy, SafetyBlock } from './types.ts';
 
 export type SweepMode = 'dry-run' | 'apply';
 
@@ -37,7 +37,7 @@ export interface SweepRepositoryOptions {
   /** @default the planner's 24 */
   readonly untaggedGraceHours?: number;
   /** Digests locked by an active promotion. */
-  readonly lockedDigests?: Iterable<string>;
+  readonly lockedDigests?: LockedDigests;
   /** Pull counters, and the registry/region they are kept under. */
   readonly pullStats?: { readonly store: PullStatsStore; readonly scope: PullStatsScope };
   /** Push times (and untagged manifests) the registry API does not give. */

@@ -37,11 +37,17 @@ export interface Inventory {
 
 export type { PolicyFormat, NativePolicy, EcrTagStatus, EcrCountType, EcrRule, EcrPolicy, GitlabPolicy, RetentionPolicy } from '../retention-policy/types.ts';
 
+/** Digests retention must keep, optionally with the reason each is kept. */
+export type LockedDigests = Iterable<string> | ReadonlyMap<string, string>;
+
 export interface PlanOptions {
   /** The instant the plan is made for; ages and pull windows count back from it. */
   readonly now: Date | string;
-  /** Digests locked by an active promotion: never expired (nor are their children and referrers). */
-  readonly lockedDigests?: Iterable<string>;
+  /**
+   * Digests locked by an active promotion: never expired (nor are their children and referrers). A map
+   * gives the reason each is locked (e.g. `promoted in prod (team/app)`), which the plan repeats.
+   */
+  readonly lockedDigests?: LockedDigests;
   /** Block the plan when it expires more than this share of the repository's images. @default 0.5 */
   readonly maxDeleteShare?: number;
   /** Plan anyway when the safety valve trips; the plan records that it was forced. @default false */
