@@ -265,7 +265,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     cleanups.push(() => pullStatsClients.destroy());
     const pullStats = new DynamoPullStatsStore({ docClient: pullStatsClients.docClient, tableName: db.tables.pullStats });
     // Set once promotions start (below); a sweep before that has no promotion to lock.
-    let promotionStore: PromotionStore | undefined;
+    const promotionLocks: { store?: PromotionStore } = {};
     const runRetention = async (mode: SweepMode): Promise<LocalRetentionResult> => {
       const correlationId = randomUUID();
       const reports: SweepReport[] = [];
@@ -273,7 +273,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       for (const registry of Object.keys(config.registries).filter((r) => policiesForRegistry(config, r).length > 0)) {
         try {
           // Promoted digests and their rollback targets are locked (read per sweep: a promotion may have just landed).
-          const lockedDigests = promotionStore ? await promotionLockedDigests(promotionStore) : undefined;
+          const lockedDigests = promotionLocks.store ? await promotionLockedDigests(promotionLocks.store) : undefined;
           reports.push(...(await runRetentionSweep({ config, adapters, registry, mode, audit: audit.log, actor: 'system:retention', correlationId, pullStats, pushTimes: pushLog, ...(lockedDigests ? { lockedDigests } : {}) })));
         } catch (err) {
           errors.push({ registry, error: err instanceof Error ? err.message : String(err) });
@@ -310,7 +310,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     // Promotions: the promotion ASL in process, its API on the control URL (local/promotion-setup.ts).
     const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log, approvals: approvals.service });
     cleanups.push(() => promotion.stop());
-    promotionStore = promotion.store;
+    promotionLocks.store = promotion.store;
     routes = promotion.routes;
 
     const endpoints: LocalEndpoints = {
