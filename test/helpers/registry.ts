@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { RegistryClient } from '../../functions/oci/client.ts';
 import { freePort } from './ports.ts';
 import { startRegistryProcess, type RegistryConfigOptions, type RegistryProcess } from '../../local/registry-process.ts';
 import { startTokenServer, type RunningTokenServer, type TokenServerOptions } from './token-server.ts';
@@ -73,6 +75,33 @@ function authOf(opts: RegistryOptions, workDir: string): RegistryConfigOptions['
  * Starts one registry on a free loopback port with its own temp storage and delete enabled: the local
  * stack's registry process (local/registry-process.ts), plus the test auth variants.
  */
+/** A registry and a plain-HTTP client for it, shared by the tests of one describe block. */
+export interface RegistryWithClient {
+  reg: RunningRegistry;
+  client: RegistryClient;
+}
+
+/**
+ * Starts a registry and a client for it before the enclosing describe block's tests, and stops both
+ * after them. Read `ctx.reg` and `ctx.client` inside the tests (they are set in beforeAll).
+ *
+ * @example
+ * const ctx = useRegistryWithClient();
+ * it('…', async () => { await pushImage(ctx.reg, 'team/app', 'v1'); });
+ */
+export function useRegistryWithClient(): RegistryWithClient {
+  const ctx = {} as RegistryWithClient;
+  beforeAll(async () => {
+    ctx.reg = await startRegistry();
+    ctx.client = new RegistryClient({ host: ctx.reg.host, plainHttp: true });
+  });
+  afterAll(async () => {
+    ctx.client?.close();
+    await ctx.reg?.stop();
+  });
+  return ctx;
+}
+
 export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
   assertRegistryInstalled();
   const workDir = mkdtempSync(join(tmpdir(), 'regman-reg-'));

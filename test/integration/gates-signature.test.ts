@@ -1,12 +1,11 @@
 // The signature gate against a real registry: cosign .sig manifests and sigstore bundle referrers signed with keys made here.
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient } from '../../functions/oci/client.ts';
+import { describe, expect, it } from 'vitest';
 import { runSignatureGate } from '../../functions/gates/signature.ts';
 import { resolveSignatureKeys } from '../../functions/gates/signature-keys.ts';
 import type { GateInput } from '../../functions/gates/types.ts';
 import { cosignTag, pushCosignLayers, pushImage, pushReferrer, type PushedImage } from '../helpers/images.ts';
-import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
+import { useRegistryWithClient } from '../helpers/registry.ts';
 
 const pair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = (k: KeyObject) => k.export({ type: 'spki', format: 'pem' }).toString();
@@ -37,38 +36,28 @@ function dsseBundle(digest: string, key: KeyObject): Buffer {
 }
 
 describe('signature gate against distribution', () => {
-  let reg: RunningRegistry;
-  let client: RegistryClient;
+  const ctx = useRegistryWithClient();
   const ci = pair();
   const other = pair();
   const keys = [{ id: 'ci', pem: pem(ci.publicKey) }];
   const input = (repository: string, digest: string): GateInput => ({ repository, tag: 'v1', digest, edge: { from: 'staging', to: 'prod' }, registry: 'staging', correlationId: 'c' });
 
   async function signedImage(repo: string, opts: { key?: KeyObject; signDigest?: string; tamper?: boolean } = {}): Promise<PushedImage> {
-    const image = await pushImage(reg, repo, 'v1');
-    const payload = simpleSigning(reg.host, repo, opts.signDigest ?? image.digest);
+    const image = await pushImage(ctx.reg, repo, 'v1');
+    const payload = simpleSigning(ctx.reg.host, repo, opts.signDigest ?? image.digest);
     const signature = sign('sha256', payload, opts.key ?? ci.privateKey).toString('base64');
     const stored = opts.tamper ? Buffer.from(payload.toString().replace('"optional":null', '"optional":{"env":"prod"}')) : payload;
-    await pushCosignLayers(reg, repo, cosignTag(image.digest, 'sig'), [
+    await pushCosignLayers(ctx.reg, repo, cosignTag(image.digest, 'sig'), [
       { data: stored, mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', annotations: { 'dev.cosignproject.cosign/signature': signature } },
     ]);
     return image;
   }
 
-  beforeAll(async () => {
-    reg = await startRegistry();
-    client = new RegistryClient({ host: reg.host, plainHttp: true });
-  });
-  afterAll(async () => {
-    client?.close();
-    await reg?.stop();
-  });
-
   it('passes a .sig signature by a configured key', async () => {
     // Prepare
     const image = await signedImage('sig/ok');
     // Act
-    const result = await runSignatureGate(input('sig/ok', image.digest), {}, { registry: client, publicKeys: [{ id: 'old', pem: pem(other.publicKey) }, ...keys] });
+    const result = await runSignatureGate(input('sig/ok', image.digest), {}, { registry: ctx.client, publicKeys: [{ id: 'old', pem: pem(other.publicKey) }, ...keys] });
     // Assess
     expect(result).toMatchObject({ gate: 'signature', passed: true, summary: 'signed by ci (cosign signature (.sig tag))', details: { keyId: 'ci' } });
   });
@@ -82,7 +71,7 @@ describe('signature gate against distribution', () => {
     const repo = `sig/bad-${Object.keys(opts)[0]!.toLowerCase()}`;
     const image = await signedImage(repo, opts);
     // Act
-    const result = await runSignatureGate(input(repo, image.digest), {}, { registry: client, publicKeys: keys });
+    const result = await runSignatureGate(input(repo, image.digest), {}, { registry: ctx.client, publicKeys: keys });
     // Assess
     expect(result.passed).toBe(false);
     expect(result.reason).toMatch(new RegExp(`^${repo}@${image.digest} has no valid signature by a configured key: `));
@@ -91,9 +80,9 @@ describe('signature gate against distribution', () => {
 
   it('fails an unsigned image, saying how to sign it', async () => {
     // Prepare
-    const image = await pushImage(reg, 'sig/none', 'v1');
+    const image = await pushImage(ctx.reg, 'sig/none', 'v1');
     // Act
-    const result = await runSignatureGate(input('sig/none', image.digest), {}, { registry: client, publicKeys: keys });
+    const result = await runSignatureGate(input('sig/none', image.digest), {}, { registry: ctx.client, publicKeys: keys });
     // Assess
     expect(result.passed).toBe(false);
     expect(result.reason).toContain(`has no cosign signature (no ${cosignTag(image.digest, 'sig')} tag and no sigstore bundle referrer)`);
@@ -101,11 +90,11 @@ describe('signature gate against distribution', () => {
 
   it('passes a sigstore DSSE bundle referrer verified offline with the key, and fails it with another key', async () => {
     // Prepare
-    const image = await pushImage(reg, 'sig/bundle', 'v1');
-    await pushReferrer(reg, 'sig/bundle', image.descriptor, { artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', data: dsseBundle(image.digest, ci.privateKey) });
+    const image = await pushImage(ctx.reg, 'sig/bundle', 'v1');
+    await pushReferrer(ctx.reg, 'sig/bundle', image.descriptor, { artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', data: dsseBundle(image.digest, ci.privateKey) });
     // Act
-    const good = await runSignatureGate(input('sig/bundle', image.digest), {}, { registry: client, publicKeys: keys });
-    const wrong = await runSignatureGate(input('sig/bundle', image.digest), {}, { registry: client, publicKeys: [{ id: 'other', pem: pem(other.publicKey) }] });
+    const good = await runSignatureGate(input('sig/bundle', image.digest), {}, { registry: ctx.client, publicKeys: keys });
+    const wrong = await runSignatureGate(input('sig/bundle', image.digest), {}, { registry: ctx.client, publicKeys: [{ id: 'other', pem: pem(other.publicKey) }] });
     // Assess
     expect(good).toMatchObject({ passed: true, summary: 'signed by ci (sigstore bundle referrer)' });
     expect(wrong.passed).toBe(false);
@@ -122,7 +111,7 @@ describe('signature gate against distribution', () => {
     // Assess
     expect(asked).toEqual([{ secretName: 'regman/cosign' }]);
     expect(resolved.map((k) => k.id)).toEqual(['regman/cosign', 'inline']);
-    await expect(runSignatureGate(input('sig/ok', `sha256:${'0'.repeat(64)}`), {}, { registry: client, publicKeys: resolved })).rejects.toMatchObject({
+    await expect(runSignatureGate(input('sig/ok', `sha256:${'0'.repeat(64)}`), {}, { registry: ctx.client, publicKeys: resolved })).rejects.toMatchObject({
       code: 'KEY_INVALID', message: expect.stringMatching(/signature key inline is rsa, not ECDSA P-256/),
     });
   });
