@@ -1,6 +1,5 @@
-// The local control URL's promotion API: start a promotion, read it, approve or reject it (what the CLI's --state-dir path calls).
+// The local control URL's promotion API: start a promotion, read it, roll back (what the CLI's --state-dir path calls; approvals have their own operator routes).
 import { userInfo } from 'node:os';
-import { ApprovalDecisionError, decideApproval } from '../functions/approvals/minimal-requester.ts';
 import { randomUUID } from 'node:crypto';
 import type { PromotionDeps } from '../functions/promotion/deps.ts';
 import { isPromotionError } from '../functions/promotion/errors.ts';
@@ -36,7 +35,6 @@ async function json<T>(req: ControlRequest): Promise<T | undefined> {
  * - `POST /promotions` `{ repository, tag, from, to, requestedBy?, reason?, overrideFreeze? }`: starts
  *   one; answers once Validate has decided: `{ executionId, status, digest?, error? }`.
  * - `GET /promotions/<id>`: the record; `GET /promotions?env=&repository=`: the records, newest first.
- * - `POST /promotions/<id>/approve|reject` `{ identity, comment? }`: one decision (the minimal requester).
  * - `POST /rollback` `{ env, repository, to?, reason, requestedBy? }`: back to the previous promoted digest, and hold.
  */
 export function promotionRoutes(promotions: LocalPromotions, store: PromotionStore, deps?: PromotionDeps): (req: ControlRequest) => Promise<ControlResponse | undefined> {
@@ -81,23 +79,6 @@ export function promotionRoutes(promotions: LocalPromotions, store: PromotionSto
     if (one && req.method === 'GET') {
       const record = await store.getExecution(decodeURIComponent(one[1]!));
       return record ? { status: 200, body: record } : { status: 404, body: { error: `no promotion ${one[1]}` } };
-    }
-    const decide = /^\/promotions\/([^/]+)\/(approve|reject)$/.exec(req.path);
-    if (decide && req.method === 'POST') {
-      const body = await json<{ identity?: string; comment?: string }>(req);
-      if (!body?.identity) return { status: 400, body: { error: 'missing identity' } };
-      try {
-        const result = await decideApproval(store, promotions.completer, {
-          executionId: decodeURIComponent(decide[1]!),
-          identity: body.identity,
-          approve: decide[2] === 'approve',
-          ...(body.comment ? { comment: body.comment } : {}),
-        });
-        return { status: 200, body: result };
-      } catch (err) {
-        if (err instanceof ApprovalDecisionError) return { status: err.code === 'NOT_PENDING' ? 404 : 403, body: { error: err.message, code: err.code } };
-        throw err;
-      }
     }
     return undefined;
   };

@@ -2,8 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { decideApproval } from '../../functions/approvals/minimal-requester.ts';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { openDynamoAuditLog, type AuditLog } from '../../functions/audit/index.ts';
 import { createDynamoClients } from '../../functions/dynamo/client.ts';
 import { DynamoPromotionStore, PROMOTION_TABLES_ENV, type PromotionStore } from '../../functions/promotion/store.ts';
@@ -36,7 +35,6 @@ export interface PromotionBackend {
   readonly audit: Pick<AuditLog, 'append'>;
   rollback(body: { env: string; repository: string; to?: string; reason: string; requestedBy: string }): Promise<Record<string, unknown>>;
   start(body: StartPromotionBody): Promise<StartResult>;
-  decide(executionId: string, identity: string, approve: boolean, comment?: string): Promise<{ outcome: string; approvals: number; required: number }>;
   close(): void;
 }
 
@@ -83,11 +81,6 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
         if (res.status !== 200) throw new Error(`the local stack refused the promotion: ${String(res.body.error ?? res.status)}`);
         return res.body as unknown as StartResult;
       },
-      async decide(executionId, identity, approve, comment) {
-        const res = await postJson(`${live.control}/promotions/${encodeURIComponent(executionId)}/${approve ? 'approve' : 'reject'}`, live.controlToken, { identity, ...(comment ? { comment } : {}) });
-        if (res.status !== 200) throw new UsageError(String(res.body.error ?? `HTTP ${res.status}`));
-        return res.body as { outcome: string; approvals: number; required: number };
-      },
       close: () => {
         audit.close();
         clients.destroy();
@@ -133,11 +126,6 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
       await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: executionId, input: JSON.stringify(input) }));
       return { executionId, status: 'RUNNING' };
     },
-    decide: (executionId, identity, approve, comment) =>
-      decideApproval(store, {
-        succeed: async (taskToken, output) => void (await sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }))),
-        fail: async (taskToken, error, cause) => void (await sfn.send(new SendTaskFailureCommand({ taskToken, error, cause }))),
-      }, { executionId, identity, approve, ...(comment ? { comment } : {}) }),
     close: () => {
       audit.close();
       clients.destroy();
