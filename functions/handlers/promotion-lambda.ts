@@ -2,6 +2,8 @@
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { MinimalApprovalRequester } from '../approvals/minimal-requester.ts';
@@ -78,9 +80,15 @@ export async function promotionDepsFromEnvironment(env: Environment, handlerDir:
  * @example
  * export const handler = promotionTaskHandler('PromotionValidateFunctionArn', () => promotionDepsFromEnvironment(env, dir));
  */
-export function promotionTaskHandler(task: PromotionTask, deps: PromotionDepsFactory): (event: unknown, context?: Partial<LambdaContextLike> | null) => Promise<unknown> {
+export function promotionTaskHandler(
+  task: PromotionTask,
+  deps: PromotionDepsFactory,
+  options: { readonly logger?: Logger; readonly tracer?: Tracer } = {},
+): (event: unknown, context?: Partial<LambdaContextLike> | null) => Promise<unknown> {
   const run = createPromotionTaskHandlers(memoizeRetrying(deps))[task];
-  const { logger, tracer } = createPowertools();
+  const defaults = options.logger && options.tracer ? undefined : createPowertools();
+  const logger = options.logger ?? defaults!.logger;
+  const tracer = options.tracer ?? defaults!.tracer;
   const core = async (event: unknown): Promise<unknown> => {
     const input = (event as { state?: { input?: { correlationId?: unknown } }; input?: { correlationId?: unknown } } | null) ?? {};
     const correlationId = input.state?.input?.correlationId ?? input.input?.correlationId;
