@@ -6,7 +6,7 @@
  */
 export const COMMAND_SUMMARIES: Readonly<Record<string, readonly [string, string]>> = {
   copy: ['[options] <src> <dst>', 'copy an image or index (digests unchanged), with its signatures and SBOMs, tagging the target last'],
-  attach: ['[options]', 'attach a file to an image as an OCI 1.1 referrer'],
+  attach: ['[options] <file> <image>', 'attach a file to an image as an OCI 1.1 referrer'],
   config: ['<command>', 'work with the configuration file'],
   retention: ['<command>', 'plan retention offline, and run retention sweeps'],
   local: ['[options]', 'run the embedded local stack'],
@@ -24,8 +24,6 @@ export const COMMAND_SUMMARIES: Readonly<Record<string, readonly [string, string
   approvals: ['<command>', 'approval requests waiting for a decision'],
   approve: ['[options] <id>', 'approve a pending request as an operator'],
   reject: ['[options] <id>', 'reject a pending request'],
-  tag: ['[options] <src> <tags...>', 'point more tags at the digest SRC names, without moving bytes'],
-  delete: ['[options] <ref>', 'delete an image by digest (a tag is resolved first), saying what else points at it'],
 };
 
 /**
