@@ -50,7 +50,8 @@ export function securityEventOf(r: StoredAuditRecord): SecurityEvent | undefined
   const base = { time: r.time, actor: r.actor, action: r.action, correlationId: r.correlationId, why, ...(r.repository ? { repository: r.repository } : {}), ...(r.digest ? { digest: r.digest } : {}) };
   if (r.action === 'promote.approval' && r.outcome === 'rejected') return { ...base, kind: 'approval-refused', why: typeof r.details?.comment === 'string' ? r.details.comment : why };
   if (r.action.startsWith('quarantine') || r.action === 'promote.quarantine') return { ...base, kind: /release/.test(r.action) ? 'quarantine-release' : 'quarantine' };
-  if (r.errorCode === 'BAD_SIGNATURE' || /^webhook/.test(r.action)) return r.outcome === 'success' ? undefined : { ...base, kind: 'bad-webhook-signature' };
+  // Webhook requests refused at the door (bad or missing signature): duplicates and unmatched events are `skipped`, not security events.
+  if (r.errorCode === 'BAD_SIGNATURE' || /^webhook/.test(r.action)) return r.outcome === 'rejected' ? { ...base, kind: 'bad-webhook-signature' } : undefined;
   if (r.action === 'event.rejected') return { ...base, kind: 'event-rejected' };
   if (r.action.startsWith(PROMOTE_PREFIX) && r.outcome === 'rejected') return { ...base, kind: 'promotion-blocked' };
   if (/verif|signature-gate/.test(r.action) && r.outcome === 'failure') return { ...base, kind: 'verification-failed' };
