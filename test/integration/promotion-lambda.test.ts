@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -114,7 +114,7 @@ describe('promotion Lambda handlers (environment as the CDK stack sets it, dynal
     const state0: PromotionState = { input: input() };
     const run = (await promotionTaskHandler('PromotionValidateFunctionArn', deps)(state0)) as ValidatedPromotion;
     const state: PromotionState = { ...state0, run };
-    lambda.on(InvokeCommand, { FunctionName: 'smoke-tests' }).resolves({ StatusCode: 200, Payload: Buffer.from(JSON.stringify({ passed: true, url: 'https://ci.example/runs/7' })) });
+    lambda.on(InvokeCommand, { FunctionName: 'smoke-tests' }).resolves({ StatusCode: 200, Payload: Buffer.from(JSON.stringify({ passed: true, url: 'https://ci.example/runs/7' })) as unknown as InvokeCommandOutput['Payload'] });
 
     // Act
     const scan = await promotionTaskHandler('PromotionScanGateFunctionArn', deps)({ gate: 'scan', state });
