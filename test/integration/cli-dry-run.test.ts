@@ -1,6 +1,11 @@
 // `regman copy --dry-run` and `regman sync --dry-run` against real registries behind counting proxies:
 // the plan names what a real copy then does, and the dry run itself writes nothing and downloads no layer.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSync } from '../../bin/commands/sync.ts';
+import type { SyncPlan } from '../../bin/commands/sync-plan.ts';
 import { runCopy, type CopyCommandOptions } from '../../bin/commands/copy.ts';
 import { lineReporter } from '../../bin/commands/progress-bar.ts';
 import { RegistryClient } from '../../functions/oci/client.ts';
@@ -85,5 +90,41 @@ describe('dry runs (real registries, counting proxies)', () => {
     expect(mounts).toMatch(/would create tag other\/app:v1 → /);
     expect(mounts).toMatch(/nothing was written/);
     expect(pb.count(WRITES)).toBe(0);
+  });
+
+  it('sync --dry-run: per target, a blob shared by two tags is planned once; the real sync then sends exactly that', async () => {
+    // Prepare: v2 names the same index as v1; the target (behind the proxy) has no team/app yet.
+    const src = new RegistryClient({ host: a.host, plainHttp: true });
+    await src.manifestPut('team/app', 'v2', index);
+    src.close();
+    const dir = mkdtempSync(join(tmpdir(), 'regman-dry-sync-'));
+    const config = join(dir, 'registries.yaml');
+    writeFileSync(config, ['version: 1', 'registries:', '  a:', '    kind: oci', `    url: ${a.url}`, '    public: true', '  b:', '    kind: oci', `    url: ${pb.url}`, '    public: true', ''].join('\n'));
+    const sync = async (dryRun: boolean): Promise<string> => {
+      let out = '';
+      await runSync({ config, source: 'a', target: ['b'], repository: 'team/app', tags: 'v\\d', referrers: true, platform: [], json: true, dryRun }, {
+        stdout: (t) => (out += t), stderr: () => undefined, env: {}, progress: 'lines',
+      });
+      return out;
+    };
+    try {
+      // Act
+      pb.clearRequests();
+      const plan = JSON.parse(await sync(true)) as SyncPlan;
+      const writes = pb.count(WRITES);
+      const real = JSON.parse(await sync(false)) as { targets: { tags: { result: { blobs: { uploaded: number }; bytesUploaded: number } }[] }[] };
+      // Assess
+      expect(writes).toBe(0);
+      const t = plan.targets[0]!;
+      expect(t.copies.map((c) => [c.tag, c.digest, c.upToDate])).toEqual([['v1', index.digest, false], ['v2', index.digest, false]]);
+      expect(t.upload).toHaveLength(9);
+      expect(t.tags.map((x) => x.tag)).toEqual(expect.arrayContaining(['v1', 'v2']));
+      const sent = real.targets[0]!.tags.reduce((n, o) => n + o.result.blobs.uploaded, 0);
+      const bytes = real.targets[0]!.tags.reduce((n, o) => n + o.result.bytesUploaded, 0);
+      expect(sent).toBe(t.upload.length);
+      expect(bytes).toBe(t.bytes.upload);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
