@@ -35,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
   approve: async () => (await import('./commands/approvals.ts')).registerApprove,
   reject: async () => (await import('./commands/approvals.ts')).registerReject,
+  tag: async () => (await import('./commands/tag.ts')).registerTag,
+  delete: async () => (await import('./commands/delete.ts')).registerDelete,
 };
 
 const program = new Command('regman')
