@@ -4,6 +4,7 @@ import { Annotations, CfnOutput, Stack, Stage, type StackProps } from 'aws-cdk-l
 import type { Construct } from 'constructs';
 import type { RegmanConfig } from '../functions/config/index.ts';
 import { writeBundledConfig } from './config-bundle.ts';
+import { Approvals, type ConsoleOidcOptions } from './constructs/approvals.ts';
 import { LargeImage } from './constructs/large-image.ts';
 import { Observability, type WorkflowAlarm } from './constructs/observability.ts';
 import { Replication } from './constructs/replication.ts';
@@ -24,6 +25,8 @@ export const HANDLER_ENTRIES = {
   retentionList: projectFile('functions/handlers/retention-list.ts'),
   retentionSweep: projectFile('functions/handlers/retention-sweep.ts'),
   pullStats: projectFile('functions/handlers/pull-stats.ts'),
+  approvalsHttp: projectFile('functions/handlers/approvals-http.ts'),
+  console: projectFile('functions/handlers/console.ts'),
 } as const;
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 /** The ASL files (statemachines/), shared with the local stack. */
@@ -50,6 +53,8 @@ export interface RegistryManagerStackProps extends StackProps {
   readonly retentionSchedule?: string;
   /** `true`: scheduled sweeps delete (`apply`); `false`: they only plan (`dry-run`). @default the config's `schedules.retentionMode` (dry-run) */
   readonly retentionApply?: boolean;
+  /** @see ApprovalsProps.consoleOidc @default IAM authorization on the console pages */
+  readonly consoleOidc?: ConsoleOidcOptions;
 }
 
 /**
@@ -63,6 +68,8 @@ export class RegistryManagerStack extends Stack {
   readonly largeImage: LargeImage;
   /** Undefined when the config has no retention policy. */
   readonly retention?: Retention;
+  /** Approvals and the web console; undefined when no promotion edge has an approval gate. */
+  readonly approvals?: Approvals;
 
   constructor(scope: Construct, id: string, props: RegistryManagerStackProps) {
     super(scope, id, props);
@@ -112,6 +119,19 @@ export class RegistryManagerStack extends Stack {
     this.largeImage.allowStartFrom(this.replication.replicate);
 
     if (props.config.retention.length > 0) this.retention = this.retentionSweep(props, entries, configFile);
+    // Approvals and the web console (docs/APPROVALS.md); the promotion's RequestApproval binds to it as requester.
+    if (props.config.promotion.some((edge) => edge.gates.approval)) {
+      this.approvals = new Approvals(this, 'Approvals', {
+        config: props.config,
+        approvalsTable: this.tables.approvals,
+        auditTable: this.tables.audit,
+        configFile,
+        entries: { approvals: entries.approvalsHttp, console: entries.console },
+        depsLockFilePath: DEPS_LOCK_FILE,
+        ...(props.consoleOidc ? { consoleOidc: props.consoleOidc } : {}),
+        ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
+      });
+    }
 
     const workflows: WorkflowAlarm[] = [
       {
@@ -155,6 +175,7 @@ export class RegistryManagerStack extends Stack {
       ReplicateFunctionName: [this.replication.replicate.function.functionName, 'Replays a dead-lettered event'],
       ReconcileFunctionName: [this.replication.reconcile.function.functionName, 'Runs a reconcile on demand'],
       LargeImageStateMachineArn: [this.largeImage.workflow.stateMachine.stateMachineArn, 'replicate-large: redrive a failed large-image copy'],
+      ...(this.approvals ? { ConsoleUrl: [this.approvals.url, 'The web console; approval links point here'] as [string, string] } : {}),
       ...(this.retention
         ? {
             RetentionStateMachineArn: [

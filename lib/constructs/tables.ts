@@ -72,6 +72,8 @@ export class RegistryTables extends Construct {
   readonly replicationState: dynamodb.Table;
   /** Undefined when TABLE_SPECS has no `pullStats` (see pullStatsSpec). */
   readonly pullStats?: { readonly table: dynamodb.Table; readonly spec: TableSpec };
+  /** Approval requests, links (single use), decisions and deliveries; the only place task tokens are kept (functions/approvals/dynamo-store.ts). */
+  readonly approvals: dynamodb.Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -80,5 +82,6 @@ export class RegistryTables extends Construct {
     this.replicationState = tableFromSpec(this, 'ReplicationState', TABLE_SPECS.replicationState);
     const pullStats = pullStatsSpec();
     if (pullStats) this.pullStats = { table: tableFromSpec(this, 'PullStats', pullStats), spec: pullStats };
+    this.approvals = tableFromSpec(this, 'Approvals', TABLE_SPECS.approvals);
   }
 }
