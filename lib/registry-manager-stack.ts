@@ -119,7 +119,7 @@ export class RegistryManagerStack extends Stack {
     this.largeImage.allowStartFrom(this.replication.replicate);
 
     if (props.config.retention.length > 0) this.retention = this.retentionSweep(props, entries, configFile);
-    // Approvals and the web console (docs/APPROVALS.md); the promotion's RequestApproval binds to it as requester.
+    // Approvals and the web console (docs/OPERATIONS.md#approvals-and-the-web-console); the promotion's RequestApproval binds to it as requester.
     if (props.config.promotion.some((edge) => edge.gates.approval)) {
       this.approvals = new Approvals(this, 'Approvals', {
         config: props.config,

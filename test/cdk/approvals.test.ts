@@ -127,7 +127,7 @@ describe('the approvals function', () => {
   it('may call SendTaskSuccess and SendTaskFailure on the promotion state machine, and no other Step Functions action', () => {
     const states = approvalsRole.filter((s) => s.actions.some((a) => a.startsWith('states:')));
     expect(states).toHaveLength(1);
-    expect(states[0]!.actions.sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
+    expect([...states[0]!.actions].sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
     expect(states[0]!.resources).toEqual([PROMOTION_ARN]);
   });
 
