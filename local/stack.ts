@@ -10,6 +10,7 @@ import { startLocalAnchoring } from './audit-anchors.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
 import { DynamoReplicationState } from '../functions/replication/dynamo-state.ts';
+import { DynamoBlobProgress } from '../functions/replication/dynamo-blob-progress.ts';
 import { createLargeImageCopyBlobHandler } from '../functions/handlers/large-image-copy-blob.ts';
 import { createLargeImagePlanHandler } from '../functions/handlers/large-image-plan.ts';
 import { createLargeImagePublishHandler } from '../functions/handlers/large-image-publish.ts';
@@ -73,6 +74,8 @@ export interface StartLocalStackOptions {
    * environment, else 2 GiB missing over all targets (docs/LARGE_IMAGES.md)
    */
   readonly fanout?: FanoutPolicy | false;
+  /** Registries that run elsewhere (name → URL): not started, not stopped (see StartLocalRegistriesOptions.external). @default none */
+  readonly externalRegistries?: Readonly<Record<string, string>>;
 }
 
 export interface LocalStack {
@@ -158,7 +161,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     });
     cleanups.push(() => control.stop());
 
-    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log });
+    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log, ...(options.externalRegistries ? { external: options.externalRegistries } : {}) });
     cleanups.push(() => registries.stop());
     const source = registries.sources[0];
     if (!source) throw new Error(`${options.configFile} has no replication rule: the local stack needs one, with a source and targets`);
@@ -195,6 +198,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       adapters,
       audit: audit.log,
       state: new DynamoReplicationState({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
+      blobProgress: new DynamoBlobProgress({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
       ...(fanoutPolicy ? { fanout: { starter: fanout, policy: fanoutPolicy } } : {}),
       onEvent: (event) => {

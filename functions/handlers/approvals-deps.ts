@@ -8,7 +8,7 @@ import { ApprovalError } from '../approvals/errors.ts';
 import { configuredSenders } from '../approvals/notify/configured-senders.ts';
 import type { PostJson } from '../approvals/notify/slack.ts';
 import { approvalPolicyFor } from '../approvals/policy.ts';
-import type { TaskCompleter } from '../approvals/requester.ts';
+import type { ApprovalRequester, TaskCompleter } from '../approvals/requester.ts';
 import { CachedSecretText, hmacKeyFrom, trimmedSecret, type SecretTextSource } from '../approvals/secrets.ts';
 import { ApprovalService } from '../approvals/service.ts';
 import { SfnTaskCompleter } from '../approvals/sfn-completer.ts';
@@ -96,4 +96,22 @@ export async function consoleDepsFromEnvironment(env: Environment, handlerDir: s
     log: () => undefined,
   });
   return { config, service };
+}
+
+/**
+ * The promotion functions' approvals requester, by what lib/constructs/approvals.ts bound: RequestApproval
+ * (bindRequester: table and HMAC key) gets the full engine; Record (bindCloser: table only) may only end a
+ * request when the wait timed out or failed; any other function gets undefined (the minimal requester).
+ */
+export async function approvalRequesterFromEnvironment(env: Environment, handlerDir: string, clients: ApprovalsClients = {}): Promise<ApprovalRequester | undefined> {
+  const tableName = env.optional(APPROVALS_ENV.table);
+  if (tableName === undefined) return undefined;
+  if (env.optional(APPROVALS_ENV.hmacKeySecret) !== undefined) return (await approvalsDepsFromEnvironment(env, handlerDir, clients)).service;
+  const store = new DynamoApprovalStore({ docClient: createDynamoClients(dynamoOptions(env)).docClient, tableName });
+  return {
+    request: async () => {
+      throw new ApprovalError('APPROVAL_BAD_INPUT', 500, `This function may only close approval requests (${APPROVALS_ENV.hmacKeySecret} is not set): bind RequestApproval with Approvals.bindRequester.`);
+    },
+    close: (requestId, state, reason) => store.endRequest(requestId, state, new Date().toISOString(), reason),
+  };
 }

@@ -94,6 +94,7 @@ const TABLE_ACTIONS = {
   decide: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   request: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
   read: ['dynamodb:GetItem', 'dynamodb:Query'],
+  close: ['dynamodb:UpdateItem'],
 } as const;
 
 /** Secrets Manager appends `-` and six characters to a secret's name in its ARN. */
@@ -268,6 +269,15 @@ export class Approvals extends Construct {
         'The Slack bot token and webhook secrets are named in the config (promotion[].gates.approval.channels.slack); Secrets Manager adds six random characters to a name in its ARN, matched by `-??????` and nothing else.',
       );
     }
+    return this;
+  }
+
+  /**
+   * Lets `fn` (the promotion's Record) end a still-pending request when the wait timed out or failed, so its
+   * links stop at once: UpdateItem on the approvals table, APPROVALS_TABLE; no key, no channel.
+   */
+  bindCloser(fn: BaseFunction): this {
+    this.grantTable(fn, 'close', false);
     return this;
   }
 

@@ -2,23 +2,21 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_API_ROUTES, Approvals } from '../../lib/constructs/approvals.ts';
-import { BaseFunction } from '../../lib/constructs/base-function.ts';
 import { DEPS_LOCK_FILE } from '../../lib/registry-manager-stack.ts';
 import { consoleRoutes } from '../../functions/web/routes.ts';
 import type { RegistryManagerStack } from '../../lib/registry-manager-stack.ts';
 import { buildUnsynthesizedApp, resourcesAllowing, statementsOfRole, type FlatStatement } from './helpers.ts';
 
 const CONFIG = 'test/cdk/fixtures/approvals.yaml';
-const PROMOTION_ARN = 'arn:aws:states:eu-west-1:111122223333:stateMachine:regman-promotion';
 let stack: RegistryManagerStack;
 let template: Template;
 let probe: Template;
 let approvalsRole: FlatStatement[];
 let consoleRole: FlatStatement[];
 let requesterRole: FlatStatement[];
+let recordRole: FlatStatement[];
 
 /** The one resource of a type whose logical id starts with `prefix` (CDK derives it from the construct path). */
 const logicalIdOf = (resourceType: string, prefix: string, t: Template = template): string => {
@@ -30,10 +28,6 @@ const logicalIdOf = (resourceType: string, prefix: string, t: Template = templat
 beforeAll(async () => {
   const built = await buildUnsynthesizedApp({ config: CONFIG });
   stack = built.stack;
-  // Stand-ins for the promotion construct's state machine and RequestApproval function (lib/constructs/promotion.ts).
-  const machine = sfn.StateMachine.fromStateMachineArn(stack, 'ProbePromotion', PROMOTION_ARN);
-  const requester = new BaseFunction(stack, 'ProbeRequester', { entry: 'x.ts', depsLockFilePath: DEPS_LOCK_FILE, description: 'probe', serviceName: 'probe', configFile: 'x.json', bundle: false });
-  stack.approvals!.allowCompletingTasksOf(machine).bindRequester(requester);
   // A second stack in the same app (one synth): the console behind a JWT authorizer instead of IAM.
   const other = new Stack(built.app, 'OidcProbe');
   new Approvals(other, 'Approvals', {
@@ -52,7 +46,8 @@ beforeAll(async () => {
   probe = Template.fromStack(other);
   approvalsRole = statementsOfRole(template, 'ApprovalsDecisionsRole');
   consoleRole = statementsOfRole(template, 'ApprovalsConsoleRole');
-  requesterRole = statementsOfRole(template, 'ProbeRequesterRole');
+  requesterRole = statementsOfRole(template, 'PromotionRequestApprovalRole');
+  recordRole = statementsOfRole(template, 'PromotionRecordRole');
 }, 120_000);
 
 describe('access logs', () => {
@@ -128,7 +123,7 @@ describe('the approvals function', () => {
     const states = approvalsRole.filter((s) => s.actions.some((a) => a.startsWith('states:')));
     expect(states).toHaveLength(1);
     expect([...states[0]!.actions].sort()).toEqual(['states:SendTaskFailure', 'states:SendTaskSuccess']);
-    expect(states[0]!.resources).toEqual([PROMOTION_ARN]);
+    expect(states[0]!.resources).toEqual([`<${logicalIdOf('AWS::StepFunctions::StateMachine', 'PromotionWorkflowStateMachine')}>`]);
   });
 
   it('touches DynamoDB only on the approvals and audit tables, reads exactly the two stack secrets, and sends no e-mail', () => {
@@ -168,7 +163,7 @@ describe('the console function', () => {
   });
 });
 
-describe('the requester (the promotion\'s RequestApproval, bound with bindRequester)', () => {
+describe('the promotion\'s RequestApproval (bindRequester) and Record (bindCloser)', () => {
   it('sends e-mail only from the configured senders, on their identities (address and domain)', () => {
     const ses = requesterRole.find((s) => s.actions.includes('ses:SendEmail'))!;
     expect(ses.actions).toEqual(['ses:SendEmail']);
@@ -188,9 +183,34 @@ describe('the requester (the promotion\'s RequestApproval, bound with bindReques
       ]),
     );
     expect(secrets).toHaveLength(3);
-    expect(resourcesAllowing(requesterRole, 'dynamodb:PutItem')).toEqual([`<${logicalIdOf('AWS::DynamoDB::Table', 'TablesApprovals')}.Arn>`]);
-    expect(resourcesAllowing(requesterRole, 'dynamodb:DeleteItem')).toEqual([]);
+    const approvalsTable = `<${logicalIdOf('AWS::DynamoDB::Table', 'TablesApprovals')}.Arn>`;
+    expect(requesterRole.filter((s) => s.resources.some((r) => r.startsWith(approvalsTable))).flatMap((s) => s.actions).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(requesterRole.flatMap((s) => s.actions).filter((a) => a.startsWith('states:'))).toEqual([]);
+  });
+});
+
+describe('the promotion\'s other functions', () => {
+  it('Record may only UpdateItem the approvals table (to end a timed-out request): no key, no channel, no Step Functions', () => {
+    const approvalsTable = `<${logicalIdOf('AWS::DynamoDB::Table', 'TablesApprovals')}.Arn>`;
+    expect(recordRole.filter((s) => s.resources.includes(approvalsTable)).flatMap((s) => s.actions)).toEqual(['dynamodb:UpdateItem']);
+    expect(resourcesAllowing(recordRole, 'secretsmanager:GetSecretValue').filter((r) => r.includes('Approvals'))).toEqual([]);
+    expect(recordRole.flatMap((s) => s.actions).filter((a) => a.startsWith('ses:') || a.startsWith('states:Send'))).toEqual([]);
+  });
+
+  it('no other promotion function touches the approvals table', () => {
+    const approvalsTable = logicalIdOf('AWS::DynamoDB::Table', 'TablesApprovals');
+    const roles = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith('Promotion') && !/^Promotion(RequestApproval|Record)Role/.test(id));
+    expect(roles.length).toBeGreaterThan(3);
+    for (const role of roles) {
+      const statements = (() => {
+        try {
+          return statementsOfRole(template, role);
+        } catch {
+          return [];
+        }
+      })();
+      expect(statements.flatMap((s) => s.resources).filter((r) => r.includes(approvalsTable)), role).toEqual([]);
+    }
   });
 });
 
@@ -206,10 +226,12 @@ describe('secrets and tables', () => {
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byStateCreated', KeySchema: [{ AttributeName: 'state', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }] })],
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
     });
   });
 
-  it('outputs the console URL', () => {
+  it('outputs the console URL and the approvals table (regman approvals)', () => {
     template.hasOutput('ConsoleUrl', Match.objectLike({ Description: Match.stringLikeRegexp('approval links') }));
+    template.hasOutput('ApprovalsTableName', { Value: { Ref: logicalIdOf('AWS::DynamoDB::Table', 'TablesApprovals') }, Description: Match.stringLikeRegexp('REGMAN_APPROVALS_TABLE') });
   });
 });

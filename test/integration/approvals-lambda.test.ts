@@ -12,7 +12,8 @@ import { APPROVALS_ENV } from '../../functions/approvals/env-names.ts';
 import type { PostJson } from '../../functions/approvals/notify/slack.ts';
 import { AuditLog, DynamoAuditStore } from '../../functions/audit/index.ts';
 import { readEnvironment } from '../../functions/env.ts';
-import { approvalsDepsFromEnvironment, type ApprovalsClients } from '../../functions/handlers/approvals-deps.ts';
+import { ApprovalService } from '../../functions/approvals/service.ts';
+import { approvalRequesterFromEnvironment, approvalsDepsFromEnvironment, type ApprovalsClients } from '../../functions/handlers/approvals-deps.ts';
 import { APPROVAL_ROUTES, createApprovalsHttpHandler } from '../../functions/handlers/approvals-http.ts';
 import { createConsoleHttpHandler } from '../../functions/handlers/console-http.ts';
 import { createConsoleHandler } from '../../functions/handlers/console.ts';
@@ -188,6 +189,20 @@ describe('approvals Lambdas (HTTP API 2.0, dynalite, mocked AWS SDK)', () => {
     expect(recent.body).toContain('team/app:v1.2.3');
     expect((await consoleFn(httpEvent('GET', '/approvals'))).body).toContain('Nothing is waiting for approval');
     expect((await consoleFn(httpEvent('GET', new URL(emailedLink).pathname))).statusCode).toBe(404);
+  });
+
+  it('gives each promotion function the requester it was bound for: the engine, a closer only, or none', async () => {
+    const vars = { [APPROVALS_ENV.table]: db.tableNames.approvals, REGMAN_DYNAMODB_ENDPOINT: db.endpoint, AWS_REGION: 'eu-west-1' };
+    expect(await approvalRequesterFromEnvironment(readEnvironment({ AUDIT_TABLE: 'audit' }), dir)).toBeUndefined();
+    expect(await approvalRequesterFromEnvironment(env, dir, clients())).toBeInstanceOf(ApprovalService);
+
+    const deps = await approvalsDepsFromEnvironment(env, dir, clients());
+    await deps.service.request(sampleRequest({ executionId: 'promo-aws-3', taskToken: 'TOKEN-3' }));
+    const closer = (await approvalRequesterFromEnvironment(readEnvironment(vars), dir))!;
+    await expect(closer.request(sampleRequest())).rejects.toThrow(/may only close approval requests.*bindRequester/);
+    expect(await closer.close!('promo-aws-3', 'EXPIRED', 'the promotion ended TIMED_OUT')).toBe(true);
+    expect((await deps.service.getSnapshot('promo-aws-3'))?.request).toMatchObject({ state: 'EXPIRED', endReason: 'the promotion ended TIMED_OUT' });
+    expect(await closer.close!('promo-aws-3', 'EXPIRED')).toBe(false);
   });
 
   it('a secret that cannot be read gives an error page, the log names the secret but no value, and the next request retries', async () => {
