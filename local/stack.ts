@@ -10,6 +10,7 @@ import { startLocalAnchoring } from './audit-anchors.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
 import { DynamoReplicationState } from '../functions/replication/dynamo-state.ts';
+import { DynamoBlobProgress } from '../functions/replication/dynamo-blob-progress.ts';
 import { createLargeImageCopyBlobHandler } from '../functions/handlers/large-image-copy-blob.ts';
 import { createLargeImagePlanHandler } from '../functions/handlers/large-image-plan.ts';
 import { createLargeImagePublishHandler } from '../functions/handlers/large-image-publish.ts';
@@ -29,6 +30,8 @@ import {
 } from '../functions/replication/index.ts';
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
 import { startLocalPromotions } from './promotion-setup.ts';
+import { WEBHOOK_PATH_PREFIX, localWebhookEndpoints, localWebhookSecret, webhookRoutes } from './webhook-routes.ts';
+import { DynamoDeliveryLog } from '../functions/webhooks/delivery-log.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalApprovals, type LocalApprovals } from './approvals.ts';
 import { SELF_AUTHENTICATED_PREFIXES } from '../functions/web/routes.ts';
@@ -71,6 +74,8 @@ export interface StartLocalStackOptions {
    * environment, else 2 GiB missing over all targets (docs/LARGE_IMAGES.md)
    */
   readonly fanout?: FanoutPolicy | false;
+  /** Registries that run elsewhere (name → URL): not started, not stopped (see StartLocalRegistriesOptions.external). @default none */
+  readonly externalRegistries?: Readonly<Record<string, string>>;
 }
 
 export interface LocalStack {
@@ -150,12 +155,13 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       onReconcile: () => onReconcile(),
       onRetention: (apply) => onRetention(apply),
       onConsole: (req, res) => onConsole(req, res),
-      exemptPathPrefixes: SELF_AUTHENTICATED_PREFIXES,
+      // CI webhooks authenticate by their provider's signature (local/webhook-routes.ts).
+      exemptPathPrefixes: [...SELF_AUTHENTICATED_PREFIXES, WEBHOOK_PATH_PREFIX],
       ...(options.controlPort !== undefined ? { port: options.controlPort } : {}),
     });
     cleanups.push(() => control.stop());
 
-    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log });
+    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log, ...(options.externalRegistries ? { external: options.externalRegistries } : {}) });
     cleanups.push(() => registries.stop());
     const source = registries.sources[0];
     if (!source) throw new Error(`${options.configFile} has no replication rule: the local stack needs one, with a source and targets`);
@@ -192,6 +198,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       adapters,
       audit: audit.log,
       state: new DynamoReplicationState({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
+      blobProgress: new DynamoBlobProgress({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
       ...(fanoutPolicy ? { fanout: { starter: fanout, policy: fanoutPolicy } } : {}),
       onEvent: (event) => {
@@ -311,7 +318,13 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log, approvals: approvals.service });
     cleanups.push(() => promotion.stop());
     promotionLocks.store = promotion.store;
-    routes = promotion.routes;
+    // CI webhooks (GitHub / GitLab) start promotions their triggers map; deliveries are claimed once in DynamoDB.
+    const webhookSecret = localWebhookSecret(stateDir);
+    const webhooks = webhookRoutes({
+      config, secret: webhookSecret.secret, promotions: promotion.promotions, audit: audit.log,
+      deliveries: new DynamoDeliveryLog({ docClient: stateDb.docClient, tableName: db.tables.webhookDeliveries }),
+    });
+    routes = async (req) => (await webhooks(req)) ?? promotion.routes(req);
 
     const endpoints: LocalEndpoints = {
       registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
@@ -321,6 +334,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       control: control.url,
       controlToken,
       console: control.url,
+      webhooks: localWebhookEndpoints(control.url, webhookSecret.file),
       pid: process.pid,
     };
     await writeEndpoints(stateDir, endpoints);
@@ -387,6 +401,7 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     `  dynamodb          ${endpoints.dynamodb.endpoint}   tables ${Object.values(endpoints.dynamodb.tables).join(', ')}  files ${join(stateDir, 'dynamodb')}`,
     `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>; every POST needs Authorization: Bearer <controlToken from endpoints.json>)`,
     `  console           ${endpoints.console ?? endpoints.control}/   (pending approvals, recent promotions; approval links arrive in ${join(stateDir, 'outbox.jsonl')})`,
+    ...(endpoints.webhooks ? [`  CI webhooks       ${endpoints.webhooks.github}  ${endpoints.webhooks.gitlab}   (secret in ${endpoints.webhooks.secretFile}; promotion[].triggers map events to edges)`] : []),
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
     `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${auth} ${endpoints.control}/reconcile`,
     `  retention         ${sweeps} (${timers.retentionMode === 'apply' ? 'deleting: schedules.retentionMode apply' : 'dry runs'}), and on demand: curl -X POST ${auth} '${endpoints.control}/retention'  (delete: ?apply=1)`,

@@ -1,7 +1,8 @@
 // `regman report compliance|evidence`: reports from the audit log of the deployed stack (--table) or the local stack (--state-dir).
 import type { Command } from 'commander';
 import type { AuditLog, StoredAuditRecord } from '../../functions/audit/index.ts';
-import { ComplianceAccumulator, type ComplianceReport } from '../../functions/reports/compliance.ts';
+import type { ComplianceReport } from '../../functions/reports/compliance.ts';
+import { complianceReport } from '../../functions/reports/compliance-query.ts';
 import { ReportError } from '../../functions/reports/errors.ts';
 import { PROMOTE_PREFIX, buildEvidence, environmentOf, type ReleaseEvidence } from '../../functions/reports/promotion-records.ts';
 import { complianceMarkdown, complianceText, evidenceMarkdown } from '../../functions/reports/render-compliance.ts';
@@ -26,13 +27,8 @@ interface ComplianceFlags extends ConnectionFlags {
   readonly out?: string;
 }
 
-/** Streams the period's records through the model, then verifies the chains. */
-export async function complianceReport(log: AuditLog, options: { readonly since: string; readonly until: string; readonly protectedEnvironments: readonly string[] }): Promise<ComplianceReport> {
-  const now = new Date();
-  const acc = new ComplianceAccumulator({ ...options, since: parseTimeBound(options.since, now, 'since'), until: parseTimeBound(options.until, now, 'until') });
-  for await (const r of log.iterate({ since: options.since, until: options.until, order: 'oldest-first' })) acc.add(r);
-  return acc.finish(await log.verify());
-}
+/** Streams the period's records through the model, then verifies the chains (functions/reports/compliance-query.ts). */
+export { complianceReport };
 
 export function renderCompliance(report: ComplianceReport, format: ReportFormat): string {
   switch (format) {

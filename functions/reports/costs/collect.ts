@@ -1,9 +1,10 @@
 // Gathers what the cost report needs (inventories through the adapters, transfer and retention records from the audit log) and builds it: shared by the CLI and the console.
-import type { AuditLog, StoredAuditRecord } from '../../audit/index.ts';
+import type { AuditLog } from '../../audit/index.ts';
 import type { RegmanConfig } from '../../config/index.ts';
 import type { RegistryAdapter } from '../../registries/adapter.ts';
 import { loadRegistryInventory } from './inventory.ts';
-import { TRANSFER_ACTIONS, pickRegistries, type CostRegistryInput } from './model.ts';
+import { pickRegistries, type CostRegistryInput } from './model.ts';
+import { costRecords } from './records.ts';
 import { priceSheetFor, type RegistryKind } from './prices.ts';
 import { buildCostReport, type CostReport } from './report.ts';
 
@@ -40,14 +41,9 @@ export function neededRegistries(config: RegmanConfig): Set<string> {
   return needed;
 }
 
-/** One `byActionTime` query per action (the index serves each, no scan), oldest first. */
-async function* costRecords(log: Pick<AuditLog, 'iterate'>, since: string): AsyncIterable<StoredAuditRecord> {
-  for (const action of [...TRANSFER_ACTIONS, 'retention.delete']) yield* log.iterate({ action, since, order: 'oldest-first' });
-}
-
 /**
  * Reads every repository of each chosen registry (one manifest GET per digest for the blob lists) and
- * the audit records, then builds the report.
+ * the audit records (streamed: one byActionTime query per action, records.ts), then builds the report.
  */
 export async function collectCostReport(o: CollectCostsOptions): Promise<CostReport> {
   const now = o.now ?? new Date();

@@ -39,6 +39,7 @@ export async function collectUsageReport(o: CollectUsageOptions): Promise<UsageR
     registries.push({ name, kind: adapter.kind, repositories, ...(pulls ? { pulls } : {}) });
   }
   const acc = new UsageAccumulator({ since: o.since, until: o.until, ...(o.top !== undefined ? { top: o.top } : {}) });
-  if (o.log) for await (const r of o.log.iterate({ since: o.since, until: o.until, order: 'oldest-first' })) acc.add(r);
+  // A period names no repository, actor or action: the time scan of docs/AUDIT.md, streamed in page order (`any`).
+  if (o.log) for await (const r of o.log.iterate({ since: o.since, until: o.until, order: 'any' })) acc.add(r);
   return acc.finish(registries, o.deadLetters ? await o.deadLetters() : undefined);
 }

@@ -172,12 +172,12 @@ interface TargetAcc {
 }
 
 /**
- * Streams the period's audit records (oldest first) and keeps only counters: pushes per image, copies,
+ * Streams the period's audit records (in any order) and keeps only counters: pushes per image, copies,
  * bytes, failures and lags per target, and retention deletes per repository (to rebuild storage over time).
  *
  * @example
  * const acc = new UsageAccumulator({ since, until });
- * for await (const r of log.iterate({ since, until, order: 'oldest-first' })) acc.add(r);
+ * for await (const r of log.iterate({ since, until, order: 'any' })) acc.add(r);
  * const report = acc.finish(registries, await listDeadLetters(dlqPath));
  */
 export class UsageAccumulator {
@@ -213,7 +213,8 @@ export class UsageAccumulator {
         if (r.action === 'replicate' && !Number.isNaN(eventTime)) acc.lags.push(Math.max(0, t - eventTime));
       } else if (r.outcome === 'failure') {
         acc.failures += 1;
-        acc.lastFailure = { time: r.time, repository: r.repository ?? '', errorCode: r.errorCode ?? 'UNKNOWN' };
+        // Records may arrive in any order (a streamed scan): keep the newest failure.
+        if (!acc.lastFailure || acc.lastFailure.time <= r.time) acc.lastFailure = { time: r.time, repository: r.repository ?? '', errorCode: r.errorCode ?? 'UNKNOWN' };
       }
       this.targets.set(r.target, acc);
     }

@@ -33,7 +33,7 @@ describe('usage report', () => {
     expect(r.storage).toEqual([{ registry: 'src', repository: 'team/app', bytes: 1250, series: [{ day: '2026-03-01', bytes: 1500 }, { day: '2026-03-02', bytes: 1200 }, { day: '2026-03-03', bytes: 1250 }] }]);
   });
 
-  it('counts push events per image (one correlation id each), copies, bytes, failures and lag per target', () => {
+  it('counts push events per image (one correlation id each), copies, bytes, failures and lag per target, in any record order', () => {
     // Prepare: push 1 replicated to east (2 s) and west (10 s); push 2 to east (4 s) and failed to west; a skipped no-op.
     const acc = new UsageAccumulator({ since: SINCE, until: UNTIL });
     acc.add(replicate('east', '2026-03-01T10:00:00.000Z', '2026-03-01T10:00:02.000Z', { correlationId: 'p1' }));
@@ -42,16 +42,18 @@ describe('usage report', () => {
     acc.add(replicate('west', '2026-03-02T10:00:00.000Z', '2026-03-02T10:00:30.000Z', { correlationId: 'p2', outcome: 'failure', errorCode: 'UNREACHABLE', bytes: 0 }));
     acc.add(replicate('east', '2026-03-02T11:00:00.000Z', '2026-03-02T11:00:01.000Z', { correlationId: 'p3', outcome: 'skipped' }));
     acc.add(rec({ action: 'sync', source: 'src', target: 'west', bytes: 500, time: '2026-03-03T00:00:00.000Z' }));
+    // An older failure read later (a scan returns pages in any order): the newest stays the last failure.
+    acc.add(rec({ action: 'reconcile', source: 'src', target: 'west', outcome: 'failure', errorCode: 'TIMEOUT', time: '2026-03-01T12:00:00.000Z' }));
     // Outside the period: ignored.
     acc.add(replicate('east', '2026-02-01T10:00:00.000Z', '2026-02-01T10:00:02.000Z', { correlationId: 'old' }));
     // Act
     const r = acc.finish([], undefined);
     // Assess
-    expect(r.records).toBe(6);
+    expect(r.records).toBe(7);
     expect(r.pushes).toEqual([{ registry: 'src', repository: 'team/app', pushes: 2, images: [{ digest: d(100), tags: ['v1'], pushes: 2 }] }]);
     expect(r.replication).toEqual([
       { target: 'east', copies: 2, bytes: 2400, failures: 0, lag: { count: 2, p50Ms: 2000, p95Ms: 4000, maxMs: 4000 } },
-      { target: 'west', copies: 2, bytes: 1700, failures: 1, lag: { count: 1, p50Ms: 10_000, p95Ms: 10_000, maxMs: 10_000 }, lastFailure: { time: '2026-03-02T10:00:30.000Z', repository: 'team/app', errorCode: 'UNREACHABLE' } },
+      { target: 'west', copies: 2, bytes: 1700, failures: 2, lag: { count: 1, p50Ms: 10_000, p95Ms: 10_000, maxMs: 10_000 }, lastFailure: { time: '2026-03-02T10:00:30.000Z', repository: 'team/app', errorCode: 'UNREACHABLE' } },
     ]);
     expect(r.deadLetters).toBeNull();
   });
