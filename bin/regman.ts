@@ -34,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
   approve: async () => (await import('./commands/approvals.ts')).registerApprove,
   reject: async () => (await import('./commands/approvals.ts')).registerReject,
+  demo: async () => (await import('./commands/demo.ts')).registerDemo,
 };
 
 const program = new Command('regman')
