@@ -20,6 +20,8 @@ export interface LocalEndpoints {
   readonly controlToken: string;
   /** The web console (approval pages, pending approvals, recent promotions): the control listener's URL. */
   readonly console?: string;
+  /** CI webhook URLs (GitHub, GitLab) and the file with their shared secret: local/webhook-routes.ts. */
+  readonly webhooks?: { readonly github: string; readonly gitlab: string; readonly secretFile: string };
   readonly pid: number;
 }
 

@@ -33,6 +33,8 @@ import { LocalSecretResolver } from './secrets.ts';
 import { ensureLocalSigningKey } from './signing-key.ts';
 import { LOCAL_TEST_HOOK_PATH, localTestHookRoute } from './test-hook.ts';
 import { promotionHints } from './promotion-hints.ts';
+import { WEBHOOK_PATH_PREFIX, localWebhookEndpoints, localWebhookSecret, webhookRoutes } from './webhook-routes.ts';
+import { DynamoDeliveryLog } from '../functions/webhooks/delivery-log.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalApprovals, type LocalApprovals } from './approvals.ts';
 import { SELF_AUTHENTICATED_PREFIXES } from '../functions/web/routes.ts';
@@ -154,7 +156,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       onReconcile: () => onReconcile(),
       onRetention: (apply) => onRetention(apply),
       onConsole: (req, res) => onConsole(req, res),
-      exemptPathPrefixes: [...SELF_AUTHENTICATED_PREFIXES, LOCAL_TEST_HOOK_PATH],
+      // CI webhooks authenticate by their provider's signature (local/webhook-routes.ts); the local test hook only reads.
+      exemptPathPrefixes: [...SELF_AUTHENTICATED_PREFIXES, WEBHOOK_PATH_PREFIX, LOCAL_TEST_HOOK_PATH],
       ...(options.controlPort !== undefined ? { port: options.controlPort } : {}),
     });
     cleanups.push(() => control.stop());
@@ -321,7 +324,13 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     cleanups.push(() => promotion.stop());
     promotionLocks.store = promotion.store;
     const testHook = localTestHookRoute({ config, adapters });
-    routes = async (req) => (await testHook(req)) ?? promotion.routes(req);
+    // CI webhooks (GitHub / GitLab) start promotions their triggers map; deliveries are claimed once in DynamoDB.
+    const webhookSecret = localWebhookSecret(stateDir);
+    const webhooks = webhookRoutes({
+      config, secret: webhookSecret.secret, promotions: promotion.promotions, audit: audit.log,
+      deliveries: new DynamoDeliveryLog({ docClient: stateDb.docClient, tableName: db.tables.webhookDeliveries }),
+    });
+    routes = async (req) => (await testHook(req)) ?? (await webhooks(req)) ?? promotion.routes(req);
 
     const endpoints: LocalEndpoints = {
       registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
@@ -331,6 +340,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       control: control.url,
       controlToken,
       console: control.url,
+      webhooks: localWebhookEndpoints(control.url, webhookSecret.file),
       pid: process.pid,
     };
     await writeEndpoints(stateDir, endpoints);
@@ -397,6 +407,7 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     `  dynamodb          ${endpoints.dynamodb.endpoint}   tables ${Object.values(endpoints.dynamodb.tables).join(', ')}  files ${join(stateDir, 'dynamodb')}`,
     `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>; every POST needs Authorization: Bearer <controlToken from endpoints.json>)`,
     `  console           ${endpoints.console ?? endpoints.control}/   (pending approvals, recent promotions; approval links arrive in ${join(stateDir, 'outbox.jsonl')})`,
+    ...(endpoints.webhooks ? [`  CI webhooks       ${endpoints.webhooks.github}  ${endpoints.webhooks.gitlab}   (secret in ${endpoints.webhooks.secretFile}; promotion[].triggers map events to edges)`] : []),
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
     `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${auth} ${endpoints.control}/reconcile`,
     `  retention         ${sweeps} (${timers.retentionMode === 'apply' ? 'deleting: schedules.retentionMode apply' : 'dry runs'}), and on demand: curl -X POST ${auth} '${endpoints.control}/retention'  (delete: ?apply=1)`,

@@ -2,13 +2,8 @@
 import type { Command } from 'commander';
 import { copyImage, copyRepository, type CopyOptions, type CopyRepositoryResult, type CopyResult } from '../../functions/oci/copy.ts';
 import { RegistryClient } from '../../functions/oci/client.ts';
-import {
-  ChainCredentialProvider,
-  DockerConfigCredentialProvider,
-  EnvCredentialProvider,
-  StaticCredentialProvider,
-  type CredentialProvider,
-} from '../../functions/oci/credentials.ts';
+import { StaticCredentialProvider, type CredentialProvider } from '../../functions/oci/credentials.ts';
+import { localCredentialProvider } from '../../functions/oci/credential-files.ts';
 import { isOciError } from '../../functions/oci/errors.ts';
 import { redact } from '../../functions/oci/redact.ts';
 import { parsePlatform } from '../../functions/oci/platform.ts';
@@ -75,8 +70,8 @@ function parseRef(text: string, what: 'SRC' | 'DST'): Reference {
 export function credentialsFor(specific: string | undefined, flag: string, shared: string | undefined, env: NodeJS.ProcessEnv): CredentialProvider {
   if (specific !== undefined) return new StaticCredentialProvider(parseCreds(specific, flag));
   if (shared !== undefined) return new StaticCredentialProvider(parseCreds(shared, '--creds'));
-  // REGMAN_USERNAME / REGMAN_PASSWORD, then ~/.docker/config.json.
-  return new ChainCredentialProvider(new EnvCredentialProvider(env), new DockerConfigCredentialProvider({ env }));
+  // REGMAN_USERNAME / REGMAN_PASSWORD, then podman's / skopeo's auth.json, then docker's config (helpers included).
+  return localCredentialProvider(env);
 }
 
 function copyOptionsOf(opts: CopyCommandOptions, signal: AbortSignal, reporter: ProgressReporter): CopyOptions {
@@ -310,7 +305,7 @@ export function registerCopy(program: Command): void {
     .option('--no-referrers', 'do not copy referrers (OCI 1.1 referrers, fallback tags, cosign .sig/.att/.sbom tags)')
     .option('--all-tags <regex>', "copy every tag of SRC's repository the regex matches whole, to DST's repository")
     .option('--json', 'print the result as JSON on stdout')
-    .option('--creds <user:pass>', 'credentials for both registries (else REGMAN_USERNAME/REGMAN_PASSWORD, then ~/.docker/config.json)')
+    .option('--creds <user:pass>', 'credentials for both registries (else REGMAN_USERNAME/REGMAN_PASSWORD, then containers auth.json, then ~/.docker/config.json with its credential helpers; docs/CREDENTIALS.md)')
     .option('--src-creds <user:pass>', 'credentials for the source registry')
     .option('--dest-creds <user:pass>', 'credentials for the target registry')
     .option('--plain-http', 'use http:// for both registries (loopback registries)')

@@ -2,7 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { AuditLog, StoredAuditRecord } from '../../functions/audit/index.ts';
-import { ComplianceAccumulator, type ComplianceReport } from '../../functions/reports/compliance.ts';
+import type { ComplianceReport } from '../../functions/reports/compliance.ts';
+import { complianceReport } from '../../functions/reports/compliance-query.ts';
 import { ReportError } from '../../functions/reports/errors.ts';
 import { PROMOTE_PREFIX, buildEvidence, environmentOf, type ReleaseEvidence } from '../../functions/reports/promotion-records.ts';
 import { complianceMarkdown, complianceText, evidenceMarkdown } from '../../functions/reports/render-compliance.ts';
@@ -12,9 +13,10 @@ import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.t
 import { UsageError } from './run-cli.ts';
 import { defaultIo, loadRegistries, withConfigOption } from './load-adapters.ts';
 import { loadRegistryInventory } from '../../functions/reports/costs/inventory.ts';
-import { TRANSFER_ACTIONS, pickRegistries, type CostRegistryInput } from '../../functions/reports/costs/model.ts';
+import { pickRegistries, type CostRegistryInput } from '../../functions/reports/costs/model.ts';
 import { priceSheetFor, type RegistryKind } from '../../functions/reports/costs/prices.ts';
 import { buildCostReport, type CostReport } from '../../functions/reports/costs/report.ts';
+import { costRecords } from '../../functions/reports/costs/records.ts';
 import { renderCostsPage } from '../../functions/web/reports/costs-page.ts';
 import type { RegmanConfig } from '../../functions/config/index.ts';
 
@@ -35,13 +37,8 @@ interface ComplianceFlags extends ConnectionFlags {
   readonly out?: string;
 }
 
-/** Streams the period's records through the model, then verifies the chains. */
-export async function complianceReport(log: AuditLog, options: { readonly since: string; readonly until: string; readonly protectedEnvironments: readonly string[] }): Promise<ComplianceReport> {
-  const now = new Date();
-  const acc = new ComplianceAccumulator({ ...options, since: parseTimeBound(options.since, now, 'since'), until: parseTimeBound(options.until, now, 'until') });
-  for await (const r of log.iterate({ since: options.since, until: options.until, order: 'oldest-first' })) acc.add(r);
-  return acc.finish(await log.verify());
-}
+/** Streams the period's records through the model, then verifies the chains (functions/reports/compliance-query.ts). */
+export { complianceReport };
 
 export function renderCompliance(report: ComplianceReport, format: ReportFormat): string {
   switch (format) {
@@ -171,22 +168,22 @@ export function registerReport(program: Command): void {
       const chosen = pickRegistries(all, flags.registry);
       const withInventory = [];
       for (const r of chosen) withInventory.push({ ...r, repositories: await loadRegistryInventory(loaded.adapters.get(r.name)!) });
-      const records: StoredAuditRecord[] = [];
-      try {
-        const { log, close } = await openAuditLog(flags);
+      // Streamed into the report (one byActionTime query per action); a log that cannot be read leaves transfer and reductions empty.
+      async function* records(): AsyncIterable<StoredAuditRecord> {
+        let opened: Awaited<ReturnType<typeof openAuditLog>> | undefined;
         try {
-          // One byActionTime query per action: the index serves each, no scan.
-          for (const action of [...TRANSFER_ACTIONS, 'retention.delete']) for await (const r of log.iterate({ action, since: flags.since, order: 'oldest-first' })) records.push(r);
+          opened = await openAuditLog(flags);
+          yield* costRecords(opened.log, flags.since);
+        } catch (err) {
+          io.stderr(`costs: no audit log read (${(err as Error).message}); transfer and reductions are empty`);
         } finally {
-          await close();
+          await opened?.close();
         }
-      } catch (err) {
-        io.stderr(`costs: no audit log read (${(err as Error).message}); transfer and reductions are empty`);
       }
       const needed = neededRegistries(loaded.config);
       const unpulledDays = flags.unpulledDays !== undefined ? Number(flags.unpulledDays) : undefined;
       if (unpulledDays !== undefined && (!Number.isInteger(unpulledDays) || unpulledDays < 1)) throw new UsageError(`--unpulled-days ${flags.unpulledDays} must be a positive integer`, '--unpulled-days 90');
-      const result = await buildCostReport(withInventory, records, { now, needed: (registry) => needed.has(registry), ...(unpulledDays !== undefined ? { unpulledDays } : {}) });
+      const result = await buildCostReport(withInventory, records(), { now, needed: (registry) => needed.has(registry), ...(unpulledDays !== undefined ? { unpulledDays } : {}) });
       await emit(format === 'json' ? JSON.stringify(result, null, 2) : format === 'html' ? renderCostsPage(result) : costsText(result), flags.out);
     } finally {
       loaded.close();

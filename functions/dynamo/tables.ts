@@ -216,6 +216,26 @@ export const APPROVALS_TABLE: TableSpec = {
   },
 };
 
+/**
+ * CI webhook deliveries (functions/webhooks/delivery-log.ts): pk = `<provider>#<delivery id>` (GitHub's
+ * `X-GitHub-Delivery`, GitLab's `X-Gitlab-Event-UUID`). A conditional put claims a delivery once, so a
+ * redelivered or replayed request never starts a second promotion.
+ */
+export const WEBHOOK_DELIVERIES_TABLE: TableSpec = {
+  logicalName: 'webhook-deliveries',
+  description: 'CI webhook deliveries seen: pk = <provider>#<delivery id>; status, the executions started, expiry.',
+  partitionKey: { name: 'pk', type: 'S' },
+  globalSecondaryIndexes: [],
+  timeToLiveAttribute: 'expiresAt',
+  pointInTimeRecovery: false,
+  retain: false,
+  attributes: {
+    status: 'S: received | started | failed (a failed delivery may be claimed again by a redelivery)',
+    executions: 'L: the promotion execution ids the delivery started',
+    expiresAt: 'N: epoch seconds; GitHub redelivers for up to 3 days, so records live 30 days',
+  },
+};
+
 /** Every table of the product, keyed by a code-friendly name. */
 export const TABLE_SPECS = {
   audit: AUDIT_TABLE,
@@ -226,6 +246,7 @@ export const TABLE_SPECS = {
   quarantine: QUARANTINE_TABLE,
   holds: HOLDS_TABLE,
   approvals: APPROVALS_TABLE,
+  webhookDeliveries: WEBHOOK_DELIVERIES_TABLE,
 } as const satisfies Record<string, TableSpec>;
 
 export type TableKey = keyof typeof TABLE_SPECS;

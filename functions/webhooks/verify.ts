@@ -60,6 +60,10 @@ export function verifyGitlabToken(headers: Readonly<Record<string, string | stri
 /** Remembers delivery ids: `claim` is false when the id was already seen (DynamoDB conditional put in AWS). */
 export interface DeliveryLog {
   claim(provider: 'github' | 'gitlab', deliveryId: string): Promise<boolean>;
+  /** Records what the claimed delivery started (the promotion execution ids). */
+  started?(provider: 'github' | 'gitlab', deliveryId: string, executionIds: readonly string[]): Promise<void>;
+  /** Gives a claimed delivery back (nothing could be started): a redelivery may then try again. */
+  release?(provider: 'github' | 'gitlab', deliveryId: string): Promise<void>;
 }
 
 /** An in-memory DeliveryLog keeping the last `max` ids (the local stack; tests). */
@@ -72,6 +76,9 @@ export function memoryDeliveryLog(max = 10_000): DeliveryLog {
       seen.add(key);
       if (seen.size > max) seen.delete(seen.values().next().value!);
       return true;
+    },
+    async release(provider, id) {
+      seen.delete(`${provider}:${id}`);
     },
   };
 }
