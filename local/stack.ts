@@ -10,6 +10,7 @@ import { startLocalAnchoring } from './audit-anchors.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
 import { DynamoReplicationState } from '../functions/replication/dynamo-state.ts';
+import { DynamoBlobProgress } from '../functions/replication/dynamo-blob-progress.ts';
 import { createLargeImageCopyBlobHandler } from '../functions/handlers/large-image-copy-blob.ts';
 import { createLargeImagePlanHandler } from '../functions/handlers/large-image-plan.ts';
 import { createLargeImagePublishHandler } from '../functions/handlers/large-image-publish.ts';
@@ -77,6 +78,8 @@ export interface StartLocalStackOptions {
    * environment, else 2 GiB missing over all targets (docs/LARGE_IMAGES.md)
    */
   readonly fanout?: FanoutPolicy | false;
+  /** Registries that run elsewhere (name → URL): not started, not stopped (see StartLocalRegistriesOptions.external). @default none */
+  readonly externalRegistries?: Readonly<Record<string, string>>;
 }
 
 export interface LocalStack {
@@ -167,7 +170,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     const signingKey = ensureLocalSigningKey(stateDir);
     if (signingKey.created) log(`signing key: created an ECDSA P-256 pair in ${signingKey.privateKeyPath} (+ .pub)`);
 
-    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log });
+    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log, ...(options.externalRegistries ? { external: options.externalRegistries } : {}) });
     cleanups.push(() => registries.stop());
     const source = registries.sources[0];
     if (!source) throw new Error(`${options.configFile} has no replication rule: the local stack needs one, with a source and targets`);
@@ -204,6 +207,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       adapters,
       audit: audit.log,
       state: new DynamoReplicationState({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
+      blobProgress: new DynamoBlobProgress({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
       ...(fanoutPolicy ? { fanout: { starter: fanout, policy: fanoutPolicy } } : {}),
       onEvent: (event) => {
