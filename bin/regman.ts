@@ -36,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
   approve: async () => (await import('./commands/approvals.ts')).registerApprove,
   reject: async () => (await import('./commands/approvals.ts')).registerReject,
+  demo: async () => (await import('./commands/demo.ts')).registerDemo,
   tag: async () => (await import('./commands/tag.ts')).registerTag,
   delete: async () => (await import('./commands/delete.ts')).registerDelete,
 };
