@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { runCli } from './commands/run-cli.ts';
+import { COMMAND_SUMMARIES, commandsToLoad } from './commands/command-summaries.ts';
 
 type Register = (program: Command) => void;
 
@@ -31,9 +32,13 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   hold: async () => (await import('./commands/hold.ts')).registerHold,
   quarantine: async () => (await import('./commands/quarantine.ts')).registerQuarantine,
   report: async () => (await import('./commands/report.ts')).registerReport,
+  lineage: async () => (await import('./commands/lineage.ts')).registerLineage,
   approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
   approve: async () => (await import('./commands/approvals.ts')).registerApprove,
   reject: async () => (await import('./commands/approvals.ts')).registerReject,
+  demo: async () => (await import('./commands/demo.ts')).registerDemo,
+  tag: async () => (await import('./commands/tag.ts')).registerTag,
+  delete: async () => (await import('./commands/delete.ts')).registerDelete,
 };
 
 const program = new Command('regman')
@@ -42,9 +47,12 @@ const program = new Command('regman')
   .option('--debug', 'print stack traces on error')
   .showHelpAfterError();
 
-// The first word that is not an option names the command; without one (help), load them all.
-const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const chosen = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
-for (const name of chosen) (await COMMANDS[name]!())(program);
+// The first word that is not an option names the command; `--version` and `--help` load none (stubs from the summaries).
+const chosen = commandsToLoad(process.argv.slice(2), Object.keys(COMMANDS));
+for (const name of Object.keys(COMMANDS)) {
+  const summary = COMMAND_SUMMARIES[name];
+  if (chosen.load.includes(name)) (await COMMANDS[name]!())(program);
+  else if (chosen.stubs && summary) program.command(`${name} ${summary[0]}`.replace(' [options]', '').trim()).description(summary[1]);
+}
 
 await runCli(program, process.argv);

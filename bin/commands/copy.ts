@@ -2,13 +2,8 @@
 import type { Command } from 'commander';
 import { copyImage, copyRepository, type CopyOptions, type CopyRepositoryResult, type CopyResult } from '../../functions/oci/copy.ts';
 import { RegistryClient } from '../../functions/oci/client.ts';
-import {
-  ChainCredentialProvider,
-  DockerConfigCredentialProvider,
-  EnvCredentialProvider,
-  StaticCredentialProvider,
-  type CredentialProvider,
-} from '../../functions/oci/credentials.ts';
+import { StaticCredentialProvider, type CredentialProvider } from '../../functions/oci/credentials.ts';
+import { localCredentialProvider } from '../../functions/oci/credential-files.ts';
 import { isOciError } from '../../functions/oci/errors.ts';
 import { redact } from '../../functions/oci/redact.ts';
 import { parsePlatform } from '../../functions/oci/platform.ts';
@@ -17,6 +12,8 @@ import type { Reference } from '../../functions/oci/types.ts';
 import { abortOnSigint } from './interrupt.ts';
 import { UsageError } from './run-cli.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
+import { planCopy } from '../../functions/oci/copy-plan.ts';
+import { formatCopyPlan } from './copy-plan-text.ts';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.ts';
 import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
 import type { CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
@@ -33,6 +30,8 @@ export interface CopyCommandOptions extends CliAuditFlags {
   readonly insecure?: boolean;
   readonly concurrency?: string;
   readonly trustTarget?: boolean;
+  /** Print what the copy would do (upload, mount, skip, tag, bytes) and write nothing. */
+  readonly dryRun?: boolean;
 }
 
 /** Where the command writes; tests pass their own. */
@@ -75,8 +74,8 @@ function parseRef(text: string, what: 'SRC' | 'DST'): Reference {
 export function credentialsFor(specific: string | undefined, flag: string, shared: string | undefined, env: NodeJS.ProcessEnv): CredentialProvider {
   if (specific !== undefined) return new StaticCredentialProvider(parseCreds(specific, flag));
   if (shared !== undefined) return new StaticCredentialProvider(parseCreds(shared, '--creds'));
-  // REGMAN_USERNAME / REGMAN_PASSWORD, then ~/.docker/config.json.
-  return new ChainCredentialProvider(new EnvCredentialProvider(env), new DockerConfigCredentialProvider({ env }));
+  // REGMAN_USERNAME / REGMAN_PASSWORD, then podman's / skopeo's auth.json, then docker's config (helpers included).
+  return localCredentialProvider(env);
 }
 
 function copyOptionsOf(opts: CopyCommandOptions, signal: AbortSignal, reporter: ProgressReporter): CopyOptions {
@@ -175,6 +174,27 @@ async function copyOnce(srcText: string, dstText: string, opts: CopyCommandOptio
   const srcClient = client(src.registry, credentialsFor(opts.srcCreds, '--src-creds', opts.creds, io.env));
   const dstClient = client(dst.registry, credentialsFor(opts.destCreds, '--dest-creds', opts.creds, io.env));
   const sigint = abortOnSigint(controller);
+  if (opts.dryRun) {
+    if (tagPattern !== undefined) throw new UsageError('--dry-run plans one image; --all-tags is not supported with it', 'regman sync --dry-run … for a repository');
+    // Nothing is written, not even an audit record: the plan is what the copy would do now.
+    try {
+      const plan = await sigint.race(planCopy(
+        { registry: srcClient, repository: src.repository, reference: referenceTarget(src) },
+        { registry: dstClient, repository: dst.repository, ...(dstTag !== undefined ? { tag: dstTag } : {}) },
+        options,
+      ));
+      reporter.stop();
+      io.stdout(opts.json ? JSON.stringify(plan, null, 2) : formatCopyPlan(formatReference(src), `${dst.registry}/${dst.repository}${dstTag !== undefined ? `:${dstTag}` : ''}`, plan));
+      return;
+    } catch (err) {
+      throw sigint.wrap(err);
+    } finally {
+      reporter.stop();
+      sigint.release();
+      srcClient.close();
+      dstClient.close();
+    }
+  }
   let trail: CliAuditTrail | undefined;
   const started = Date.now();
   let recorded = false;
@@ -310,12 +330,13 @@ export function registerCopy(program: Command): void {
     .option('--no-referrers', 'do not copy referrers (OCI 1.1 referrers, fallback tags, cosign .sig/.att/.sbom tags)')
     .option('--all-tags <regex>', "copy every tag of SRC's repository the regex matches whole, to DST's repository")
     .option('--json', 'print the result as JSON on stdout')
-    .option('--creds <user:pass>', 'credentials for both registries (else REGMAN_USERNAME/REGMAN_PASSWORD, then ~/.docker/config.json)')
+    .option('--creds <user:pass>', 'credentials for both registries (else REGMAN_USERNAME/REGMAN_PASSWORD, then containers auth.json, then ~/.docker/config.json with its credential helpers; docs/CREDENTIALS.md)')
     .option('--src-creds <user:pass>', 'credentials for the source registry')
     .option('--dest-creds <user:pass>', 'credentials for the target registry')
     .option('--plain-http', 'use http:// for both registries (loopback registries)')
     .option('--insecure', 'skip TLS certificate verification')
     .option('--concurrency <n>', 'blobs transferred at once (default 4)')
+    .option('--dry-run', 'print what the copy would upload, mount, skip and tag, and the bytes; write nothing (no blob, manifest, tag or audit record)')
     .option('--trust-target', 'when the target has the manifest, do not HEAD its children and blobs (faster; a partly deleted image stays broken)')
     .action(async (srcText: string, dstText: string, opts: CopyCommandOptions) => {
       await runCopy(srcText, dstText, opts, { stdout: (t) => process.stdout.write(t + '\n'), env: process.env });

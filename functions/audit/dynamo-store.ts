@@ -203,7 +203,7 @@ export class DynamoAuditStore implements AuditStore {
       KeyConditionExpression: keyCondition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-      ScanIndexForward: query.order === 'oldest-first',
+      ScanIndexForward: query.order !== 'newest-first',
       ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
     };
     // Limit counts items read before the filter, so the caller's limit is only a page size without filters.
@@ -214,7 +214,8 @@ export class DynamoAuditStore implements AuditStore {
 
   /**
    * Queries without repository, actor or action have no index: scan, filter by time, sort in memory.
-   * Fine for the local stack and for reports over a bounded table; at scale, export the table instead.
+   * With `order: 'any'` each page is yielded as it arrives (memory bounded by one 1 MB page), which is
+   * how the reports read a whole period. Sorted, it is fine for the local stack and bounded tables.
    */
   private async *scanByTime(query: StoreQuery): AsyncIterable<StoredAuditRecord> {
     const names: Record<string, string> = { '#seq': 'seq' };
@@ -248,8 +249,9 @@ export class DynamoAuditStore implements AuditStore {
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
-      items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
+      if (query.order === 'any') for (const item of page.Items ?? []) yield fromItem(item).record;
+      else items.push(...(page.Items ?? []));
     } while (startKey);
     const key = (item: Item) => String(item[AUDIT_KEYS.timeKey]);
     items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));

@@ -1,6 +1,6 @@
 // The persistence interface of the audit log: conditional append, chain reads and indexed queries.
 import type { ChainEntry } from './chain.ts';
-import type { AuditHead, StoredAuditRecord } from './types.ts';
+import type { AuditHead, AuditOrder, StoredAuditRecord } from './types.ts';
 
 /** Which access path a query uses: one of the GSIs, or a full scan ordered by time. */
 export type AuditIndex = 'repository' | 'actor' | 'action' | 'time';
@@ -17,7 +17,8 @@ export interface StoreQuery {
   readonly since?: string;
   /** Exclusive, `toISOString()` form. */
   readonly until?: string;
-  readonly order: 'newest-first' | 'oldest-first';
+  /** `any`: in the order pages are read (a time scan is not sorted; index queries stay in time order). */
+  readonly order: AuditOrder;
   /** How many records the caller still wants: a page-size hint only. */
   readonly limit?: number;
 }

@@ -74,6 +74,9 @@ export interface StoredAuditRecord extends AuditRecord {
   readonly hash: string;
 }
 
+/** Time order of query results; `any` streams without sorting. */
+export type AuditOrder = 'newest-first' | 'oldest-first' | 'any';
+
 /** Filters of `AuditLog.query`. All given filters must match. */
 export interface AuditQuery {
   readonly repository?: string;
@@ -87,8 +90,11 @@ export interface AuditQuery {
   readonly until?: string | Date;
   /** Stop after this many records. */
   readonly limit?: number;
-  /** Default `newest-first`. */
-  readonly order?: 'newest-first' | 'oldest-first';
+  /**
+   * Default `newest-first`. `any`: the order the store reads them in, so a query without an index
+   * streams page by page instead of sorting the whole period in memory (reports that aggregate).
+   */
+  readonly order?: AuditOrder;
 }
 
 /** Why a chain is broken at a record. */

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { credentialsFromHelper } from './credential-helper.ts';
 import { OciError } from './errors.ts';
 import { registerSecret } from './redact.ts';
 
@@ -73,6 +74,13 @@ export class EnvCredentialProvider implements CredentialProvider {
   }
 }
 
+/** The parts of a docker config / containers auth.json that hold credentials. */
+interface DockerConfigFile {
+  auths?: Record<string, DockerConfigEntry>;
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+}
+
 interface DockerConfigEntry {
   auth?: string;
   username?: string;
@@ -81,22 +89,53 @@ interface DockerConfigEntry {
 }
 
 /**
- * `~/.docker/config.json` (or `$DOCKER_CONFIG/config.json`, or an explicit path): the `auths` map,
- * with either a base64 `auth` of `user:pass`, or `username`/`password`, or an `identitytoken`.
- * Credential helpers (`credsStore`, `credHelpers`) are not run: they would execute programs.
+ * `~/.docker/config.json` (or `$DOCKER_CONFIG/config.json`, or an explicit path, such as a podman /
+ * skopeo `containers/auth.json`, which has the same shape). For a host, in docker's order:
+ * 1. `credHelpers[host]`: runs `docker-credential-<name> get` (credential-helper.ts); its answer is
+ *    final for this file, as in docker;
+ * 2. `credsStore`: the same with the one store helper; when it has nothing, an inline `auths` entry;
+ * 3. the `auths` entry: a base64 `auth` of `user:pass`, or `username`/`password`, or an `identitytoken`.
+ * Each host's answer is asked once per provider (a helper may call a cloud API).
  */
 export class DockerConfigCredentialProvider implements CredentialProvider {
   private readonly path: string;
-  private loaded: Promise<Record<string, DockerConfigEntry>> | undefined;
+  private readonly env: NodeJS.ProcessEnv;
+  private loaded: Promise<DockerConfigFile> | undefined;
+  private readonly answers = new Map<string, Promise<Credentials | undefined>>();
 
   constructor(options: { path?: string; env?: NodeJS.ProcessEnv } = {}) {
     const env = options.env ?? process.env;
+    this.env = env;
     this.path = options.path ?? join(env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
   }
 
-  async credentialsFor(host: string): Promise<Credentials | undefined> {
-    const auths = await (this.loaded ??= this.load());
+  credentialsFor(host: string): Promise<Credentials | undefined> {
     const wanted = normaliseHost(host);
+    let answer = this.answers.get(wanted);
+    if (answer === undefined) {
+      answer = this.lookup(wanted);
+      this.answers.set(wanted, answer);
+      // A failed helper is asked again next time (it may have been a transient failure).
+      answer.catch(() => this.answers.delete(wanted));
+    }
+    return answer;
+  }
+
+  private async lookup(wanted: string): Promise<Credentials | undefined> {
+    const file = await (this.loaded ??= this.load());
+    const helper = Object.entries(file.credHelpers ?? {}).find(([key]) => normaliseHost(key) === wanted)?.[1];
+    if (typeof helper === 'string' && helper !== '') {
+      return protect(await credentialsFromHelper(helper, wanted, { env: this.env, configuredIn: `credHelpers in ${this.path}` }));
+    }
+    if (typeof file.credsStore === 'string' && file.credsStore !== '') {
+      const stored = await credentialsFromHelper(file.credsStore, wanted, { env: this.env, configuredIn: `credsStore in ${this.path}` });
+      if (stored !== undefined) return protect(stored);
+    }
+    return this.inline(file.auths ?? {}, wanted);
+  }
+
+  private inline(auths: Record<string, DockerConfigEntry>, wanted: string): Credentials | undefined {
+    const host = wanted;
     const entry = Object.entries(auths).find(([key]) => normaliseHost(key) === wanted)?.[1];
     if (entry === undefined) return undefined;
     if (entry.identitytoken) return protect({ identityToken: entry.identitytoken, ...(entry.username ? { username: entry.username } : {}) });
@@ -112,7 +151,7 @@ export class DockerConfigCredentialProvider implements CredentialProvider {
     return undefined;
   }
 
-  private async load(): Promise<Record<string, DockerConfigEntry>> {
+  private async load(): Promise<DockerConfigFile> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -121,8 +160,7 @@ export class DockerConfigCredentialProvider implements CredentialProvider {
       throw err;
     }
     try {
-      const parsed = JSON.parse(text) as { auths?: Record<string, DockerConfigEntry> };
-      return parsed.auths ?? {};
+      return JSON.parse(text) as DockerConfigFile;
     } catch (err) {
       throw new OciError(`${this.path} is not valid JSON; fix or remove it`, { code: 'UNAUTHORIZED', cause: err });
     }

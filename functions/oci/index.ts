@@ -10,6 +10,8 @@ export {
   StaticCredentialProvider, EnvCredentialProvider, DockerConfigCredentialProvider, ChainCredentialProvider, defaultCredentialProvider,
   type CredentialProvider, type Credentials, type PasswordCredentials, type IdentityTokenCredentials,
 } from './credentials.ts';
+export { localCredentialProvider, credentialFiles, type CredentialFile } from './credential-files.ts';
+export { CredentialHelperError } from './credential-helper.ts';
 export { parseWwwAuthenticate, repositoryScope, type Challenge, type Action } from './auth.ts';
 export { DEFAULT_RETRY_POLICY, backoffDelay, parseRetryAfter, type RetryPolicy } from './retry.ts';
 export { Transport, type TransportOptions, type TransportRequest, type TransportResponse } from './transport.ts';

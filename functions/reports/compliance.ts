@@ -1,4 +1,5 @@
 // The compliance report as a pure streaming model: totals, promotions into protected environments with evidence, security events, the chain's verification.
+import { timeKeyOf } from '../audit/chain.ts';
 import type { StoredAuditRecord, VerifyResult } from '../audit/types.ts';
 import { ReportError } from './errors.ts';
 import { PROMOTE_PREFIX, buildEvidence, environmentOf, type ReleaseEvidence } from './promotion-records.ts';
@@ -70,9 +71,14 @@ class Counter {
   }
 }
 
+/** Records in the time indexes' order (`<time>#<partition>#<seq>`: unique), whatever order they were read in. */
+const byTimeKey = (a: { readonly key: string }, b: { readonly key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
 /**
- * Feed records (any order, any number: only promotion records are kept, grouped by execution), then
- * `finish` with the chain's verify result.
+ * Feed records (any order, any number: only promotion records and security events are kept, so a
+ * period of a million records costs a few counters), then `finish` with the chain's verify result.
+ * The report is the same whatever order the records came in: what is listed is sorted by time, ties
+ * by chain position.
  *
  * @example
  * const acc = new ComplianceAccumulator({ since, until, protectedEnvironments: ['prod'] });
@@ -85,7 +91,7 @@ export class ComplianceAccumulator {
   private readonly actors = new Counter();
   private readonly repositories = new Counter();
   private readonly executions = new Map<string, StoredAuditRecord[]>();
-  private readonly security: SecurityEvent[] = [];
+  private readonly security: { readonly key: string; readonly event: SecurityEvent }[] = [];
 
   constructor(private readonly options: { readonly since: string; readonly until: string; readonly protectedEnvironments: readonly string[] }) {}
 
@@ -100,7 +106,7 @@ export class ComplianceAccumulator {
       this.executions.set(r.correlationId, list);
     }
     const event = securityEventOf(r);
-    if (event) this.security.push(event);
+    if (event) this.security.push({ key: timeKeyOf(r), event });
   }
 
   /** @throws ReportError `REPORT_EMPTY_PERIOD` when no record was added. */
@@ -113,9 +119,12 @@ export class ComplianceAccumulator {
     const protectedSet = new Set(this.options.protectedEnvironments);
     const promotions = [...this.executions.values()]
       .filter((records) => records.some((r) => protectedSet.has(environmentOf(r) ?? '')))
-      .map((records) => buildEvidence(records))
-      .filter((e): e is ReleaseEvidence => e !== undefined)
-      .sort((a, b) => ((a.requestedAt ?? a.records[0]?.time ?? '') < (b.requestedAt ?? b.records[0]?.time ?? '') ? -1 : 1));
+      .map((records) => records.map((r) => ({ key: timeKeyOf(r), r })).sort(byTimeKey))
+      .map((sorted) => ({ key: sorted[0]!.key, evidence: buildEvidence(sorted.map((x) => x.r)) }))
+      .filter((e): e is { key: string; evidence: ReleaseEvidence } => e.evidence !== undefined)
+      .map((e) => ({ key: `${e.evidence.requestedAt ?? e.evidence.records[0]?.time ?? ''}\u0000${e.key}`, evidence: e.evidence }))
+      .sort(byTimeKey)
+      .map((e) => e.evidence);
     return {
       kind: 'regman.compliance-report',
       since: this.options.since,
@@ -126,7 +135,7 @@ export class ComplianceAccumulator {
       byRepository: this.repositories.list(),
       protectedEnvironments: [...this.options.protectedEnvironments],
       promotions,
-      securityEvents: [...this.security].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)),
+      securityEvents: [...this.security].sort(byTimeKey).map((x) => x.event),
       chain: { ok: chain.ok, checked: chain.checked, broken: chain.broken },
     };
   }

@@ -227,6 +227,11 @@ export function findSavings(registries: readonly CostRegistryInput[], options: S
  */
 export function reductionAchieved(reg: RegistryCost, sheet: PriceSheet, deletes: readonly StoredAuditRecord[]): { before: number; after: number; saved: number; bytesFreed: number } {
   const bytesFreed = deletes.filter((r) => r.action === 'retention.delete' && r.outcome === 'success' && r.registry === reg.registry).reduce((n, r) => n + (r.bytes ?? 0), 0);
+  return reductionFromBytesFreed(reg, sheet, bytesFreed);
+}
+
+/** `reductionAchieved` from the bytes the registry's successful `retention.delete` records freed (summed while streaming). */
+export function reductionFromBytesFreed(reg: RegistryCost, sheet: PriceSheet, bytesFreed: number): { before: number; after: number; saved: number; bytesFreed: number } {
   const cost = (bytes: number): number => Math.max(0, bytes / GB - sheet.includedGb) * sheet.storagePerGbMonth + sheet.fixedPerMonth;
   const before = cents(cost(reg.storedBytes + bytesFreed));
   const after = cents(cost(reg.storedBytes));

@@ -1,18 +1,18 @@
 // The cost report: storage per registry and repository, transfer per pair, savings and reduction achieved, from inventories and audit records.
 import type { StoredAuditRecord } from '../../audit/types.ts';
-import { TransferAccumulator, findSavings, reductionAchieved, registryStorageCost, type CostRegistryInput, type RegistryCost, type Saving, type TransferPair } from './model.ts';
+import { TransferAccumulator, findSavings, reductionFromBytesFreed, registryStorageCost, type CostRegistryInput, type RegistryCost, type Saving, type TransferPair } from './model.ts';
 
 export interface CostReport {
   readonly kind: 'regman.cost-report';
   readonly generatedAt: string;
-  readonly registries: readonly (RegistryCost & { readonly reduction: ReturnType<typeof reductionAchieved> })[];
+  readonly registries: readonly (RegistryCost & { readonly reduction: ReturnType<typeof reductionFromBytesFreed> })[];
   readonly transfer: { readonly pairs: readonly TransferPair[]; readonly total: number; readonly unpricedBytes: number };
   readonly savings: readonly Saving[];
   readonly totalPerMonth: number;
   readonly savingsPerMonth: number;
 }
 
-/** Assembles the report; `records` are the transfer and `retention.delete` records (streamed once). */
+/** Assembles the report; `records` are the transfer and `retention.delete` records, streamed once and summed as they come (none is kept). */
 export async function buildCostReport(
   registries: readonly CostRegistryInput[],
   records: AsyncIterable<StoredAuditRecord> | Iterable<StoredAuditRecord>,
@@ -20,14 +20,14 @@ export async function buildCostReport(
 ): Promise<CostReport> {
   const byName = new Map(registries.map((r) => [r.name, r]));
   const transfer = new TransferAccumulator(byName);
-  const deletes: StoredAuditRecord[] = [];
+  const freed = new Map<string, number>();
   for await (const r of records) {
     transfer.add(r);
-    if (r.action === 'retention.delete' && r.outcome === 'success') deletes.push({ ...r, details: {} });
+    if (r.action === 'retention.delete' && r.outcome === 'success' && r.registry !== undefined) freed.set(r.registry, (freed.get(r.registry) ?? 0) + (r.bytes ?? 0));
   }
   const costs = registries.map((r) => {
     const cost = registryStorageCost(r);
-    return { ...cost, reduction: reductionAchieved(cost, r.sheet, deletes) };
+    return { ...cost, reduction: reductionFromBytesFreed(cost, r.sheet, freed.get(r.name) ?? 0) };
   });
   const savings = findSavings(registries, { now: options.now, ...(options.needed ? { needed: options.needed } : {}), ...(options.unpulledDays !== undefined ? { unpulledDays: options.unpulledDays } : {}) });
   const t = transfer.finish();
