@@ -12,6 +12,8 @@ import type { Reference } from '../../functions/oci/types.ts';
 import { abortOnSigint } from './interrupt.ts';
 import { UsageError } from './run-cli.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
+import { planCopy } from '../../functions/oci/copy-plan.ts';
+import { formatCopyPlan } from './copy-plan-text.ts';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.ts';
 import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
 import type { CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
@@ -28,6 +30,8 @@ export interface CopyCommandOptions extends CliAuditFlags {
   readonly insecure?: boolean;
   readonly concurrency?: string;
   readonly trustTarget?: boolean;
+  /** Print what the copy would do (upload, mount, skip, tag, bytes) and write nothing. */
+  readonly dryRun?: boolean;
 }
 
 /** Where the command writes; tests pass their own. */
@@ -170,6 +174,27 @@ async function copyOnce(srcText: string, dstText: string, opts: CopyCommandOptio
   const srcClient = client(src.registry, credentialsFor(opts.srcCreds, '--src-creds', opts.creds, io.env));
   const dstClient = client(dst.registry, credentialsFor(opts.destCreds, '--dest-creds', opts.creds, io.env));
   const sigint = abortOnSigint(controller);
+  if (opts.dryRun) {
+    if (tagPattern !== undefined) throw new UsageError('--dry-run plans one image; --all-tags is not supported with it', 'regman sync --dry-run … for a repository');
+    // Nothing is written, not even an audit record: the plan is what the copy would do now.
+    try {
+      const plan = await sigint.race(planCopy(
+        { registry: srcClient, repository: src.repository, reference: referenceTarget(src) },
+        { registry: dstClient, repository: dst.repository, ...(dstTag !== undefined ? { tag: dstTag } : {}) },
+        options,
+      ));
+      reporter.stop();
+      io.stdout(opts.json ? JSON.stringify(plan, null, 2) : formatCopyPlan(formatReference(src), `${dst.registry}/${dst.repository}${dstTag !== undefined ? `:${dstTag}` : ''}`, plan));
+      return;
+    } catch (err) {
+      throw sigint.wrap(err);
+    } finally {
+      reporter.stop();
+      sigint.release();
+      srcClient.close();
+      dstClient.close();
+    }
+  }
   let trail: CliAuditTrail | undefined;
   const started = Date.now();
   let recorded = false;
@@ -311,6 +336,7 @@ export function registerCopy(program: Command): void {
     .option('--plain-http', 'use http:// for both registries (loopback registries)')
     .option('--insecure', 'skip TLS certificate verification')
     .option('--concurrency <n>', 'blobs transferred at once (default 4)')
+    .option('--dry-run', 'print what the copy would upload, mount, skip and tag, and the bytes; write nothing (no blob, manifest, tag or audit record)')
     .option('--trust-target', 'when the target has the manifest, do not HEAD its children and blobs (faster; a partly deleted image stays broken)')
     .action(async (srcText: string, dstText: string, opts: CopyCommandOptions) => {
       await runCopy(srcText, dstText, opts, { stdout: (t) => process.stdout.write(t + '\n'), env: process.env });

@@ -10,6 +10,7 @@ import { UsageError } from './run-cli.ts';
 import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
 import type { CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
 import { isOciError } from '../../functions/oci/errors.ts';
+import { dryRunAdapters, formatSyncPlan, type SyncPlan } from './sync-plan.ts';
 
 interface SyncOptions extends CliAuditFlags {
   readonly config?: string;
@@ -21,6 +22,8 @@ interface SyncOptions extends CliAuditFlags {
   readonly platform: string[];
   readonly concurrency?: string;
   readonly json?: boolean;
+  /** Print what the sync would copy, mount, skip and tag per target, and write nothing. */
+  readonly dryRun?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -133,7 +136,7 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo & { readonly 
   const sigint = abortOnSigint(controller);
   let trail: CliAuditTrail | undefined;
   try {
-    trail = await openCliAuditTrail(opts, io.env, { stderr: io.stderr, ...(io.identity ? { identity: io.identity } : {}) });
+    if (!opts.dryRun) trail = await openCliAuditTrail(opts, io.env, { stderr: io.stderr, ...(io.identity ? { identity: io.identity } : {}) });
     const source = pickAdapter(loaded, opts.source, '--source');
     const targets = [...new Set(opts.target)].map((t) => pickAdapter(loaded, t, '--target'));
     for (const t of targets) {
@@ -141,15 +144,23 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo & { readonly 
         throw new UsageError(`--target "${t.name}" is the source repository itself (${t.host}/${repositoryPath(t, repository)})`);
       }
     }
+    // A dry run writes nothing, not even an audit record: the adapters' OCI handles only read.
+    const dry = opts.dryRun ? dryRunAdapters(source, targets) : undefined;
     const result = await syncRepository({
-      source, targets, repository, referrers: opts.referrers, signal: controller.signal, onEvent: progress.onEvent,
+      source: dry?.source ?? source, targets: dry?.targets ?? targets, repository, referrers: opts.referrers, signal: controller.signal,
+      onEvent: (e) => {
+        dry?.onEvent(e);
+        progress.onEvent(e);
+      },
       ...(tagPattern !== undefined ? { tagPattern } : {}),
       ...(opts.platform.length > 0 ? { platforms: opts.platform } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
     });
     progress.stop();
-    if (trail) await recordSync(trail, result);
-    io.stdout(opts.json ? JSON.stringify(toJson(result), null, 2) : summary(result));
+    const plan: SyncPlan | undefined = dry?.plan(result);
+    if (trail && !plan) await recordSync(trail, result);
+    if (plan) io.stdout(opts.json ? JSON.stringify(plan, null, 2) : formatSyncPlan(plan));
+    else io.stdout(opts.json ? JSON.stringify(toJson(result), null, 2) : summary(result));
     if (result.tags.length === 0) {
       throw new Error(`no tag of ${source.name}/${result.repository} matches${opts.tags !== undefined ? ` --tags "${opts.tags}"` : ''}; nothing was copied`);
     }
@@ -205,6 +216,7 @@ export function registerSync(program: Command, io: RegistryCliIo = defaultIo()):
     .option('--platform <os/arch[/variant]>', 'copy only this platform of each index', collect, [])
     .option('--concurrency <n>', 'tag copies in flight at once (default 4)')
     .option('--json', 'print the result as JSON on stdout')
+    .option('--dry-run', 'print per target what would be uploaded, mounted, skipped and tagged, and the bytes; write nothing (no blob, manifest, tag or audit record)')
     .action(async (opts: SyncOptions) => {
       await runSync(opts, io);
     });

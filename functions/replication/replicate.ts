@@ -10,6 +10,7 @@ import { fanOutIfLarge } from './large/fanout.ts';
 import type { ReplicateImageInput, ReplicationDeps, ReplicationEvent, ReplicationOutcome, TargetOutcome } from './types.ts';
 import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger, type MetricsLike } from './observability.ts';
 import { planReplication, type ReplicationTargetMatch } from './rules.ts';
+import { openBlobResume } from './blob-progress.ts';
 import { blocksApply, doneKey, eventTimeMs, type AppliedTag, type EventKey, type InFlightCopy, type TagKey } from './tag-state.ts';
 
 export type { ReplicationCopyOptions, ReplicationDeps, ReplicationEvent, TargetOutcome, ReplicationOutcome, ReplicateImageInput, ReplicationFanout } from './types.ts';
@@ -214,17 +215,27 @@ async function replicateToTarget(
         // The subject's own replication copies this referrer with it (referrers after their subject).
         return { ...common, repository, status: 'skipped', bytes: 0, blobs: NO_BLOBS, durationMs: elapsed(), reason: `subject ${referrerOf} is not at the target: the referrer travels with it` };
       }
-      const result: CopyResult = await copyImage(
-        { registry: source.oci, repository: input.event.repository, reference: input.event.digest },
-        { registry: target.oci, repository, tag },
-        {
-          ...deps.copyOptions,
-          referrers: match.referrers,
-          ...(match.platforms !== undefined ? { platforms: match.platforms } : {}),
-          onEvent: (event) => safeEmit(deps, { type: 'copy', correlationId: input.correlationId, target: target.name, event }),
-          confirmTag,
-        },
-      );
+      // What an earlier attempt of this copy verified at the target (a crash, a timeout): skipped without a HEAD.
+      const progress = deps.blobProgress ? await openBlobResume(deps.blobProgress, { target: target.name, repository, digest: input.event.digest }, { logger }) : undefined;
+      let result: CopyResult;
+      try {
+        result = await copyImage(
+          { registry: source.oci, repository: input.event.repository, reference: input.event.digest },
+          { registry: target.oci, repository, tag },
+          {
+            ...deps.copyOptions,
+            referrers: match.referrers,
+            ...(match.platforms !== undefined ? { platforms: match.platforms } : {}),
+            onEvent: (event) => safeEmit(deps, { type: 'copy', correlationId: input.correlationId, target: target.name, event }),
+            confirmTag,
+            ...(progress ? { resume: progress.resume } : {}),
+          },
+        );
+      } catch (err) {
+        await progress?.close(err);
+        throw err;
+      }
+      await progress?.close();
       if (superseded !== undefined) {
         return skippedAs(superseded, { digest: result.digest, noop: result.noop, bytes: result.bytesUploaded, blobs: { ...result.blobs } });
       }

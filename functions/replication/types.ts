@@ -9,6 +9,7 @@ import type { FanoutPolicy } from './large/decision.ts';
 import type { FanoutStarter } from './large/image.ts';
 import type { LoggerLike, MetricsLike } from './observability.ts';
 import type { ReplicationStateStore } from './tag-state.ts';
+import type { BlobProgressStore } from './blob-progress.ts';
 
 /** Copy engine settings a deployment may tune; the rest come from the rule. */
 export type ReplicationCopyOptions = Pick<CopyOptions, 'concurrency' | 'retries' | 'retryDelayMs' | 'chunkThreshold' | 'chunkSize' | 'signal'>;
@@ -40,6 +41,12 @@ export interface ReplicationDeps {
    * finished, so its retry runs only what failed. @default none (only the source check guards tags)
    */
   readonly state?: ReplicationStateStore;
+  /**
+   * Resumable copies: the blobs of each image verified at each target (`blobs#` records of the
+   * replication-state table). A copy that dies leaves them; its retry (Lambda, reconcile, the
+   * large-image Map) skips them without a HEAD. @default none (a retry HEADs every blob)
+   */
+  readonly blobProgress?: BlobProgressStore;
   /**
    * Who pushed: the CloudTrail PutImage record's principal, named in each replication record's
    * `details.pushedBy` (or `{ unknown: true, reason }`). @default none (the local stack has no CloudTrail)

@@ -1,0 +1,130 @@
+// `regman copy --dry-run` and `regman sync --dry-run` against real registries behind counting proxies:
+// the plan names what a real copy then does, and the dry run itself writes nothing and downloads no layer.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSync } from '../../bin/commands/sync.ts';
+import type { SyncPlan } from '../../bin/commands/sync-plan.ts';
+import { runCopy, type CopyCommandOptions } from '../../bin/commands/copy.ts';
+import { lineReporter } from '../../bin/commands/progress-bar.ts';
+import { RegistryClient } from '../../functions/oci/client.ts';
+import type { CopyPlan } from '../../functions/oci/copy-plan.ts';
+import type { Manifest } from '../../functions/oci/types.ts';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
+import { pushCosignSignature, pushImage, pushMultiPlatform } from '../helpers/memory-registry.ts';
+import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
+
+const WRITES = ['PUT', 'POST', 'PATCH', 'DELETE'];
+
+async function copy(src: string, dst: string, opts: Partial<CopyCommandOptions>): Promise<string> {
+  let out = '';
+  await runCopy(src, dst, { platform: [], referrers: true, plainHttp: true, ...opts }, {
+    stdout: (t) => (out += t + '\n'), env: {}, reporter: lineReporter(() => undefined), stderr: () => undefined,
+  });
+  return out;
+}
+
+describe('dry runs (real registries, counting proxies)', () => {
+  let a: RunningRegistry;
+  let b: RunningRegistry;
+  let pa: FaultProxy;
+  let pb: FaultProxy;
+  let index: Manifest;
+  let old: Manifest;
+  let children: Manifest[];
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startRegistry({}), startRegistry({})]);
+    [pa, pb] = await Promise.all([startFaultProxy(a.url), startFaultProxy(b.url)]);
+    const src = new RegistryClient({ host: a.host, plainHttp: true });
+    ({ index, children } = await pushMultiPlatform(src, 'team/app', 'v1', { layerSize: 50_000 }));
+    await pushCosignSignature(src, 'team/app', index);
+    src.close();
+    // The target already has one platform (by digest) and an older v1.
+    await copy(`${a.host}/team/app@${children[0]!.digest}`, `${b.host}/mirror/app`, {});
+    const dst = new RegistryClient({ host: b.host, plainHttp: true });
+    old = await pushImage(dst, 'mirror/app', 'v1', { layers: [1000], seed: 'old' });
+    dst.close();
+  });
+
+  afterAll(async () => {
+    await Promise.all([pa?.stop(), pb?.stop()]);
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('copy --dry-run: the plan the real copy then carries out, with nothing written and no layer read', async () => {
+    // Act
+    pa.clearRequests();
+    pb.clearRequests();
+    const plan = JSON.parse(await copy(`${pa.host}/team/app:v1`, `${pb.host}/mirror/app`, { dryRun: true, json: true })) as CopyPlan;
+    const writesDuringPlan = pb.count(WRITES);
+    const layerReads = pa.count('GET', /\/blobs\//);
+    const check = new RegistryClient({ host: b.host, plainHttp: true });
+    const tagAfterPlan = await check.manifestHead('mirror/app', 'v1');
+    check.close();
+    const real = JSON.parse(await copy(`${pa.host}/team/app:v1`, `${pb.host}/mirror/app`, { json: true })) as { digest: string; blobs: { uploaded: number; skipped: number }; bytesUploaded: number };
+    // Assess
+    expect(writesDuringPlan).toBe(0);
+    expect(layerReads).toBe(0);
+    expect(tagAfterPlan?.digest).toBe(old.digest);
+    expect(plan).toMatchObject({ dryRun: true, digest: index.digest, tag: 'v1', noop: false });
+    expect(plan.tags).toContainEqual({ repository: 'mirror/app', tag: 'v1', from: old.digest, to: index.digest });
+    // amd64 is there whole (its manifest is, so it is not walked); the layer it shares with the others
+    // is found present; two platforms' layer and config and the signature's two blobs would be uploaded.
+    const shared = children[1]!.layers.filter((l) => children[0]!.layers.some((m) => m.digest === l.digest)).map((l) => l.digest);
+    expect(plan.present.map((p) => p.digest)).toEqual(shared);
+    expect(plan.upload).toHaveLength(6);
+    expect(real.digest).toBe(index.digest);
+    expect(real.blobs.uploaded).toBe(plan.upload.length);
+    expect(real.bytesUploaded).toBe(plan.bytes.upload);
+    expect(plan.manifests.map((m) => m.reference)).toEqual(expect.arrayContaining(['v1', children[1]!.digest, children[2]!.digest]));
+  });
+
+  it('copy --dry-run of what is there says so in text; a new repository on the same host plans mounts', async () => {
+    const upToDate = await copy(`${a.host}/team/app:v1`, `${b.host}/mirror/app`, { dryRun: true });
+    expect(upToDate).toMatch(/up to date: nothing would be written/);
+    pb.clearRequests();
+    const mounts = await copy(`${pb.host}/mirror/app:v1`, `${pb.host}/other/app:v1`, { dryRun: true });
+    expect(mounts).toMatch(/would upload 0 blob\(s\), 0 B; mount 9/);
+    expect(mounts).toMatch(/would create tag other\/app:v1 → /);
+    expect(mounts).toMatch(/nothing was written/);
+    expect(pb.count(WRITES)).toBe(0);
+  });
+
+  it('sync --dry-run: per target, a blob shared by two tags is planned once; the real sync then sends exactly that', async () => {
+    // Prepare: v2 names the same index as v1; the target (behind the proxy) has no team/app yet.
+    const src = new RegistryClient({ host: a.host, plainHttp: true });
+    await src.manifestPut('team/app', 'v2', index);
+    src.close();
+    const dir = mkdtempSync(join(tmpdir(), 'regman-dry-sync-'));
+    const config = join(dir, 'registries.yaml');
+    writeFileSync(config, ['version: 1', 'registries:', '  a:', '    kind: oci', `    url: ${a.url}`, '    public: true', '  b:', '    kind: oci', `    url: ${pb.url}`, '    public: true', ''].join('\n'));
+    const sync = async (dryRun: boolean): Promise<string> => {
+      let out = '';
+      await runSync({ config, source: 'a', target: ['b'], repository: 'team/app', tags: 'v\\d', referrers: true, platform: [], json: true, dryRun }, {
+        stdout: (t) => (out += t), stderr: () => undefined, env: {}, progress: 'lines',
+      });
+      return out;
+    };
+    try {
+      // Act
+      pb.clearRequests();
+      const plan = JSON.parse(await sync(true)) as SyncPlan;
+      const writes = pb.count(WRITES);
+      const real = JSON.parse(await sync(false)) as { targets: { tags: { result: { blobs: { uploaded: number }; bytesUploaded: number } }[] }[] };
+      // Assess
+      expect(writes).toBe(0);
+      const t = plan.targets[0]!;
+      expect(t.copies.map((c) => [c.tag, c.digest, c.upToDate])).toEqual([['v1', index.digest, false], ['v2', index.digest, false]]);
+      expect(t.upload).toHaveLength(9);
+      expect(t.tags.map((x) => x.tag)).toEqual(expect.arrayContaining(['v1', 'v2']));
+      const sent = real.targets[0]!.tags.reduce((n, o) => n + o.result.blobs.uploaded, 0);
+      const bytes = real.targets[0]!.tags.reduce((n, o) => n + o.result.bytesUploaded, 0);
+      expect(sent).toBe(t.upload.length);
+      expect(bytes).toBe(t.bytes.upload);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
