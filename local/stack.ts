@@ -31,6 +31,10 @@ import {
 } from '../functions/replication/index.ts';
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
 import { startLocalPromotions } from './promotion-setup.ts';
+import { LocalSecretResolver } from './secrets.ts';
+import { ensureLocalSigningKey } from './signing-key.ts';
+import { LOCAL_TEST_HOOK_PATH, localTestHookRoute } from './test-hook.ts';
+import { promotionHints } from './promotion-hints.ts';
 import { WEBHOOK_PATH_PREFIX, localWebhookEndpoints, localWebhookSecret, webhookRoutes } from './webhook-routes.ts';
 import { DynamoDeliveryLog } from '../functions/webhooks/delivery-log.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
@@ -158,11 +162,16 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       onReconcile: () => onReconcile(),
       onRetention: (apply) => onRetention(apply),
       onConsole: (req, res) => onConsole(req, res),
-      // CI webhooks authenticate by their provider's signature (local/webhook-routes.ts).
-      exemptPathPrefixes: [...SELF_AUTHENTICATED_PREFIXES, WEBHOOK_PATH_PREFIX],
+      // CI webhooks authenticate by their provider's signature (local/webhook-routes.ts); the local test hook only reads.
+      exemptPathPrefixes: [...SELF_AUTHENTICATED_PREFIXES, WEBHOOK_PATH_PREFIX, LOCAL_TEST_HOOK_PATH],
       ...(options.controlPort !== undefined ? { port: options.controlPort } : {}),
     });
     cleanups.push(() => control.stop());
+    // The promotion gates of config/local.yaml: a test hook on this listener (${REGMAN_LOCAL_CONTROL_URL}),
+    // and a signing key pair made on first start, whose public half the signature gate reads as a local secret.
+    process.env.REGMAN_LOCAL_CONTROL_URL = control.url;
+    const signingKey = ensureLocalSigningKey(stateDir);
+    if (signingKey.created) log(`signing key: created an ECDSA P-256 pair in ${signingKey.privateKeyPath} (+ .pub)`);
 
     const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log, ...(options.externalRegistries ? { external: options.externalRegistries } : {}) });
     cleanups.push(() => registries.stop());
@@ -320,19 +329,24 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     cleanups.push(() => approvals.close());
     onConsole = (req, res) => approvals.serve(req, res);
     // Promotions: the promotion ASL in process, its API on the control URL (local/promotion-setup.ts).
-    const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log, approvals: approvals.service });
+    const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log, approvals: approvals.service, secrets: new LocalSecretResolver(stateDir) });
     cleanups.push(() => promotion.stop());
     promotionLocks.store = promotion.store;
+    const testHook = localTestHookRoute({ config, adapters });
     // CI webhooks (GitHub / GitLab) start promotions their triggers map; deliveries are claimed once in DynamoDB.
     const webhookSecret = localWebhookSecret(stateDir);
     const webhooks = webhookRoutes({
       config, secret: webhookSecret.secret, promotions: promotion.promotions, audit: audit.log,
       deliveries: new DynamoDeliveryLog({ docClient: stateDb.docClient, tableName: db.tables.webhookDeliveries }),
     });
-    routes = async (req) => (await webhooks(req)) ?? promotion.routes(req);
+    routes = async (req) => (await testHook(req)) ?? (await webhooks(req)) ?? promotion.routes(req);
 
     const endpoints: LocalEndpoints = {
-      registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
+      // In config order (the processes start in parallel and register in any order).
+      registries: Object.fromEntries(Object.keys(config.registries).flatMap((name) => {
+        const p = registries.processes.get(name);
+        return p ? [[name, p.url] as const] : [];
+      })),
       source,
       environments: Object.fromEntries(Object.entries(config.environments).map(([name, env]) => [name, env.registries])),
       dynamodb: { endpoint: db.endpoint, tables: db.tables },
@@ -390,9 +404,9 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
   const sweeps = 'everyMinutes' in timers.retention ? `every ${timers.retention.everyMinutes} min` : `nightly at ${formatDailyTime(timers.retention.daily)}`;
   const source = endpoints.source;
   const sourceHost = endpoints.registries[source]!.replace(/^http:\/\//, '');
-  const targets = Object.keys(endpoints.registries).filter((n) => n !== source);
-  const firstTarget = targets[0];
   const rule = registries.config.replication.find((r) => r.source === source)!;
+  // The rule's first target (not merely another registry: staging and prod are written by promotion only).
+  const firstTarget = rule.targets[0]?.registry;
   const targetRepo = (name: string): string => {
     const t = rule.targets.find((x) => x.registry === name);
     return t?.repositoryPrefix ? `${t.repositoryPrefix.replace(/\/+$/, '')}/app` : 'app';
@@ -421,6 +435,7 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     ...(firstTarget ? [`  skopeo inspect --tls-verify=false docker://${endpoints.registries[firstTarget]!.replace(/^http:\/\//, '')}/${targetRepo(firstTarget)}:v1`] : []),
     `  npx regman audit query --state-dir ${stateDir}`,
     `  npx regman audit verify --state-dir ${stateDir}`,
+    ...promotionHints({ config: registries.config, endpoints, stateDir }),
     '',
     'Ctrl-C stops everything; images and the audit log stay in the state folder.',
     '',
