@@ -43,17 +43,23 @@ export interface StsCallerIdentityOptions {
   readonly timeoutMs?: number;
 }
 
+/** What the signer hashes (the SDK's SourceData). */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+const bytes = (data: SourceData): string | Buffer =>
+  typeof data === 'string' ? data : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+
 /** SHA-256 and HMAC-SHA256 from node:crypto, in the shape the signer expects. */
 class NodeSha256 {
   private hash: Hash | Hmac;
-  constructor(private readonly secret?: string | Uint8Array) {
+  constructor(private readonly secret?: SourceData) {
     this.hash = this.fresh();
   }
   private fresh(): Hash | Hmac {
-    return this.secret !== undefined ? createHmac('sha256', typeof this.secret === 'string' ? this.secret : Buffer.from(this.secret)) : createHash('sha256');
+    return this.secret !== undefined ? createHmac('sha256', bytes(this.secret)) : createHash('sha256');
   }
-  update(data: string | Uint8Array): void {
-    this.hash.update(typeof data === 'string' ? data : Buffer.from(data));
+  update(data: SourceData): void {
+    this.hash.update(bytes(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.hash.digest());
