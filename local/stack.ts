@@ -337,7 +337,11 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     routes = async (req) => (await testHook(req)) ?? (await webhooks(req)) ?? promotion.routes(req);
 
     const endpoints: LocalEndpoints = {
-      registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
+      // In config order (the processes start in parallel and register in any order).
+      registries: Object.fromEntries(Object.keys(config.registries).flatMap((name) => {
+        const p = registries.processes.get(name);
+        return p ? [[name, p.url] as const] : [];
+      })),
       source,
       environments: Object.fromEntries(Object.entries(config.environments).map(([name, env]) => [name, env.registries])),
       dynamodb: { endpoint: db.endpoint, tables: db.tables },
@@ -395,9 +399,9 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
   const sweeps = 'everyMinutes' in timers.retention ? `every ${timers.retention.everyMinutes} min` : `nightly at ${formatDailyTime(timers.retention.daily)}`;
   const source = endpoints.source;
   const sourceHost = endpoints.registries[source]!.replace(/^http:\/\//, '');
-  const targets = Object.keys(endpoints.registries).filter((n) => n !== source);
-  const firstTarget = targets[0];
   const rule = registries.config.replication.find((r) => r.source === source)!;
+  // The rule's first target (not merely another registry: staging and prod are written by promotion only).
+  const firstTarget = rule.targets[0]?.registry;
   const targetRepo = (name: string): string => {
     const t = rule.targets.find((x) => x.registry === name);
     return t?.repositoryPrefix ? `${t.repositoryPrefix.replace(/\/+$/, '')}/app` : 'app';
