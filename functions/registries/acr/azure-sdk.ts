@@ -1,7 +1,9 @@
 // The Azure SDKs, loaded on first use: a Lambda whose config names no ACR registry is bundled without them (lib/constructs/base-function.ts).
+import type * as ContainerRegistry from '@azure/container-registry';
+import type * as Identity from '@azure/identity';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 
-type IdentityModule = typeof import('@azure/identity');
+type IdentityModule = typeof Identity;
 
 /** The Azure packages only this folder loads; the CDK stack marks them external when no ACR registry is configured. */
 export const AZURE_SDK_MODULES = ['@azure/identity', '@azure/container-registry'] as const;
@@ -32,6 +34,6 @@ export function managedIdentityCredential(clientId?: string): TokenCredential {
 }
 
 /** @azure/container-registry, for ACR's listing and deletion API. */
-export function loadContainerRegistry(): Promise<typeof import('@azure/container-registry')> {
+export function loadContainerRegistry(): Promise<typeof ContainerRegistry> {
   return import('@azure/container-registry');
 }
