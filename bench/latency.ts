@@ -1,5 +1,5 @@
 // Push-to-replicated latency on the embedded local stack: a push to the source until every target has the tag.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack } from '../local/stack.ts';
@@ -8,6 +8,33 @@ import { ACCEPT_ALL_MANIFESTS } from '../test/helpers/raw-push.ts';
 import { median } from './copy.ts';
 
 const MiB = 1024 * 1024;
+
+/**
+ * One source and two targets, the second under `mirror/` (config/local.yaml replicates to one DR
+ * registry only; the published numbers are for two parallel copies).
+ */
+const CONFIG = `version: 1
+registries:
+  source:
+    kind: oci
+    url: \${REGMAN_BENCH_SOURCE_URL:-http://127.0.0.1:5000}
+    public: true
+  target-a:
+    kind: oci
+    url: \${REGMAN_BENCH_TARGET_A_URL:-http://127.0.0.1:5001}
+    public: true
+  target-b:
+    kind: oci
+    url: \${REGMAN_BENCH_TARGET_B_URL:-http://127.0.0.1:5002}
+    public: true
+replication:
+  - name: mirror-releases
+    source: source
+    repositories: ["**"]
+    tags: { include: ["/^v\\\\d+(\\\\.\\\\d+)*$/"] }
+    targets: [{ registry: target-a }, { registry: target-b, repositoryPrefix: mirror }]
+    referrers: true
+`;
 
 interface LatencyCase {
   readonly name: string;
@@ -37,13 +64,15 @@ async function waitReplicated(targets: readonly { url: string; repo: string }[],
 }
 
 /**
- * Starts the local stack from config/local.yaml (a source and two targets, one under `mirror/`),
+ * Starts the local stack on CONFIG (a source and two targets, one under `mirror/`),
  * pushes each case `runs` times under a release tag the rule replicates, and measures from the end of
  * the push (the source acknowledged the tag) until both targets serve the tag at the same digest.
  */
 export async function latencyMarkdown(log: (s: string) => void, runs = 3): Promise<string> {
   const stateDir = mkdtempSync(join(tmpdir(), 'regman-latency-'));
-  const stack = await startLocalStack({ configFile: 'config/local.yaml', stateDir, reconcileEveryMinutes: 0 });
+  const configFile = join(stateDir, 'latency.yaml');
+  writeFileSync(configFile, CONFIG);
+  const stack = await startLocalStack({ configFile, stateDir: join(stateDir, 'state'), reconcileEveryMinutes: 0 });
   const rows: string[] = [];
   try {
     const regs = stack.endpoints.registries;
@@ -73,7 +102,7 @@ export async function latencyMarkdown(log: (s: string) => void, runs = 3): Promi
     rmSync(stateDir, { recursive: true, force: true });
   }
   return [
-    `Local stack (\`config/local.yaml\`: one source, two targets), ${runs} pushes per case. Time from the`,
+    `Local stack (one source, two targets, one under \`mirror/\`), ${runs} pushes per case. Time from the`,
     "source's acknowledgement of the tag to both targets serving it at the same digest: the webhook,",
     'the replicate handler (idempotency check, audit records) and two parallel copies. The 1 GiB image',
     'is 2 GiB to copy over the two targets, above the default fan-out limit (docs/LARGE_IMAGES.md): as',

@@ -32,9 +32,11 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   hold: async () => (await import('./commands/hold.ts')).registerHold,
   quarantine: async () => (await import('./commands/quarantine.ts')).registerQuarantine,
   report: async () => (await import('./commands/report.ts')).registerReport,
+  lineage: async () => (await import('./commands/lineage.ts')).registerLineage,
   approvals: async () => (await import('./commands/approvals.ts')).registerApprovals,
   approve: async () => (await import('./commands/approvals.ts')).registerApprove,
   reject: async () => (await import('./commands/approvals.ts')).registerReject,
+  demo: async () => (await import('./commands/demo.ts')).registerDemo,
   tag: async () => (await import('./commands/tag.ts')).registerTag,
   delete: async () => (await import('./commands/delete.ts')).registerDelete,
 };

@@ -3,12 +3,17 @@ import { fileURLToPath } from 'node:url';
 import { Annotations, CfnOutput, Stack, Stage, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { RegmanConfig } from '../functions/config/index.ts';
+import { PROMOTION_TABLES_ENV } from '../functions/promotion/store.ts';
 import { writeBundledConfig } from './config-bundle.ts';
+import { Approvals, type ConsoleOidcOptions } from './constructs/approvals.ts';
 import { LargeImage } from './constructs/large-image.ts';
 import { Observability, type WorkflowAlarm } from './constructs/observability.ts';
+import { Promotion } from './constructs/promotion.ts';
 import { Replication } from './constructs/replication.ts';
 import { Retention } from './constructs/retention.ts';
 import { RegistryTables } from './constructs/tables.ts';
+import { grantRetentionLockRead } from './promotion-grants.ts';
+import { promotionAccess } from './promotion-scopes.ts';
 import { replicationAccess } from './replication-scopes.ts';
 import { retentionAccess } from './retention-scopes.ts';
 
@@ -24,12 +29,26 @@ export const HANDLER_ENTRIES = {
   retentionList: projectFile('functions/handlers/retention-list.ts'),
   retentionSweep: projectFile('functions/handlers/retention-sweep.ts'),
   pullStats: projectFile('functions/handlers/pull-stats.ts'),
+  promotionValidate: projectFile('functions/handlers/promotion-validate.ts'),
+  promotionScanGate: projectFile('functions/handlers/promotion-scan-gate.ts'),
+  promotionSignatureGate: projectFile('functions/handlers/promotion-signature-gate.ts'),
+  promotionTestsGate: projectFile('functions/handlers/promotion-tests-gate.ts'),
+  promotionQuarantine: projectFile('functions/handlers/promotion-quarantine.ts'),
+  promotionRequestApproval: projectFile('functions/handlers/promotion-request-approval.ts'),
+  promotionApplyTags: projectFile('functions/handlers/promotion-apply-tags.ts'),
+  promotionSync: projectFile('functions/handlers/promotion-sync.ts'),
+  promotionRollback: projectFile('functions/handlers/promotion-rollback.ts'),
+  promotionRecord: projectFile('functions/handlers/promotion-record.ts'),
+  promotionRollbackEnvironment: projectFile('functions/handlers/promotion-rollback-environment.ts'),
+  approvalsHttp: projectFile('functions/handlers/approvals-http.ts'),
+  console: projectFile('functions/handlers/console.ts'),
 } as const;
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 /** The ASL files (statemachines/), shared with the local stack. */
 export const STATE_MACHINE_FILES = {
   replicateLarge: projectFile('statemachines/replicate-large.asl.json'),
   retentionSweep: projectFile('statemachines/retention-sweep.asl.json'),
+  promotion: projectFile('statemachines/promotion.asl.json'),
 } as const;
 export const DEPS_LOCK_FILE = projectFile('package-lock.json');
 
@@ -50,6 +69,8 @@ export interface RegistryManagerStackProps extends StackProps {
   readonly retentionSchedule?: string;
   /** `true`: scheduled sweeps delete (`apply`); `false`: they only plan (`dry-run`). @default the config's `schedules.retentionMode` (dry-run) */
   readonly retentionApply?: boolean;
+  /** @see ApprovalsProps.consoleOidc @default IAM authorization on the console pages */
+  readonly consoleOidc?: ConsoleOidcOptions;
 }
 
 /**
@@ -63,6 +84,10 @@ export class RegistryManagerStack extends Stack {
   readonly largeImage: LargeImage;
   /** Undefined when the config has no retention policy. */
   readonly retention?: Retention;
+  /** Undefined when the config has no promotion edge. */
+  readonly promotion?: Promotion;
+  /** Approvals and the web console; undefined when no promotion edge has an approval gate. */
+  readonly approvals?: Approvals;
 
   constructor(scope: Construct, id: string, props: RegistryManagerStackProps) {
     super(scope, id, props);
@@ -112,6 +137,22 @@ export class RegistryManagerStack extends Stack {
     this.largeImage.allowStartFrom(this.replication.replicate);
 
     if (props.config.retention.length > 0) this.retention = this.retentionSweep(props, entries, configFile);
+    if (props.config.promotion.length > 0) this.promotion = this.promotionWorkflow(props, entries, configFile);
+    // Approvals and the web console (docs/OPERATIONS.md#approvals-and-the-web-console); the promotion's RequestApproval binds to it as requester.
+    if (props.config.promotion.some((edge) => edge.gates.approval)) {
+      this.approvals = new Approvals(this, 'Approvals', {
+        config: props.config,
+        approvalsTable: this.tables.approvals,
+        auditTable: this.tables.audit,
+        configFile,
+        entries: { approvals: entries.approvalsHttp, console: entries.console },
+        depsLockFilePath: DEPS_LOCK_FILE,
+        ...(props.consoleOidc ? { consoleOidc: props.consoleOidc } : {}),
+        ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
+      });
+      const { PromotionRequestApprovalFunctionArn: requester, PromotionRecordFunctionArn: record } = this.promotion?.functions ?? {};
+      if (this.promotion && requester && record) this.approvals.allowCompletingTasksOf(this.promotion.workflow.stateMachine).bindRequester(requester).bindCloser(record);
+    }
 
     const workflows: WorkflowAlarm[] = [
       {
@@ -155,6 +196,12 @@ export class RegistryManagerStack extends Stack {
       ReplicateFunctionName: [this.replication.replicate.function.functionName, 'Replays a dead-lettered event'],
       ReconcileFunctionName: [this.replication.reconcile.function.functionName, 'Runs a reconcile on demand'],
       LargeImageStateMachineArn: [this.largeImage.workflow.stateMachine.stateMachineArn, 'replicate-large: redrive a failed large-image copy'],
+      ...(this.approvals
+        ? {
+            ConsoleUrl: [this.approvals.url, 'The web console; approval links point here'] as [string, string],
+            ApprovalsTableName: [this.tables.approvals.tableName, 'REGMAN_APPROVALS_TABLE for regman approvals list|approve|reject'] as [string, string],
+          }
+        : {}),
       ...(this.retention
         ? {
             RetentionStateMachineArn: [
@@ -163,8 +210,49 @@ export class RegistryManagerStack extends Stack {
             ] as [string, string],
           }
         : {}),
+      PromotionsTableName: [this.tables.promotions.tableName, 'PROMOTIONS_TABLE for regman promote|promotions|rollback|hold'],
+      QuarantineTableName: [this.tables.quarantine.tableName, 'QUARANTINE_TABLE for regman quarantine'],
+      HoldsTableName: [this.tables.holds.tableName, 'HOLDS_TABLE for regman hold'],
+      ...(this.promotion
+        ? {
+            PromotionStateMachineArn: [this.promotion.workflow.stateMachine.stateMachineArn, 'REGMAN_PROMOTION_STATE_MACHINE_ARN: regman promote starts it'] as [string, string],
+            PromotionRollbackFunctionName: [this.promotion.rollbackEnvironment.function.functionName, 'REGMAN_PROMOTION_ROLLBACK_FUNCTION: regman rollback invokes it'] as [string, string],
+          }
+        : {}),
     };
     for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
+  }
+
+  /** The promotion state machine and its functions, scoped to what the edges touch (docs/PROMOTION_WORKFLOW.md). */
+  private promotionWorkflow(props: RegistryManagerStackProps, entries: Record<HandlerName, string>, configFile: string): Promotion {
+    const access = promotionAccess(props.config);
+    for (const name of access.localOnlyCredentials) {
+      Annotations.of(this).addWarningV2(
+        'regman:promotion-local-only-credentials',
+        `Registry "${name}" is in a promotion environment but its credentials (env / dockerConfig) exist only on a workstation; in Lambda use secretArn, secretName or iamRole.`,
+      );
+    }
+    return new Promotion(this, 'Promotion', {
+      access,
+      tables: this.tables,
+      configFile,
+      entries: {
+        validate: entries.promotionValidate,
+        scanGate: entries.promotionScanGate,
+        signatureGate: entries.promotionSignatureGate,
+        testsGate: entries.promotionTestsGate,
+        quarantine: entries.promotionQuarantine,
+        requestApproval: entries.promotionRequestApproval,
+        applyTags: entries.promotionApplyTags,
+        sync: entries.promotionSync,
+        rollback: entries.promotionRollback,
+        record: entries.promotionRecord,
+        rollbackEnvironment: entries.promotionRollbackEnvironment,
+      },
+      depsLockFilePath: DEPS_LOCK_FILE,
+      definitionFile: STATE_MACHINE_FILES.promotion,
+      ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
+    });
   }
 
   /** The retention sweep over what the policies cover, and pull statistics when some covered registry is ECR. */
@@ -183,7 +271,7 @@ export class RegistryManagerStack extends Stack {
         'TABLE_SPECS has no pullStats table: pull statistics are not collected, and pull-based retention rules see only ECR\'s lastRecordedPullTime.',
       );
     }
-    return new Retention(this, 'Retention', {
+    const retention = new Retention(this, 'Retention', {
       access,
       tables: this.tables,
       configFile,
@@ -200,6 +288,10 @@ export class RegistryManagerStack extends Stack {
       ...defined('schedule', props.retentionSchedule ?? props.config.schedules.retention),
       ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
     });
+    // Retention never deletes what promotion put in place: the sweep reads the promotion locks.
+    retention.sweep.function.addEnvironment(PROMOTION_TABLES_ENV.promotions, this.tables.promotions.tableName);
+    grantRetentionLockRead(retention.sweep.role, this.tables.promotions);
+    return retention;
   }
 }
 

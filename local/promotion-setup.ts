@@ -8,6 +8,7 @@ import type { GateName, GateRunner, PromotionDeps } from '../functions/promotion
 import { DynamoPromotionStore } from '../functions/promotion/store.ts';
 import { createGateRunners } from '../functions/promotion/gate-runners.ts';
 import type { RegistryAdapter } from '../functions/registries/adapter.ts';
+import type { SecretResolver } from '../functions/registries/secrets.ts';
 import type { ControlRequest, ControlResponse } from './control-server.ts';
 import type { LocalDynamo } from './dynamodb.ts';
 import { promotionRoutes } from './promotion-routes.ts';
@@ -30,6 +31,8 @@ export function startLocalPromotions(o: {
   readonly log: (line: string) => void;
   /** The approvals engine (signed links, outbox); the minimal requester when absent. */
   readonly approvals?: ApprovalRequester;
+  /** Resolves the signature gate's secretName keys (the stack: files in <state>/secrets/). */
+  readonly secrets?: SecretResolver;
 }): LocalPromotionSetup {
   const clients = createDynamoClients({ endpoint: o.db.endpoint, region: 'local' });
   const store = new DynamoPromotionStore({ docClient: clients.docClient, tables: o.db.tables });
@@ -40,7 +43,7 @@ export function startLocalPromotions(o: {
     store,
     approvals: o.approvals ?? new MinimalApprovalRequester({ store, edges: o.config.promotion }),
     // Locally the scan gate reads referrer reports (SARIF / Trivy JSON) from the source registry.
-    gates: o.gates ?? createGateRunners({ adapters: o.adapters }),
+    gates: o.gates ?? createGateRunners({ adapters: o.adapters, ...(o.secrets ? { secrets: o.secrets } : {}) }),
   };
   const promotions = createLocalPromotions({ deps: () => deps, log: o.log });
   return {

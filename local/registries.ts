@@ -72,6 +72,11 @@ export interface StartLocalRegistriesOptions {
   readonly log: (line: string) => void;
   /** @default process.env (the chosen URLs are written back into it, see below) */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Registries already running elsewhere, by name → URL: neither started nor stopped here (a test puts
+   * a fault proxy in front of a target that must outlive a killed stack). @default none
+   */
+  readonly external?: Readonly<Record<string, string>>;
 }
 
 export interface LocalRegistries {
@@ -100,7 +105,13 @@ export async function startLocalRegistries(options: StartLocalRegistriesOptions)
 
   const ports = new Map<string, number>();
   const urlEnv: Record<string, string> = {};
+  const external = options.external ?? {};
   for (const plan of plans) {
+    const url = external[plan.name];
+    if (url !== undefined) {
+      if (plan.envVar) urlEnv[plan.envVar] = url;
+      continue;
+    }
     const taken = new Set(ports.values());
     const preferred = plan.preferredPort !== undefined && !taken.has(plan.preferredPort) ? plan.preferredPort : undefined;
     const port = plan.pinned ? plan.preferredPort! : await preferredOrFreePort(preferred);
@@ -122,7 +133,8 @@ export async function startLocalRegistries(options: StartLocalRegistriesOptions)
     });
 
   const processes = new Map<string, RegistryProcess>();
-  const started = await Promise.allSettled(plans.map(async (p) => processes.set(p.name, await startOne(p.name))));
+  for (const [name, url] of Object.entries(external)) processes.set(name, externalRegistry(name, url));
+  const started = await Promise.allSettled(plans.filter((p) => external[p.name] === undefined).map(async (p) => processes.set(p.name, await startOne(p.name))));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
     await Promise.all([...processes.values()].map((p) => p.stop()));
@@ -136,6 +148,7 @@ export async function startLocalRegistries(options: StartLocalRegistriesOptions)
     async restart(name) {
       const current = processes.get(name);
       if (!current) throw new Error(`no local registry named ${name}`);
+      if (external[name] !== undefined) return current;
       if (current.running()) return current;
       const next = await startOne(name);
       processes.set(name, next);
@@ -144,5 +157,21 @@ export async function startLocalRegistries(options: StartLocalRegistriesOptions)
     async stop() {
       await Promise.all([...processes.values()].map((p) => p.stop()));
     },
+  };
+}
+
+/** A registry the stack did not start: always "running", never stopped by it. */
+function externalRegistry(name: string, url: string): RegistryProcess {
+  const parsed = new URL(url);
+  return {
+    name,
+    url: parsed.origin,
+    host: parsed.host,
+    port: Number(parsed.port || 80),
+    rootDir: '',
+    pid: undefined,
+    logs: () => '',
+    running: () => true,
+    stop: async () => undefined,
   };
 }

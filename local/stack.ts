@@ -10,6 +10,8 @@ import { startLocalAnchoring } from './audit-anchors.ts';
 import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
 import { DynamoReplicationState } from '../functions/replication/dynamo-state.ts';
+import { DynamoBlobProgress } from '../functions/replication/dynamo-blob-progress.ts';
+import type { DeferredReplication } from '../functions/replication/deferral.ts';
 import { createLargeImageCopyBlobHandler } from '../functions/handlers/large-image-copy-blob.ts';
 import { createLargeImagePlanHandler } from '../functions/handlers/large-image-plan.ts';
 import { createLargeImagePublishHandler } from '../functions/handlers/large-image-publish.ts';
@@ -29,6 +31,10 @@ import {
 } from '../functions/replication/index.ts';
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
 import { startLocalPromotions } from './promotion-setup.ts';
+import { LocalSecretResolver } from './secrets.ts';
+import { ensureLocalSigningKey } from './signing-key.ts';
+import { LOCAL_TEST_HOOK_PATH, localTestHookRoute } from './test-hook.ts';
+import { promotionHints } from './promotion-hints.ts';
 import { WEBHOOK_PATH_PREFIX, localWebhookEndpoints, localWebhookSecret, webhookRoutes } from './webhook-routes.ts';
 import { DynamoDeliveryLog } from '../functions/webhooks/delivery-log.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
@@ -73,6 +79,10 @@ export interface StartLocalStackOptions {
    * environment, else 2 GiB missing over all targets (docs/LARGE_IMAGES.md)
    */
   readonly fanout?: FanoutPolicy | false;
+  /** Registries that run elsewhere (name → URL): not started, not stopped (see StartLocalRegistriesOptions.external). @default none */
+  readonly externalRegistries?: Readonly<Record<string, string>>;
+  /** Longest wait of work deferred for a rate budget (tests shorten it; AWS waits what the registry asked). @default no cap */
+  readonly maxDeferralMs?: number;
 }
 
 export interface LocalStack {
@@ -152,13 +162,18 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       onReconcile: () => onReconcile(),
       onRetention: (apply) => onRetention(apply),
       onConsole: (req, res) => onConsole(req, res),
-      // CI webhooks authenticate by their provider's signature (local/webhook-routes.ts).
-      exemptPathPrefixes: [...SELF_AUTHENTICATED_PREFIXES, WEBHOOK_PATH_PREFIX],
+      // CI webhooks authenticate by their provider's signature (local/webhook-routes.ts); the local test hook only reads.
+      exemptPathPrefixes: [...SELF_AUTHENTICATED_PREFIXES, WEBHOOK_PATH_PREFIX, LOCAL_TEST_HOOK_PATH],
       ...(options.controlPort !== undefined ? { port: options.controlPort } : {}),
     });
     cleanups.push(() => control.stop());
+    // The promotion gates of config/local.yaml: a test hook on this listener (${REGMAN_LOCAL_CONTROL_URL}),
+    // and a signing key pair made on first start, whose public half the signature gate reads as a local secret.
+    process.env.REGMAN_LOCAL_CONTROL_URL = control.url;
+    const signingKey = ensureLocalSigningKey(stateDir);
+    if (signingKey.created) log(`signing key: created an ECDSA P-256 pair in ${signingKey.privateKeyPath} (+ .pub)`);
 
-    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log });
+    const registries = await startLocalRegistries({ configFile: options.configFile, stateDir, notifyUrlFor: control.notifyUrlFor, notifyHeaders: control.notifyHeaders, log, ...(options.externalRegistries ? { external: options.externalRegistries } : {}) });
     cleanups.push(() => registries.stop());
     const source = registries.sources[0];
     if (!source) throw new Error(`${options.configFile} has no replication rule: the local stack needs one, with a source and targets`);
@@ -195,6 +210,9 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       adapters,
       audit: audit.log,
       state: new DynamoReplicationState({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
+      blobProgress: new DynamoBlobProgress({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
+      // Out of rate budget: the async invoker runs the event again after the registry's delay (late-bound: defined below).
+      deferrals: { defer: async (work, delaySeconds) => invoker.invokeLater(work, Math.min(delaySeconds * 1000, options.maxDeferralMs ?? Infinity)) },
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
       ...(fanoutPolicy ? { fanout: { starter: fanout, policy: fanoutPolicy } } : {}),
       onEvent: (event) => {
@@ -214,7 +232,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
 
     const dlqPath = join(stateDir, 'dlq.jsonl');
     const retryDelaysMs = options.retryDelaysMs ?? [1_000, 2_000];
-    const invoker: AsyncInvoker<EcrImageActionEvent> = createAsyncInvoker<EcrImageActionEvent>({
+    const invoker: AsyncInvoker<EcrImageActionEvent | DeferredReplication> = createAsyncInvoker<EcrImageActionEvent | DeferredReplication>({
       name: 'regman-local-replicate',
       handler: (event, context) => {
         worked.delete(event.id);
@@ -311,19 +329,24 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
     cleanups.push(() => approvals.close());
     onConsole = (req, res) => approvals.serve(req, res);
     // Promotions: the promotion ASL in process, its API on the control URL (local/promotion-setup.ts).
-    const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log, approvals: approvals.service });
+    const promotion = startLocalPromotions({ config, adapters, audit: audit.log, db, log, approvals: approvals.service, secrets: new LocalSecretResolver(stateDir) });
     cleanups.push(() => promotion.stop());
     promotionLocks.store = promotion.store;
+    const testHook = localTestHookRoute({ config, adapters });
     // CI webhooks (GitHub / GitLab) start promotions their triggers map; deliveries are claimed once in DynamoDB.
     const webhookSecret = localWebhookSecret(stateDir);
     const webhooks = webhookRoutes({
       config, secret: webhookSecret.secret, promotions: promotion.promotions, audit: audit.log,
       deliveries: new DynamoDeliveryLog({ docClient: stateDb.docClient, tableName: db.tables.webhookDeliveries }),
     });
-    routes = async (req) => (await webhooks(req)) ?? promotion.routes(req);
+    routes = async (req) => (await testHook(req)) ?? (await webhooks(req)) ?? promotion.routes(req);
 
     const endpoints: LocalEndpoints = {
-      registries: Object.fromEntries([...registries.processes].map(([name, p]) => [name, p.url])),
+      // In config order (the processes start in parallel and register in any order).
+      registries: Object.fromEntries(Object.keys(config.registries).flatMap((name) => {
+        const p = registries.processes.get(name);
+        return p ? [[name, p.url] as const] : [];
+      })),
       source,
       environments: Object.fromEntries(Object.entries(config.environments).map(([name, env]) => [name, env.registries])),
       dynamodb: { endpoint: db.endpoint, tables: db.tables },
@@ -381,9 +404,9 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
   const sweeps = 'everyMinutes' in timers.retention ? `every ${timers.retention.everyMinutes} min` : `nightly at ${formatDailyTime(timers.retention.daily)}`;
   const source = endpoints.source;
   const sourceHost = endpoints.registries[source]!.replace(/^http:\/\//, '');
-  const targets = Object.keys(endpoints.registries).filter((n) => n !== source);
-  const firstTarget = targets[0];
   const rule = registries.config.replication.find((r) => r.source === source)!;
+  // The rule's first target (not merely another registry: staging and prod are written by promotion only).
+  const firstTarget = rule.targets[0]?.registry;
   const targetRepo = (name: string): string => {
     const t = rule.targets.find((x) => x.registry === name);
     return t?.repositoryPrefix ? `${t.repositoryPrefix.replace(/\/+$/, '')}/app` : 'app';
@@ -412,6 +435,7 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     ...(firstTarget ? [`  skopeo inspect --tls-verify=false docker://${endpoints.registries[firstTarget]!.replace(/^http:\/\//, '')}/${targetRepo(firstTarget)}:v1`] : []),
     `  npx regman audit query --state-dir ${stateDir}`,
     `  npx regman audit verify --state-dir ${stateDir}`,
+    ...promotionHints({ config: registries.config, endpoints, stateDir }),
     '',
     'Ctrl-C stops everything; images and the audit log stay in the state folder.',
     '',

@@ -1,5 +1,4 @@
 // `regman report compliance|evidence`: reports from the audit log of the deployed stack (--table) or the local stack (--state-dir).
-import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { AuditLog, StoredAuditRecord } from '../../functions/audit/index.ts';
 import type { ComplianceReport } from '../../functions/reports/compliance.ts';
@@ -12,22 +11,13 @@ import { renderCompliancePage } from '../../functions/web/reports/compliance-pag
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
 import { UsageError } from './run-cli.ts';
 import { defaultIo, loadRegistries, withConfigOption } from './load-adapters.ts';
-import { loadRegistryInventory } from '../../functions/reports/costs/inventory.ts';
-import { pickRegistries, type CostRegistryInput } from '../../functions/reports/costs/model.ts';
-import { priceSheetFor, type RegistryKind } from '../../functions/reports/costs/prices.ts';
-import { buildCostReport, type CostReport } from '../../functions/reports/costs/report.ts';
-import { costRecords } from '../../functions/reports/costs/records.ts';
+import { collectCostReport } from '../../functions/reports/costs/collect.ts';
+import type { CostReport } from '../../functions/reports/costs/report.ts';
 import { renderCostsPage } from '../../functions/web/reports/costs-page.ts';
-import type { RegmanConfig } from '../../functions/config/index.ts';
+import { registerReportUsage } from './report-usage.ts';
+import { emit, parseFormat, type ReportFormat } from './report-output.ts';
 
-export type ReportFormat = 'text' | 'json' | 'md' | 'html';
-const FORMATS: readonly ReportFormat[] = ['text', 'json', 'md', 'html'];
-
-export function parseFormat(value: string | undefined, allowed: readonly ReportFormat[] = FORMATS): ReportFormat {
-  const format = (value ?? allowed[0]) as ReportFormat;
-  if (!allowed.includes(format)) throw new UsageError(`--format ${value} is not one of ${allowed.join(', ')}`, `--format ${allowed[0]}`);
-  return format;
-}
+export { parseFormat, type ReportFormat } from './report-output.ts';
 
 interface ComplianceFlags extends ConnectionFlags {
   readonly since?: string;
@@ -73,14 +63,6 @@ export async function releaseEvidence(log: AuditLog, key: { readonly environment
   return evidence;
 }
 
-async function emit(text: string, out: string | undefined): Promise<void> {
-  if (out === undefined) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
-  else {
-    await writeFile(out, text);
-    process.stderr.write(`wrote ${out}\n`);
-  }
-}
-
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 const usd = (v: number): string => `$${v.toFixed(2)}`;
@@ -99,19 +81,9 @@ export function costsText(r: CostReport): string {
   return out.join('\n');
 }
 
-/** The registries a replication rule or an environment needs: duplicates there are not savings. */
-function neededRegistries(config: RegmanConfig): Set<string> {
-  const needed = new Set<string>();
-  for (const rule of config.replication ?? []) {
-    needed.add(rule.source);
-    for (const t of rule.targets) needed.add(t.registry);
-  }
-  for (const env of Object.values(config.environments ?? {})) for (const r of env.registries) needed.add(r);
-  return needed;
-}
-
 export function registerReport(program: Command): void {
-  const report = program.command('report').description('reports from the audit log: compliance, release evidence');
+  const report = program.command('report').description('reports from the audit log: compliance, release evidence, costs, usage');
+  registerReportUsage(report);
 
   connectionOptions(
     report
@@ -156,35 +128,31 @@ export function registerReport(program: Command): void {
     ),
   ).action(async (flags: ConnectionFlags & { config?: string; registry: string[]; format?: string; since: string; unpulledDays?: string; out?: string }) => {
     const format = parseFormat(flags.format);
+    const unpulledDays = flags.unpulledDays !== undefined ? Number(flags.unpulledDays) : undefined;
+    if (unpulledDays !== undefined && (!Number.isInteger(unpulledDays) || unpulledDays < 1)) throw new UsageError(`--unpulled-days ${flags.unpulledDays} must be a positive integer`, '--unpulled-days 90');
     const io = defaultIo();
     const loaded = await loadRegistries(flags.config, io);
     try {
-      const now = new Date();
-      const all: CostRegistryInput[] = Object.entries(loaded.config.registries).map(([name, cfg]) => {
-        const c = cfg as { kind: RegistryKind; region?: string; location?: string; storagePricePerGbMonth?: unknown };
-        const region = c.region ?? c.location;
-        return { name, kind: c.kind, ...(region ? { region } : {}), sheet: priceSheetFor(name, c.kind, c.storagePricePerGbMonth !== undefined ? { storagePerGbMonth: c.storagePricePerGbMonth } : {}), repositories: [] };
-      });
-      const chosen = pickRegistries(all, flags.registry);
-      const withInventory = [];
-      for (const r of chosen) withInventory.push({ ...r, repositories: await loadRegistryInventory(loaded.adapters.get(r.name)!) });
-      // Streamed into the report (one byActionTime query per action); a log that cannot be read leaves transfer and reductions empty.
-      async function* records(): AsyncIterable<StoredAuditRecord> {
-        let opened: Awaited<ReturnType<typeof openAuditLog>> | undefined;
-        try {
-          opened = await openAuditLog(flags);
-          yield* costRecords(opened.log, flags.since);
-        } catch (err) {
-          io.stderr(`costs: no audit log read (${(err as Error).message}); transfer and reductions are empty`);
-        } finally {
-          await opened?.close();
-        }
+      let opened: { log: AuditLog; close(): Promise<void> } | undefined;
+      try {
+        opened = await openAuditLog(flags);
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        io.stderr(`costs: no audit log read (${(err as Error).message}); transfer and reductions are empty`);
       }
-      const needed = neededRegistries(loaded.config);
-      const unpulledDays = flags.unpulledDays !== undefined ? Number(flags.unpulledDays) : undefined;
-      if (unpulledDays !== undefined && (!Number.isInteger(unpulledDays) || unpulledDays < 1)) throw new UsageError(`--unpulled-days ${flags.unpulledDays} must be a positive integer`, '--unpulled-days 90');
-      const result = await buildCostReport(withInventory, records(), { now, needed: (registry) => needed.has(registry), ...(unpulledDays !== undefined ? { unpulledDays } : {}) });
-      await emit(format === 'json' ? JSON.stringify(result, null, 2) : format === 'html' ? renderCostsPage(result) : costsText(result), flags.out);
+      try {
+        const result = await collectCostReport({
+          config: loaded.config,
+          adapters: loaded.adapters,
+          registries: flags.registry,
+          since: flags.since,
+          ...(opened ? { log: opened.log } : {}),
+          ...(unpulledDays !== undefined ? { unpulledDays } : {}),
+        });
+        await emit(format === 'json' ? JSON.stringify(result, null, 2) : format === 'html' ? renderCostsPage(result) : costsText(result), flags.out);
+      } finally {
+        await opened?.close();
+      }
     } finally {
       loaded.close();
     }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { openDynamoAuditLog } from '../audit/index.ts';
 import { createDynamoClients, type DynamoClientOptions } from '../dynamo/client.ts';
 import { DynamoReplicationState } from '../replication/dynamo-state.ts';
+import { DynamoBlobProgress } from '../replication/dynamo-blob-progress.ts';
 import { ENV, type Environment } from '../env.ts';
 import { createAdapters } from '../registries/factory.ts';
 import { SecretsManagerResolver } from '../registries/secrets.ts';
@@ -46,11 +47,13 @@ export async function replicationDepsFromEnvironment(env: Environment, handlerDi
   const { log } = openDynamoAuditLog({ tableName: auditTable, ...dynamoOptions(env) });
   const fanout = fanoutFromEnvironment(env);
   const stateTable = env.optional(ENV.stateTable);
-  const state = stateTable ? new DynamoReplicationState({ docClient: createDynamoClients(dynamoOptions(env)).docClient, tableName: stateTable }) : undefined;
+  const stateDocClient = stateTable ? createDynamoClients(dynamoOptions(env)).docClient : undefined;
+  const state = stateTable && stateDocClient ? new DynamoReplicationState({ docClient: stateDocClient, tableName: stateTable }) : undefined;
+  const blobProgress = stateTable && stateDocClient ? new DynamoBlobProgress({ docClient: stateDocClient, tableName: stateTable }) : undefined;
   // Who pushed: CloudTrail LookupEvents in the function's region (the source ECR's), unless turned off.
   const region = env.optional('AWS_REGION');
   const pusher = env.optional(ENV.pusherLookup, env.optional(ENV.dynamoEndpoint) ? 'none' : 'cloudtrail') === 'cloudtrail' ? new CloudTrailPusherLookup({ client: new CloudTrailClient(region ? { region } : {}) }) : undefined;
-  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(state ? { state } : {}), ...(pusher ? { pusher } : {}) };
+  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}) };
 }
 
 /**

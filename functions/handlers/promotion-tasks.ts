@@ -12,10 +12,12 @@ import { validatePromotion } from '../promotion/validate.ts';
 export type PromotionDepsFactory = () => Promise<PromotionDeps> | PromotionDeps;
 export type PromotionTaskHandler = (event: unknown) => Promise<unknown>;
 
-/** The ASL's `${...}` placeholders, one Lambda each in AWS. */
+/** The ASL's `${...}` placeholders, one Lambda each in AWS (one per gate, so only the scan gate's role may read ECR findings). */
 export const PROMOTION_TASKS = [
   'PromotionValidateFunctionArn',
-  'PromotionGateFunctionArn',
+  'PromotionScanGateFunctionArn',
+  'PromotionSignatureGateFunctionArn',
+  'PromotionTestsGateFunctionArn',
   'PromotionQuarantineFunctionArn',
   'PromotionRequestApprovalFunctionArn',
   'PromotionApplyTagsFunctionArn',
@@ -55,10 +57,14 @@ function statusOf(value: unknown): PromotionStatus {
   throw new PromotionError('BAD_INPUT', `Record got status ${JSON.stringify(value)}; expected one of ${PROMOTION_STATUSES.join(', ')}`);
 }
 
-function gateOf(value: unknown): GateName {
-  if (value === 'scan' || value === 'signature' || value === 'tests') return value;
-  throw new PromotionError('BAD_INPUT', `the gate task got gate ${JSON.stringify(value)}; expected scan, signature or tests`);
+/** The gate a gate function runs: its own; a state that asks another gate of it is a wiring bug. */
+function gateOf(value: unknown, own: GateName): GateName {
+  if (value === undefined || value === own) return own;
+  throw new PromotionError('BAD_INPUT', `the ${own} gate task got gate ${JSON.stringify(value)}; each gate has its own function`);
 }
+
+const gateTask = (own: GateName, deps: PromotionDepsFactory): PromotionTaskHandler =>
+  wrap<{ gate?: unknown; state: PromotionState }>((e, d) => runGateStep(gateOf(e.gate, own), e.state, d), deps);
 
 /**
  * @example
@@ -68,7 +74,9 @@ function gateOf(value: unknown): GateName {
 export function createPromotionTaskHandlers(deps: PromotionDepsFactory): Record<PromotionTask, PromotionTaskHandler> {
   return {
     PromotionValidateFunctionArn: wrap<PromotionState>((s, d) => validatePromotion(s, d), deps),
-    PromotionGateFunctionArn: wrap<{ gate: unknown; state: PromotionState }>((e, d) => runGateStep(gateOf(e.gate), e.state, d), deps),
+    PromotionScanGateFunctionArn: gateTask('scan', deps),
+    PromotionSignatureGateFunctionArn: gateTask('signature', deps),
+    PromotionTestsGateFunctionArn: gateTask('tests', deps),
     PromotionQuarantineFunctionArn: wrap<{ state: PromotionState }>((e, d) => quarantineStep(e.state, d), deps),
     PromotionRequestApprovalFunctionArn: wrap<{ taskToken: string; state: PromotionState }>((e, d) => requestApproval(e, d), deps),
     PromotionApplyTagsFunctionArn: wrap<PromotionState>((s, d) => applyTags(s, d), deps),

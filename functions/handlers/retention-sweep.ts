@@ -9,6 +9,8 @@ import { openDynamoAuditLog } from '../audit/index.ts';
 import type { RegmanConfig } from '../config/types.ts';
 import { createDynamoClients } from '../dynamo/client.ts';
 import { ENV, readEnvironment, type Environment } from '../env.ts';
+import { promotionLockedDigests } from '../promotion/retention-locks.ts';
+import { PROMOTION_TABLES_ENV, dynamoPromotionHistory, type PromotionStore } from '../promotion/store.ts';
 import type { RegistryAdapter } from '../registries/adapter.ts';
 import { createAdapters } from '../registries/factory.ts';
 import { SecretsManagerResolver } from '../registries/secrets.ts';
@@ -49,6 +51,8 @@ export interface RetentionDeps {
   readonly pullStats?: PullStatsStore;
   /** Push times the registry does not record (the local stack's push log). */
   readonly pushTimes?: PushTimeSource;
+  /** The promotion history: what an environment serves now and its rollback target are never swept. */
+  readonly promotionHistory?: Pick<PromotionStore, 'allHistory'>;
   /** @default () => new Date() */
   readonly now?: () => Date;
 }
@@ -73,8 +77,9 @@ export interface RetentionSweepInput {
 }
 
 /**
- * Config, adapters, audit log and (when PULL_STATS_TABLE is set) the pull counters, from the
- * environment, as the replicate handler builds its own.
+ * Config, adapters, audit log, (when PULL_STATS_TABLE is set) the pull counters and (when
+ * PROMOTIONS_TABLE is set) the promotion history whose locks the sweep honours, from the environment,
+ * as the replicate handler builds its own.
  */
 export async function retentionDepsFromEnvironment(env: Environment, handlerDir: string): Promise<RetentionDeps> {
   const auditTable = env.required(ENV.auditTable, 'the audit log table');
@@ -82,8 +87,11 @@ export async function retentionDepsFromEnvironment(env: Environment, handlerDir:
   const adapters = createAdapters(config, { secrets: new SecretsManagerResolver() });
   const { log } = openDynamoAuditLog({ tableName: auditTable, ...dynamoOptions(env) });
   const table = env.optional(PULL_STATS_ENV.table);
-  const pullStats = table ? new DynamoPullStatsStore({ docClient: createDynamoClients(dynamoOptions(env)).docClient, tableName: table }) : undefined;
-  return { config, adapters, audit: log, ...(pullStats ? { pullStats } : {}) };
+  const promotions = env.optional(PROMOTION_TABLES_ENV.promotions);
+  const docClient = table || promotions ? createDynamoClients(dynamoOptions(env)).docClient : undefined;
+  const pullStats = table && docClient ? new DynamoPullStatsStore({ docClient, tableName: table }) : undefined;
+  const promotionHistory = promotions && docClient ? dynamoPromotionHistory({ docClient, tableName: promotions }) : undefined;
+  return { config, adapters, audit: log, ...(pullStats ? { pullStats } : {}), ...(promotionHistory ? { promotionHistory } : {}) };
 }
 
 /** Calls the factory once; a failed build is retried on the next invocation. */
@@ -146,6 +154,8 @@ export function createRetentionSweepHandler(
     if (!governing || governing.policyName !== input.policy) {
       throw new RetentionStepError(`retention-sweep: ${input.registry}/${input.repository} is no longer governed by policy "${input.policy}"`, false);
     }
+    // Read per item: a promotion finished since the List step still locks its digest.
+    const lockedDigests = deps.promotionHistory ? await promotionLockedDigests(deps.promotionHistory) : undefined;
     let reports;
     try {
       reports = await runRetentionSweep({
@@ -161,6 +171,7 @@ export function createRetentionSweepHandler(
         ...(deps.now ? { now: deps.now() } : {}),
         ...(deps.pullStats ? { pullStats: deps.pullStats } : {}),
         ...(deps.pushTimes ? { pushTimes: deps.pushTimes } : {}),
+        ...(lockedDigests ? { lockedDigests } : {}),
       });
     } catch (err) {
       if (err instanceof NoRetentionPolicyError) throw new RetentionStepError(err.message, false, { cause: err });

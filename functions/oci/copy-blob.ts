@@ -34,6 +34,19 @@ export interface CopyStats {
 
 type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
 
+/**
+ * What an earlier, interrupted attempt of the same copy verified at the target, and where this attempt
+ * reports its own progress (replication keeps it in the replication-state table, `blobs#` records).
+ * A blob in `verified` is skipped without a HEAD; each blob this attempt finds or makes present is
+ * reported once through `blobVerified`.
+ */
+export interface CopyResume {
+  /** Blob digests already verified at this target repository. */
+  readonly verified: ReadonlySet<string>;
+  /** Called once per blob found (HEAD), mounted or uploaded at the target; must not throw. */
+  blobVerified(digest: string): void;
+}
+
 /** Runs at most `n` tasks at once, in arrival order (the transport's semaphore, around a task). */
 export function createLimiter(n: number): Limiter {
   const semaphore = new Semaphore(n);
@@ -69,6 +82,7 @@ export class CopyContext {
     readonly settings: BlobSettings,
     readonly emit: CopyEventListener,
     readonly userSignal?: AbortSignal,
+    readonly resume?: CopyResume,
   ) {
     this.limit = createLimiter(settings.concurrency);
     this.signal = userSignal ? AbortSignal.any([userSignal, this.controller.signal]) : this.controller.signal;
@@ -180,10 +194,11 @@ export function tooLongToWait(err: unknown, now: number = Date.now()): OciError 
   );
 }
 
-type BlobOutcome = 'uploaded' | 'mounted' | 'skipped';
+/** `resumed`: an earlier attempt verified it (counted as skipped). */
+type LadderOutcome = 'uploaded' | 'mounted' | 'skipped' | 'resumed';
 
 /** Transfers running anywhere in this process, keyed by target host + repository + digest. */
-const inflight = new Map<string, { owner: number; promise: Promise<BlobOutcome> }>();
+const inflight = new Map<string, { owner: number; promise: Promise<LadderOutcome> }>();
 
 /** Foreign (non-distributable) layers are fetched by clients from their `urls`; registries do not hold them. */
 function isForeign(d: Descriptor): boolean {
@@ -217,7 +232,8 @@ async function transferOnce(ctx: CopyContext, desc: Descriptor): Promise<void> {
   try {
     const outcome = await promise;
     if (outcome === 'uploaded') ctx.stats.bytesUploaded += desc.size;
-    ctx.stats[outcome]++;
+    ctx.stats[outcome === 'resumed' ? 'skipped' : outcome]++;
+    if (outcome !== 'resumed') ctx.resume?.blobVerified(desc.digest);
   } catch (err) {
     ctx.emit(event(desc, 'failed', { reason: err instanceof Error ? err.message : String(err) }));
     throw err;
@@ -235,7 +251,7 @@ function record(ctx: CopyContext, desc: Descriptor, outcome: 'skipped', reason: 
   ctx.emit(event(desc, 'skipped', { reason }));
 }
 
-async function ladder(ctx: CopyContext, desc: Descriptor): Promise<BlobOutcome> {
+async function ladder(ctx: CopyContext, desc: Descriptor): Promise<LadderOutcome> {
   const { src, dst } = ctx;
   const sameHost = src.registry.host === dst.registry.host;
   ctx.emit(event(desc, 'started'));
@@ -246,6 +262,10 @@ async function ladder(ctx: CopyContext, desc: Descriptor): Promise<BlobOutcome> 
   if (sameHost && src.repository === dst.repository) {
     ctx.emit(event(desc, 'skipped', { reason: 'same repository' }));
     return 'skipped';
+  }
+  if (ctx.resume?.verified.has(desc.digest)) {
+    ctx.emit(event(desc, 'skipped', { reason: 'verified at the target by an earlier attempt' }));
+    return 'resumed';
   }
   if ((await dst.registry.blobHead(dst.repository, desc.digest)) !== undefined) {
     ctx.emit(event(desc, 'skipped', { reason: 'target has it' }));

@@ -2,7 +2,7 @@
 // Order (regclient's ladder): blobs and child manifests first, then the manifest by digest, then its
 // referrers, then the tag; nothing is tagged unless everything below it is verified at the target.
 import { OciError, isOciError } from './errors.ts';
-import { CopyContext, copyBlob, memo, type BlobSettings, type CopyEndpoint } from './copy-blob.ts';
+import { CopyContext, copyBlob, memo, type BlobSettings, type CopyEndpoint, type CopyResume } from './copy-blob.ts';
 import { formatPlatform, parsePlatform, selectPlatforms } from './platform.ts';
 import { parseManifest } from './manifest.ts';
 import { safeListener, type CopyEventListener } from './progress.ts';
@@ -12,7 +12,7 @@ import type { Registry } from './registry.ts';
 import type { Descriptor, Manifest } from './types.ts';
 
 export type { CopyEvent, CopyEventListener, CopyEventPhase } from './progress.ts';
-export type { CopyEndpoint } from './copy-blob.ts';
+export type { CopyEndpoint, CopyResume } from './copy-blob.ts';
 
 /** Where to copy from: a tag or a digest in a repository. */
 export interface CopySource {
@@ -90,6 +90,14 @@ export interface CopyOptions {
    * between the copies of one run (reconcile) so that a layer shared by many tags is HEADed once.
    */
   readonly verifiedCache?: Set<string>;
+  /**
+   * Resume an interrupted copy: blobs an earlier attempt verified at this target are skipped without
+   * a HEAD when the manifest is not there yet, and each blob verified now is reported (the completeness
+   * check of a manifest already there still HEADs: it looks for blobs deleted since). Replication keeps
+   * these in its replication-state table across crashes and invocations.
+   * @default none (every blob is HEADed)
+   */
+  readonly resume?: CopyResume;
 }
 
 /** What a copy had to add under a manifest the target already had (see {@link CopyOptions.trustTarget}). */
@@ -356,10 +364,13 @@ function verifyPresent(mc: ManifestCopy, desc: Descriptor, known?: Manifest): Pr
       // Children share layers: each blob is checked once (the memo), and once per run (the cache).
       await ctx.all(blobs, (b) =>
         memo(mc.verifyMemo, `blob:${b.digest}`, async () => {
+          // Not skipped by `resume`: this check exists to find blobs deleted after a copy finished.
           if (mc.verified.has(mc.key(b.digest))) return;
           if ((await dst.registry.blobHead(dst.repository, b.digest)) === undefined) {
             await copyBlob(ctx, b);
             mc.repaired.blobs.push(b.digest);
+          } else if (ctx.resume && !ctx.resume.verified.has(b.digest)) {
+            ctx.resume.blobVerified(b.digest);
           }
           mc.verified.add(mc.key(b.digest));
         }),
@@ -476,7 +487,7 @@ export async function copyImage(src: CopySource, dst: CopyTarget, options: CopyO
   options.signal?.throwIfAborted();
   const top = await src.registry.manifestGet(src.repository, src.reference);
   const root = options.platforms?.length ? await selectRoot(src, top, options.platforms, options.signal) : top;
-  const ctx = new CopyContext(src, dst, settings, safeListener(options.onEvent), options.signal);
+  const ctx = new CopyContext(src, dst, settings, safeListener(options.onEvent), options.signal, options.resume);
   const mc = new ManifestCopy(ctx, options.verifiedCache);
   if (options.sourceTags !== undefined) mc.seedTags(options.sourceTags);
   let tagPublished = dst.tag !== undefined;

@@ -4,7 +4,8 @@ import type { RegistryAdapter } from '../registries/adapter.ts';
 import { runScanGate } from '../gates/scan.ts';
 import { runSignatureGate } from '../gates/signature.ts';
 import { resolveSignatureKeys } from '../gates/signature-keys.ts';
-import type { EcrFindingsReader } from '../gates/types.ts';
+import { runTestGate } from '../gates/tests.ts';
+import type { EcrFindingsReader, TestGateDeps } from '../gates/types.ts';
 import { PromotionError } from './errors.ts';
 import type { GateName, GateRunner } from './deps.ts';
 
@@ -14,12 +15,14 @@ export interface GateRunnerOptions {
   readonly secrets?: SecretResolver;
   /** ECR DescribeImageScanFindings, for `source: ecr`. */
   readonly ecrFindings?: EcrFindingsReader;
+  /** The test gate's runners (Lambda invoke, CodeBuild); HTTP hooks use `fetch` (default: the global one). */
+  readonly tests?: TestGateDeps;
   readonly now?: () => Date;
 }
 
 /**
- * The scan and signature gates, reading the image from the source registry. The test gate joins
- * when functions/gates/ has it.
+ * The scan and signature gates, reading the image from the source registry, and the test gate, which
+ * calls the configured runner with the digest.
  */
 export function createGateRunners(o: GateRunnerOptions): Partial<Record<GateName, GateRunner>> {
   const registryOf = (name: string) => {
@@ -38,6 +41,11 @@ export function createGateRunners(o: GateRunnerOptions): Partial<Record<GateName
       if (!config) throw new PromotionError('BAD_INPUT', `${input.edge.from} → ${input.edge.to} has no signature gate`);
       const publicKeys = await resolveSignatureKeys(config.keys, o.secrets);
       return runSignatureGate(input, config, { registry: registryOf(input.registry), publicKeys });
+    },
+    tests: async (input, edge) => {
+      const config = edge.gates.tests;
+      if (!config) throw new PromotionError('BAD_INPUT', `${input.edge.from} → ${input.edge.to} has no tests gate`);
+      return runTestGate(input, config, o.tests ?? {});
     },
   };
 }

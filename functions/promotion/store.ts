@@ -161,3 +161,15 @@ export class DynamoPromotionStore implements PromotionStore {
     await this.o.docClient.send(new DeleteCommand({ TableName: this.o.tables.promotions, Key: { pk: `approval#${executionId}`, sk: 'request' } }));
   }
 }
+
+/**
+ * Only the promotion history (`hist#` items of the promotions table), for a reader that needs nothing
+ * else: the retention sweep's locks (retention-locks.ts), whose role may Scan that one table.
+ *
+ * @example
+ * const lockedDigests = await promotionLockedDigests(dynamoPromotionHistory({ docClient, tableName: process.env.PROMOTIONS_TABLE! }));
+ */
+export function dynamoPromotionHistory(o: { readonly docClient: DynamoDBDocumentClient; readonly tableName: string }): Pick<PromotionStore, 'allHistory'> {
+  const store = new DynamoPromotionStore({ docClient: o.docClient, tables: { promotions: o.tableName, quarantine: o.tableName, holds: o.tableName } });
+  return { allHistory: () => store.allHistory() };
+}

@@ -9,6 +9,7 @@ import { repositoryPath } from '../registries/sync.ts';
 import { compilePattern } from '../config/patterns.ts';
 import { ReplicationError } from './errors.ts';
 import { auditInterruptedCopies } from './interrupted.ts';
+import { openBlobResume } from './blob-progress.ts';
 import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger } from './observability.ts';
 import type { ReplicationDeps } from './replicate.ts';
 import { matchReplicationTargets, selectReconcileTags } from './rules.ts';
@@ -205,6 +206,8 @@ export async function reconcile(deps: ReplicationDeps, options: ReconcileOptions
       // and is a no-op when everything is there.
       const sourceDigestNow = digest;
       let moved = false;
+      // An interrupted copy of this digest (a crash, a Lambda timeout) resumes from what it verified.
+      const progress = deps.blobProgress ? await openBlobResume(deps.blobProgress, { target: job.target, repository: dstPath, digest }, { logger }) : undefined;
       const result = await copyImage(
         { registry: job.source.oci, repository: srcPath, reference: digest },
         { registry: target.oci, repository: dstPath, tag: job.tag },
@@ -218,8 +221,13 @@ export async function reconcile(deps: ReplicationDeps, options: ReconcileOptions
             moved = (await job.source.oci.manifestHead(srcPath, job.tag))?.digest !== sourceDigestNow;
             return !moved;
           },
+          ...(progress ? { resume: progress.resume } : {}),
         },
-      );
+      ).catch(async (err: unknown) => {
+        await progress?.close(err);
+        throw err;
+      });
+      await progress?.close();
       const repairs = result.repaired;
       const repairedParts = repairs.children.length + repairs.blobs.length + repairs.referrers.length;
       if (moved || (result.noop && before === result.digest && repairedParts === 0)) {

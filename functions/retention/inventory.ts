@@ -20,6 +20,7 @@ const imageSchema = z.object({
   digest,
   tags: z.array(z.string().regex(TAG, 'not a valid tag')).default([]),
   pushedAt: instant,
+  timeSource: z.enum(['registry', 'push-log', 'annotation', 'config-created', 'config-label', 'unknown']).optional(),
   lastPulledAt: instant.nullable().default(null),
   pulls: z
     .array(

@@ -176,7 +176,14 @@ export class BaseFunction extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
       'dynamodb:Query',
+      // Blob progress of resumable copies is written in batches.
+      'dynamodb:BatchWriteItem',
     ]);
+  }
+
+  /** Only the blob progress of resumable copies (`blobs#` items: Query and BatchWriteItem) and STATE_TABLE: the large-image CopyBlob step. */
+  bindBlobProgressTable(table: dynamodb.ITable): this {
+    return this.bindTable(table, TABLE_SPECS.replicationState, 'STATE_TABLE', ['dynamodb:Query', 'dynamodb:BatchWriteItem']);
   }
 
   /**

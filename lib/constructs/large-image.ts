@@ -96,6 +96,8 @@ export class LargeImage extends Construct {
       // Every step builds the replication deps, which require AUDIT_TABLE; only Record appends to it.
       if (spec.audits) fn.bindAuditTable(props.tables.audit);
       else fn.nameAuditTable(props.tables.audit);
+      // CopyBlob reads and writes the images' blob progress (resumable copies, docs/LARGE_IMAGES.md).
+      if (step === 'copyBlob') fn.bindBlobProgressTable(props.tables.replicationState);
       grantLargeImageStepAccess(fn.role, props.access, step);
       functions[step] = fn;
     }

@@ -166,14 +166,20 @@ describe('least privilege per step', () => {
     expect(audit.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
   });
 
-  it('only Record may write the audit log; no step touches the idempotency or state tables', () => {
-    for (const step of ['Plan', 'CopyBlob', 'Publish'] as const) {
+  it('only Record may write the audit log; only CopyBlob touches the state table (blob progress: Query and BatchWriteItem); none the idempotency table', () => {
+    for (const step of ['Plan', 'Publish'] as const) {
       const statements = roles[step] as FlatStatement[];
       expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
     }
+    const copy = roles.CopyBlob as FlatStatement[];
+    const onState = copy.filter((s) => s.resources.some((r) => r.includes('TablesReplicationState')));
+    expect(onState.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
+    expect(copy.flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
+    const copyFn = template.findResources('AWS::Lambda::Function')[functionId('CopyBlob')];
+    expect(copyFn?.Properties.Environment.Variables.STATE_TABLE).toEqual({ Ref: logicalIdOf('AWS::DynamoDB::Table', 'TablesReplicationState') });
     for (const step of STEPS) {
       const resources = (roles[step] as FlatStatement[]).flatMap((s) => s.resources);
-      expect(resources.filter((r) => r.includes('TablesIdempotency') || r.includes('TablesReplicationState'))).toEqual([]);
+      expect(resources.filter((r) => r.includes('TablesIdempotency') || (step !== 'CopyBlob' && r.includes('TablesReplicationState')))).toEqual([]);
     }
   });
 

@@ -177,6 +177,15 @@ describe('IAM of the sweep', () => {
     expect(auditWrites(list)).toEqual([]);
   });
 
+  it('reads the promotion locks: PROMOTIONS_TABLE and Scan on that table only, no write', () => {
+    const promotions = `<${logicalIdOf('AWS::DynamoDB::Table', 'TablesPromotions')}.Arn>`;
+    expect(resourcesAllowing(sweep, 'dynamodb:Scan')).toEqual([promotions]);
+    expect(sweep.filter((s) => s.resources.includes(promotions)).flatMap((s) => s.actions)).toEqual(['dynamodb:Scan']);
+    expect(resourcesAllowing(list, 'dynamodb:Scan')).toEqual([]);
+    const fn = template.findResources('AWS::Lambda::Function')[logicalIdOf('AWS::Lambda::Function', 'RetentionSweepFunction')];
+    expect(fn?.Properties.Environment.Variables.PROMOTIONS_TABLE).toEqual({ Ref: logicalIdOf('AWS::DynamoDB::Table', 'TablesPromotions') });
+  });
+
   it('is the only role with BatchDeleteImage: replicate, reconcile, the large-image steps and the state machines have none', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const rolesWithDelete = Object.values(policies)

@@ -215,11 +215,15 @@ describe('reconcile schedule', () => {
 });
 
 describe('outputs', () => {
-  it('exports what operators need: the audit table, the DLQ, both function names and the large-image state machine', () => {
+  it('exports what operators need: the audit table, the DLQ, both function names, the large-image state machine and the promotion tables', () => {
+    // No promotion edge in this config: the promotion tables (for regman quarantine|hold) but no promotion state machine.
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
       'AuditTableName',
       'DeadLetterQueueUrl',
+      'HoldsTableName',
       'LargeImageStateMachineArn',
+      'PromotionsTableName',
+      'QuarantineTableName',
       'ReconcileFunctionName',
       'ReplicateFunctionName',
     ]);

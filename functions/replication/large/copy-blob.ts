@@ -5,6 +5,7 @@ import { toLargeImageError, LargeImageError } from './errors.ts';
 import { adapterOf, type LargeImageStepDeps } from './plan.ts';
 import type { BlobOutcome, CopyBlobInput, CopyBlobResult } from './types.ts';
 import type { ReplicationCopyOptions } from '../types.ts';
+import type { BlobProgressStore } from '../blob-progress.ts';
 
 const MiB = 1024 * 1024;
 
@@ -13,6 +14,8 @@ export interface CopyBlobStepDeps extends LargeImageStepDeps {
   readonly copyOptions?: ReplicationCopyOptions;
   /** Copy progress of the blob (per target). */
   readonly onCopyEvent?: (target: string, event: Parameters<CopyEventListener>[0]) => void;
+  /** Blob progress shared with the inline copy: a blob recorded at a target is skipped, one copied is recorded. */
+  readonly blobProgress?: BlobProgressStore;
 }
 
 function settingsOf(options: ReplicationCopyOptions = {}): BlobSettings {
@@ -45,8 +48,14 @@ export async function copyPlannedBlob(input: CopyBlobInput, deps: CopyBlobStepDe
       if (!target) throw new LargeImageError('STATE_INVALID', `blob ${blob.digest} names target #${index}, the input has ${input.targets.length}`, { retryable: false });
       const dst = adapterOf(deps, target.registry);
       const emit: CopyEventListener = (event) => deps.onCopyEvent?.(target.registry, event);
-      const ctx = new CopyContext({ registry: source.oci, repository: input.repository }, { registry: dst.oci, repository: target.repository }, settings, emit, deps.copyOptions?.signal);
+      const key = input.digest !== undefined && deps.blobProgress ? { target: target.registry, repository: target.repository, digest: input.digest } : undefined;
+      // A redrive or a Map retry after a crash: a blob recorded as verified there is not HEADed again.
+      const verified = key ? await deps.blobProgress!.verifiedBlobs(key, [blob.digest]).catch(() => new Set<string>()) : new Set<string>();
+      const resume = { verified, blobVerified: () => undefined };
+      const ctx = new CopyContext({ registry: source.oci, repository: input.repository }, { registry: dst.oci, repository: target.repository }, settings, emit, deps.copyOptions?.signal, resume);
       await copyBlob(ctx, desc);
+      // Recorded before the item reports success: a crash between the two costs one HEAD, never a wrong skip.
+      if (key && !verified.has(blob.digest)) await deps.blobProgress!.recordVerified(key, [blob.digest]).catch(() => undefined);
       return ctx.stats.uploaded > 0 ? 'uploaded' : ctx.stats.mounted > 0 ? 'mounted' : 'skipped';
     }),
   );

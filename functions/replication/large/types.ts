@@ -71,6 +71,8 @@ export interface LargeImagePlan {
 /** A CopyBlob item's input (the Map's ItemSelector). */
 export interface CopyBlobInput {
   readonly correlationId: string;
+  /** The image's digest: the key of its blob progress at each target (absent in executions started before it was added). */
+  readonly digest?: string;
   readonly sourceRegistry: string;
   readonly repository: string;
   readonly targets: readonly LargeImageTarget[];

@@ -106,3 +106,26 @@ export function timeline(events: readonly { readonly lane: string; readonly time
 }
 
 const truncate = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** Lines over days (one per series), with a legend: storage over time. `format` prints the y values. */
+export function lineChart(series: readonly { readonly label: string; readonly points: readonly { readonly x: string; readonly y: number }[] }[], options: { readonly title: string; readonly format: (v: number) => string; readonly width?: number }): string {
+  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.x)))].sort();
+  if (xs.length === 0) return '<p class="meta">none</p>';
+  const width = options.width ?? 720;
+  const height = 220;
+  const left = 80;
+  const plotW = width - left - 20;
+  const plotH = height - 40;
+  const max = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.y)));
+  const xOf = (x: string): number => left + (xs.length === 1 ? plotW / 2 : (xs.indexOf(x) / (xs.length - 1)) * plotW);
+  const yOf = (y: number): number => 10 + plotH - (max > 0 ? (y / max) * plotH : 0);
+  const lines = series.map((s, i) => {
+    const color = PALETTE[i % PALETTE.length]!;
+    const pts = s.points.map((p) => `${xOf(p.x).toFixed(1)},${yOf(p.y).toFixed(1)}`).join(' ');
+    const last = s.points.at(-1);
+    return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"><title>${esc(`${s.label}: ${last ? options.format(last.y) : ''}`)}</title></polyline>`;
+  });
+  const axis = `<line x1="${left}" x2="${left + plotW}" y1="${10 + plotH}" y2="${10 + plotH}" stroke="#d0d7de"/><text x="${left - 6}" y="16" text-anchor="end">${esc(options.format(max))}</text><text x="${left - 6}" y="${10 + plotH}" text-anchor="end">${esc(options.format(0))}</text><text x="${left}" y="${height - 6}">${esc(xs[0])}</text><text x="${left + plotW}" y="${height - 6}" text-anchor="end">${esc(xs.at(-1))}</text>`;
+  const legend = `<p class="legend">${series.map((s, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${esc(s.label)}</span>`).join('')}</p>`;
+  return `<svg role="img" aria-label="${esc(options.title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><title>${esc(options.title)}</title>${axis}${lines.join('')}</svg>${legend}`;
+}

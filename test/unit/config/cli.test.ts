@@ -29,7 +29,7 @@ describe('regman config validate', () => {
   it('reads REGMAN_CONFIG when no file is given, and pluralizes the summary', async () => {
     const { code, stdout } = await regman(['config', 'validate'], { REGMAN_CONFIG: 'config/local.yaml' });
     expect(code).toBe(0);
-    expect(stdout).toBe('config/local.yaml: valid — 3 registries, 3 environments, 1 replication rule, 1 promotion edge, 1 retention policy\n');
+    expect(stdout).toBe('config/local.yaml: valid — 4 registries, 3 environments, 1 replication rule, 2 promotion edges, 1 retention policy\n');
   });
 
   it('prints every error on stderr and exits 2 for an invalid file', async () => {

@@ -39,14 +39,25 @@ describe('the example configurations', () => {
   });
 
   it('config/local.yaml validates: loopback registries over plain http', async () => {
-    const config = await loadConfig('config/local.yaml', { env: { REGMAN_LOCAL_TARGET_A_URL: 'http://127.0.0.1:45123' } });
+    const config = await loadConfig('config/local.yaml', { env: { REGMAN_LOCAL_STAGING_URL: 'http://127.0.0.1:45123', REGMAN_LOCAL_CONTROL_URL: 'http://127.0.0.1:45999' } });
     expect(Object.values(config.registries).map((r) => (r.kind === 'oci' ? r.url : r.kind))).toEqual([
       'http://127.0.0.1:5000',
       'http://127.0.0.1:45123',
       'http://127.0.0.1:5002',
+      'http://127.0.0.1:5003',
     ]);
     expect(Object.keys(config.environments)).toEqual(['dev', 'staging', 'prod']);
-    expect([config.replication.length, config.promotion.length, config.retention.length]).toEqual([1, 1, 1]);
+    expect([config.replication.length, config.promotion.length, config.retention.length]).toEqual([1, 2, 1]);
+    // Replication writes only dr; promotion alone writes staging and prod.
+    expect(config.replication[0]).toMatchObject({ source: 'dev', targets: [{ registry: 'dr' }] });
+    expect(config.promotion.map((e) => `${e.from}→${e.to}`)).toEqual(['dev→staging', 'staging→prod']);
+    expect(config.promotion[0]?.gates).toMatchObject({ scan: { source: 'referrer', maxFindings: { critical: 0, high: 2 } }, approval: { required: 1 } });
+    expect(config.promotion[0]?.gates.signature).toBeUndefined();
+    expect(config.promotion[1]?.gates).toMatchObject({
+      signature: { keys: [{ secretName: 'regman-local/cosign.pub' }] },
+      tests: { http: 'http://127.0.0.1:45999/hooks/tests' },
+      approval: { required: 2, approvers: ['alice@example.com', 'bob@example.com', 'carol@example.com'] },
+    });
   });
 
   it('applies the documented defaults', () => {

@@ -26,7 +26,7 @@ describe('loadBundledConfig', () => {
     const config = await loadBundledConfig('regman.config.json', dir);
     // Assess
     expect(config.replication.map((r) => r.name)).toEqual(['mirror-releases']);
-    expect(config.registries.source).toMatchObject({ kind: 'oci', url: 'http://127.0.0.1:5000' });
+    expect(config.registries.dev).toMatchObject({ kind: 'oci', url: 'http://127.0.0.1:5000' });
     expect(config.retention[0]?.policy).toEqual(validated.retention[0]?.policy);
   });
 

@@ -76,7 +76,7 @@ describe('statemachines/replicate-large.asl.json', () => {
 
   it('maps one item per planned blob, at most 8 at once, with a small item selector', () => {
     expect(mapState).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.blobs', MaxConcurrency: 8 });
-    expect(Object.keys(mapState.ItemSelector ?? {}).sort()).toEqual(['blob.$', 'correlationId.$', 'repository.$', 'sourceRegistry.$', 'targets.$']);
+    expect(Object.keys(mapState.ItemSelector ?? {}).sort()).toEqual(['blob.$', 'correlationId.$', 'digest.$', 'repository.$', 'sourceRegistry.$', 'targets.$']);
     expect(mapState.ItemSelector?.['blob.$']).toBe('$$.Map.Item.Value');
   });
 

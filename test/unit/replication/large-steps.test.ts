@@ -52,6 +52,32 @@ describe('large-image steps', () => {
     expect(a.registry.count('blobPut')).toBe(1);
   });
 
+  it('CopyBlob records each target in the blob progress, and a redrive skips a recorded target without a HEAD', async () => {
+    // Prepare: blob progress in memory; the item carries the image digest (the Map's ItemSelector)
+    const { a, b, adapters, input, plan, image } = await setup();
+    const blob = plan.blobs[0]!;
+    const records = new Map<string, Set<string>>();
+    const keyOf = (k: { target: string; repository: string; digest: string }): string => `${k.target}#${k.repository}#${k.digest}`;
+    const blobProgress = {
+      verifiedBlobs: async (k: { target: string; repository: string; digest: string }, only?: readonly string[]) =>
+        new Set([...(records.get(keyOf(k)) ?? [])].filter((d) => only === undefined || only.includes(d))),
+      recordVerified: async (k: { target: string; repository: string; digest: string }, digests: readonly string[]) => {
+        records.set(keyOf(k), new Set([...(records.get(keyOf(k)) ?? []), ...digests]));
+      },
+      forget: async () => undefined,
+    };
+    const item = { correlationId: 'corr', sourceRegistry: 'source', repository: 'team/app', digest: image.digest, targets: input.targets, blob };
+    // Act
+    await copyPlannedBlob(item, { adapters, blobProgress });
+    a.registry.resetCalls();
+    b.registry.resetCalls();
+    const again = await copyPlannedBlob(item, { adapters, blobProgress });
+    // Assess
+    expect([...records.keys()].sort()).toEqual([`target-a#team/app#${image.digest}`, `target-b#mirror/team/app#${image.digest}`]);
+    expect(again.outcomes).toEqual(['skipped', 'skipped']);
+    expect(a.registry.count('blobHead') + b.registry.count('blobHead')).toBe(0);
+  });
+
   it('PublishManifests pushes nothing to a target missing a blob, tags the complete one last, and fails fatally', async () => {
     // Prepare: every blob at target-a, all but one at target-b
     const { a, b, adapters, input, plan, image, sig } = await setup();

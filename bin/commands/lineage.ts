@@ -1,0 +1,96 @@
+// `regman lineage IMAGE [--json]`: where an image came from (annotations, base image, provenance, SBOMs, signatures) and where it went (replication, promotion).
+import type { Command } from 'commander';
+import type { AuditLog } from '../../functions/audit/index.ts';
+import { RegistryClient } from '../../functions/oci/client.ts';
+import { isOciError } from '../../functions/oci/errors.ts';
+import { parseReference, referenceTarget, registryEndpoint } from '../../functions/oci/reference.ts';
+import type { Registry } from '../../functions/oci/registry.ts';
+import type { Reference } from '../../functions/oci/types.ts';
+import { collectLineage } from '../../functions/reports/lineage/collect.ts';
+import { lineageText } from '../../functions/reports/lineage/render.ts';
+import { auditRepositoriesFor, registryForHost } from '../../functions/reports/lineage/resolve.ts';
+import { readLiveEndpoints } from '../../local/endpoints.ts';
+import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
+import { credentialsFor } from './copy.ts';
+import { defaultIo, loadRegistries, withConfigOption, type LoadedRegistries } from './load-adapters.ts';
+import { UsageError } from './run-cli.ts';
+
+interface LineageFlags extends ConnectionFlags {
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly creds?: string;
+  readonly plainHttp?: boolean;
+  readonly insecure?: boolean;
+}
+
+const EXAMPLE = 'regman lineage 127.0.0.1:5000/team/app:v1 --state-dir .state --config config/local.yaml';
+const isLoopback = (host: string): boolean => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
+
+export function registerLineage(program: Command): void {
+  withConfigOption(
+    connectionOptions(
+      program
+        .command('lineage')
+        .description('where an image came from (OCI annotations, base image, SLSA provenance, SBOMs, signatures) and where it went (replication, promotions, from the audit log)')
+        .argument('<image>', 'an image reference: registry/repository:tag or @sha256:…')
+        .option('--json', 'print the lineage as JSON')
+        .option('--creds <user:pass>', 'credentials for a registry that is not configured')
+        .option('--plain-http', 'plain HTTP for a registry that is not configured (loopback hosts use it anyway)')
+        .option('--insecure', 'skip TLS verification for a registry that is not configured'),
+    ),
+  ).action(async (imageText: string, flags: LineageFlags) => {
+    let image: Reference;
+    try {
+      image = parseReference(imageText);
+    } catch (err) {
+      if (isOciError(err, 'INVALID_REFERENCE')) throw new UsageError(`IMAGE: ${err.message}`, EXAMPLE);
+      throw err;
+    }
+    const io = defaultIo();
+    // The config is optional: without one, the image's registry is reached directly and named by its host.
+    let loaded: LoadedRegistries | undefined;
+    try {
+      loaded = await loadRegistries(flags.config, io);
+    } catch (err) {
+      if (flags.config !== undefined) throw err;
+    }
+    const local = flags.table === undefined ? (await readLiveEndpoints(flags.stateDir ?? '.state'))?.registries : undefined;
+    const name = registryForHost(image.registry, [...(loaded?.adapters.values() ?? [])].map((a) => ({ name: a.name, host: a.host })), local ?? {});
+    const adapter = name !== undefined ? loaded?.adapters.get(name) : undefined;
+    let client: RegistryClient | undefined;
+    let registry: Registry;
+    if (adapter) registry = adapter.oci;
+    else {
+      client = new RegistryClient({
+        host: registryEndpoint(image.registry),
+        credentials: credentialsFor(undefined, '--creds', flags.creds, io.env),
+        ...(flags.plainHttp || isLoopback(image.registry) ? { plainHttp: true } : {}),
+        ...(flags.insecure ? { insecure: true } : {}),
+      });
+      registry = client;
+    }
+    let opened: { log: AuditLog; close(): Promise<void> } | undefined;
+    try {
+      try {
+        opened = await openAuditLog(flags);
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        io.stderr(`lineage: no audit log read (${(err as Error).message}); replication and promotions are not shown`);
+      }
+      const lineage = await collectLineage({
+        registry,
+        registryName: name ?? image.registry,
+        repository: image.repository,
+        reference: referenceTarget(image),
+        display: imageText,
+        auditRepositories: auditRepositoriesFor(loaded?.config, name, image.repository),
+        ...(opened ? { log: opened.log } : {}),
+      });
+      io.stdout(flags.json ? JSON.stringify(lineage, null, 2) : lineageText(lineage));
+    } finally {
+      await opened?.close();
+      client?.close();
+      loaded?.close();
+    }
+  });
+}

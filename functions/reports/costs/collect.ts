@@ -1,0 +1,59 @@
+// Gathers what the cost report needs (inventories through the adapters, transfer and retention records from the audit log) and builds it: shared by the CLI and the console.
+import type { AuditLog } from '../../audit/index.ts';
+import type { RegmanConfig } from '../../config/index.ts';
+import type { RegistryAdapter } from '../../registries/adapter.ts';
+import { loadRegistryInventory } from './inventory.ts';
+import { pickRegistries, type CostRegistryInput } from './model.ts';
+import { costRecords } from './records.ts';
+import { priceSheetFor, type RegistryKind } from './prices.ts';
+import { buildCostReport, type CostReport } from './report.ts';
+
+export interface CollectCostsOptions {
+  readonly config: RegmanConfig;
+  readonly adapters: ReadonlyMap<string, RegistryAdapter>;
+  /** Where transfer and retention records come from; without one, transfer and reductions are empty. */
+  readonly log?: Pick<AuditLog, 'iterate'>;
+  /** Only these registries (empty: all). @throws ReportError REPORT_UNKNOWN_REGISTRY */
+  readonly registries?: readonly string[];
+  /** Transfer and reductions since (ISO time or a duration such as 30d). @default 30d */
+  readonly since?: string;
+  readonly unpulledDays?: number;
+  readonly now?: Date;
+}
+
+/** Every configured registry with its price sheet (the config's `storagePricePerGbMonth` overrides the list price). */
+export function costRegistries(config: RegmanConfig): CostRegistryInput[] {
+  return Object.entries(config.registries).map(([name, cfg]) => {
+    const c = cfg as { kind: RegistryKind; region?: string; location?: string; storagePricePerGbMonth?: unknown };
+    const region = c.region ?? c.location;
+    return { name, kind: c.kind, ...(region ? { region } : {}), sheet: priceSheetFor(name, c.kind, c.storagePricePerGbMonth !== undefined ? { storagePerGbMonth: c.storagePricePerGbMonth } : {}), repositories: [] };
+  });
+}
+
+/** The registries a replication rule or an environment needs: duplicates there are not savings. */
+export function neededRegistries(config: RegmanConfig): Set<string> {
+  const needed = new Set<string>();
+  for (const rule of config.replication ?? []) {
+    needed.add(rule.source);
+    for (const t of rule.targets) needed.add(t.registry);
+  }
+  for (const env of Object.values(config.environments ?? {})) for (const r of env.registries) needed.add(r);
+  return needed;
+}
+
+/**
+ * Reads every repository of each chosen registry (one manifest GET per digest for the blob lists) and
+ * the audit records (streamed: one byActionTime query per action, records.ts), then builds the report.
+ */
+export async function collectCostReport(o: CollectCostsOptions): Promise<CostReport> {
+  const now = o.now ?? new Date();
+  const chosen = pickRegistries(costRegistries(o.config), o.registries ?? []);
+  const withInventory: CostRegistryInput[] = [];
+  for (const r of chosen) withInventory.push({ ...r, repositories: await loadRegistryInventory(o.adapters.get(r.name)!) });
+  const needed = neededRegistries(o.config);
+  return buildCostReport(withInventory, o.log ? costRecords(o.log, o.since ?? '30d') : [], {
+    now,
+    needed: (registry) => needed.has(registry),
+    ...(o.unpulledDays !== undefined ? { unpulledDays: o.unpulledDays } : {}),
+  });
+}

@@ -1,0 +1,45 @@
+// Gathers what the usage report needs (inventories, pull counters, the period's audit records, dead letters) and builds it: shared by the CLI and the console.
+import type { AuditLog } from '../../audit/index.ts';
+import type { RegmanConfig } from '../../config/index.ts';
+import type { RegistryAdapter } from '../../registries/adapter.ts';
+import type { DeadLetterRecord } from '../../replication/dlq.ts';
+import type { PullStatsStore } from '../../retention/pull-stats.ts';
+import { pullStatsScopeOf } from '../../retention/sweep-run.ts';
+import { loadRegistryInventory } from '../costs/inventory.ts';
+import { pickRegistries } from '../costs/model.ts';
+import { UsageAccumulator, seriesDays, type UsageRegistryInput, type UsageReport } from './model.ts';
+import { pullsOfInventory } from './pulls.ts';
+
+export interface CollectUsageOptions {
+  readonly config: RegmanConfig;
+  readonly adapters: ReadonlyMap<string, RegistryAdapter>;
+  /** ISO bounds of the period: [since, until). */
+  readonly since: string;
+  readonly until: string;
+  /** The period's records are streamed from it (the time scan of docs/AUDIT.md); without one, pushes and replication are empty. */
+  readonly log?: Pick<AuditLog, 'iterate'>;
+  /** Pull counters (ECR registries only: CloudTrail `BatchGetImage`). */
+  readonly pullStats?: PullStatsStore;
+  /** Dead letters waiting; undefined when none could be read. */
+  readonly deadLetters?: () => Promise<readonly DeadLetterRecord[]>;
+  /** Only these registries (empty: all). @throws ReportError REPORT_UNKNOWN_REGISTRY */
+  readonly registries?: readonly string[];
+  readonly top?: number;
+}
+
+export async function collectUsageReport(o: CollectUsageOptions): Promise<UsageReport> {
+  const days = seriesDays(o.since, o.until).length;
+  const names = pickRegistries(Object.keys(o.config.registries).map((name) => ({ name })), o.registries ?? []).map((r) => r.name);
+  const registries: UsageRegistryInput[] = [];
+  for (const name of names) {
+    const adapter = o.adapters.get(name)!;
+    const repositories = await loadRegistryInventory(adapter);
+    const scope = pullStatsScopeOf(o.config, name);
+    const pulls = o.pullStats && scope ? await pullsOfInventory(o.pullStats, scope, repositories, days, new Date(o.until)) : undefined;
+    registries.push({ name, kind: adapter.kind, repositories, ...(pulls ? { pulls } : {}) });
+  }
+  const acc = new UsageAccumulator({ since: o.since, until: o.until, ...(o.top !== undefined ? { top: o.top } : {}) });
+  // A period names no repository, actor or action: the time scan of docs/AUDIT.md, streamed in page order (`any`).
+  if (o.log) for await (const r of o.log.iterate({ since: o.since, until: o.until, order: 'any' })) acc.add(r);
+  return acc.finish(registries, o.deadLetters ? await o.deadLetters() : undefined);
+}
