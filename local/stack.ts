@@ -11,6 +11,7 @@ import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
 import { DynamoReplicationState } from '../functions/replication/dynamo-state.ts';
 import { DynamoBlobProgress } from '../functions/replication/dynamo-blob-progress.ts';
+import type { DeferredReplication } from '../functions/replication/deferral.ts';
 import { createLargeImageCopyBlobHandler } from '../functions/handlers/large-image-copy-blob.ts';
 import { createLargeImagePlanHandler } from '../functions/handlers/large-image-plan.ts';
 import { createLargeImagePublishHandler } from '../functions/handlers/large-image-publish.ts';
@@ -80,6 +81,8 @@ export interface StartLocalStackOptions {
   readonly fanout?: FanoutPolicy | false;
   /** Registries that run elsewhere (name → URL): not started, not stopped (see StartLocalRegistriesOptions.external). @default none */
   readonly externalRegistries?: Readonly<Record<string, string>>;
+  /** Longest wait of work deferred for a rate budget (tests shorten it; AWS waits what the registry asked). @default no cap */
+  readonly maxDeferralMs?: number;
 }
 
 export interface LocalStack {
@@ -208,6 +211,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       audit: audit.log,
       state: new DynamoReplicationState({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
       blobProgress: new DynamoBlobProgress({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
+      // Out of rate budget: the async invoker runs the event again after the registry's delay (late-bound: defined below).
+      deferrals: { defer: async (work, delaySeconds) => invoker.invokeLater(work, Math.min(delaySeconds * 1000, options.maxDeferralMs ?? Infinity)) },
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
       ...(fanoutPolicy ? { fanout: { starter: fanout, policy: fanoutPolicy } } : {}),
       onEvent: (event) => {
@@ -227,7 +232,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
 
     const dlqPath = join(stateDir, 'dlq.jsonl');
     const retryDelaysMs = options.retryDelaysMs ?? [1_000, 2_000];
-    const invoker: AsyncInvoker<EcrImageActionEvent> = createAsyncInvoker<EcrImageActionEvent>({
+    const invoker: AsyncInvoker<EcrImageActionEvent | DeferredReplication> = createAsyncInvoker<EcrImageActionEvent | DeferredReplication>({
       name: 'regman-local-replicate',
       handler: (event, context) => {
         worked.delete(event.id);
