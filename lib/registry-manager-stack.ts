@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { RegmanConfig } from '../functions/config/index.ts';
 import { PROMOTION_TABLES_ENV } from '../functions/promotion/store.ts';
 import { writeBundledConfig } from './config-bundle.ts';
+import { Approvals, type ConsoleOidcOptions } from './constructs/approvals.ts';
 import { LargeImage } from './constructs/large-image.ts';
 import { Observability, type WorkflowAlarm } from './constructs/observability.ts';
 import { Promotion } from './constructs/promotion.ts';
@@ -39,6 +40,8 @@ export const HANDLER_ENTRIES = {
   promotionRollback: projectFile('functions/handlers/promotion-rollback.ts'),
   promotionRecord: projectFile('functions/handlers/promotion-record.ts'),
   promotionRollbackEnvironment: projectFile('functions/handlers/promotion-rollback-environment.ts'),
+  approvalsHttp: projectFile('functions/handlers/approvals-http.ts'),
+  console: projectFile('functions/handlers/console.ts'),
 } as const;
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 /** The ASL files (statemachines/), shared with the local stack. */
@@ -66,6 +69,8 @@ export interface RegistryManagerStackProps extends StackProps {
   readonly retentionSchedule?: string;
   /** `true`: scheduled sweeps delete (`apply`); `false`: they only plan (`dry-run`). @default the config's `schedules.retentionMode` (dry-run) */
   readonly retentionApply?: boolean;
+  /** @see ApprovalsProps.consoleOidc @default IAM authorization on the console pages */
+  readonly consoleOidc?: ConsoleOidcOptions;
 }
 
 /**
@@ -81,6 +86,8 @@ export class RegistryManagerStack extends Stack {
   readonly retention?: Retention;
   /** Undefined when the config has no promotion edge. */
   readonly promotion?: Promotion;
+  /** Approvals and the web console; undefined when no promotion edge has an approval gate. */
+  readonly approvals?: Approvals;
 
   constructor(scope: Construct, id: string, props: RegistryManagerStackProps) {
     super(scope, id, props);
@@ -131,6 +138,21 @@ export class RegistryManagerStack extends Stack {
 
     if (props.config.retention.length > 0) this.retention = this.retentionSweep(props, entries, configFile);
     if (props.config.promotion.length > 0) this.promotion = this.promotionWorkflow(props, entries, configFile);
+    // Approvals and the web console (docs/OPERATIONS.md#approvals-and-the-web-console); the promotion's RequestApproval binds to it as requester.
+    if (props.config.promotion.some((edge) => edge.gates.approval)) {
+      this.approvals = new Approvals(this, 'Approvals', {
+        config: props.config,
+        approvalsTable: this.tables.approvals,
+        auditTable: this.tables.audit,
+        configFile,
+        entries: { approvals: entries.approvalsHttp, console: entries.console },
+        depsLockFilePath: DEPS_LOCK_FILE,
+        ...(props.consoleOidc ? { consoleOidc: props.consoleOidc } : {}),
+        ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
+      });
+      const { PromotionRequestApprovalFunctionArn: requester, PromotionRecordFunctionArn: record } = this.promotion?.functions ?? {};
+      if (this.promotion && requester && record) this.approvals.allowCompletingTasksOf(this.promotion.workflow.stateMachine).bindRequester(requester).bindCloser(record);
+    }
 
     const workflows: WorkflowAlarm[] = [
       {
@@ -174,6 +196,12 @@ export class RegistryManagerStack extends Stack {
       ReplicateFunctionName: [this.replication.replicate.function.functionName, 'Replays a dead-lettered event'],
       ReconcileFunctionName: [this.replication.reconcile.function.functionName, 'Runs a reconcile on demand'],
       LargeImageStateMachineArn: [this.largeImage.workflow.stateMachine.stateMachineArn, 'replicate-large: redrive a failed large-image copy'],
+      ...(this.approvals
+        ? {
+            ConsoleUrl: [this.approvals.url, 'The web console; approval links point here'] as [string, string],
+            ApprovalsTableName: [this.tables.approvals.tableName, 'REGMAN_APPROVALS_TABLE for regman approvals list|approve|reject'] as [string, string],
+          }
+        : {}),
       ...(this.retention
         ? {
             RetentionStateMachineArn: [

@@ -175,7 +175,7 @@ export function formatRunTable(out: RunJson): string {
   ]);
   const lines = [`registry ${out.registry} · ${out.mode}`, '', formatTable(['REPOSITORY', 'POLICY', 'STATUS', 'EXPIRED', 'KEPT', 'DELETED', 'FAILED', 'BYTES FREED', 'SAVING/MONTH'], rows)];
   for (const r of out.reports) {
-    if (r.plan.expire.length === 0 && !r.error && !r.blocked && r.failures.length === 0 && (r.verified?.problems.length ?? 0) === 0) continue;
+    if (r.plan.expire.length === 0 && r.plan.orderBlocked.length === 0 && !r.error && !r.blocked && r.failures.length === 0 && (r.verified?.problems.length ?? 0) === 0) continue;
     lines.push('', `${r.repository}:`);
     if (r.error) lines.push(`  FAILED: ${r.error}`);
     if (r.blocked) lines.push(`  BLOCKED: ${r.blocked.reason}`);
@@ -186,6 +186,7 @@ export function formatRunTable(out: RunJson): string {
       const state = failed.has(e.digest) ? failed.get(e.digest) : done.has(e.digest) ? 'deleted' : out.mode === 'apply' && !r.blocked ? 'not deleted' : 'would delete';
       lines.push(`  ${shortDigest(e.digest)}  ${e.tags.length > 0 ? e.tags.join(',') : '<none>'}  ${e.rule}  ${e.reason}  [${state}]`);
     }
+    for (const b of r.plan.orderBlocked) lines.push(`  ${shortDigest(b.digest)}  ${b.tags.length > 0 ? b.tags.join(',') : '<none>'}  order.unknown  ${b.reason}  [blocked]`);
     for (const p of r.verified?.problems ?? []) lines.push(`  KEPT ${p.tag || shortDigest(p.digest)}: ${p.problem}`);
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
   }
@@ -258,6 +259,9 @@ export async function runRetention(flags: RunFlags, io: RegistryCliIo = defaultI
     if (price === undefined) notes.push(`registry ${flags.registry} has no storagePricePerGbMonth in the config: no saving is estimated`);
     else notes.push(`saving estimated at $${price} per GB-month`);
     if (mode === 'dry-run') notes.push('dry run: nothing was deleted; re-run with --apply to delete');
+    if (reports.some((r) => r.plan.orderBlocked.length > 0)) {
+      notes.push('images without a push or creation time are never deleted by a count or age rule (order.unknown); give them a time (an org.opencontainers.image.created annotation or label, or a config created date) or delete them by digest');
+    }
     const records = audit.records ? await audit.records() : undefined;
     const out: RunJson = {
       registry: flags.registry,
@@ -277,8 +281,13 @@ export async function runRetention(flags: RunFlags, io: RegistryCliIo = defaultI
     io.stdout(flags.json ? JSON.stringify(out, null, 2) : formatRunTable(out));
     const blocked = reports.filter((r) => r.status === 'blocked');
     const broken = reports.filter((r) => r.status === 'failed' || r.status === 'partial');
-    if (blocked.length > 0 || broken.length > 0) {
+    // Deletions a count or age rule wanted without a trustworthy order were not made: an apply must not look complete.
+    const unordered = mode === 'apply' && !flags.force ? reports.filter((r) => r.plan.orderBlocked.length > 0) : [];
+    if (blocked.length > 0 || broken.length > 0 || unordered.length > 0) {
       const parts = [
+        ...(unordered.length > 0
+          ? [`${unordered.reduce((n, r) => n + r.plan.orderBlocked.length, 0)} deletion(s) blocked for want of a trustworthy image order in ${unordered.map((r) => r.repository).join(', ')} (no push or creation time): they were kept; re-run with --force to accept that and exit 0`]
+          : []),
         ...(blocked.length > 0 ? [`${blocked.length} repository plan(s) blocked by the safety valve (${blocked.map((r) => r.repository).join(', ')}); review and re-run with --force`] : []),
         ...(broken.length > 0 ? [`${broken.length} repository sweep(s) failed or incomplete (${broken.map((r) => r.repository).join(', ')})`] : []),
       ];
@@ -311,7 +320,7 @@ function registerRetentionRun(retention: Command, io?: RegistryCliIo): void {
     .option('--repository <name>', 'only this repository (default: every repository a policy governs)')
     .option('--dry-run', 'plan and report, delete nothing (the default)')
     .option('--apply', 'delete what the plan expires, in plan order')
-    .option('--force', 'apply plans the safety valve blocked')
+    .option('--force', 'apply plans the safety valve blocked, and exit 0 when deletions were blocked for want of an image order (those images are still kept)')
     .option('--json', 'print the reports as JSON on stdout')
     .option('--now <iso>', 'sweep as of this ISO-8601 instant (default: now)')
     .option('--audit-table <name>', 'append audit records to this DynamoDB table (with --region/--endpoint)')

@@ -30,7 +30,9 @@ export type ApprovalErrorCode =
   /** The store failed or lost every conditional-write race. */
   | 'APPROVAL_STORE'
   /** SendTaskSuccess/SendTaskFailure failed. */
-  | 'APPROVAL_TASK_COMPLETION';
+  | 'APPROVAL_TASK_COMPLETION'
+  /** A secret (HMAC key, Slack signing secret or bot token) could not be read from Secrets Manager. */
+  | 'APPROVAL_SECRET';
 
 export interface ApprovalErrorOptions {
   readonly cause?: unknown;

@@ -59,4 +59,9 @@ export interface TaskCompleter {
 /** Starts an approval: stores the request and token, sends the links. Implemented in functions/approvals/. */
 export interface ApprovalRequester {
   request(input: ApprovalRequest): Promise<{ readonly requestId: string }>;
+  /**
+   * The workflow ended the wait itself (timed out, failed): ends a still-pending request so its links stop
+   * working at once, not only at their expiry. False when the request had already ended.
+   */
+  close?(requestId: string, state: 'EXPIRED' | 'ABORTED', reason?: string): Promise<boolean>;
 }

@@ -105,7 +105,11 @@ export class ApprovalService implements ApprovalRequester {
   }
 
   private key(): Promise<Uint8Array> {
-    this.keyPromise ??= this.deps.key();
+    // A failed read (a Secrets Manager blip at cold start) is not kept: the next request tries again.
+    this.keyPromise ??= this.deps.key().catch((err: unknown) => {
+      this.keyPromise = undefined;
+      throw err;
+    });
     return this.keyPromise;
   }
 

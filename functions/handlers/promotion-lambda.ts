@@ -7,6 +7,7 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { MinimalApprovalRequester } from '../approvals/minimal-requester.ts';
+import { approvalRequesterFromEnvironment } from './approvals-deps.ts';
 import { openDynamoAuditLog } from '../audit/index.ts';
 import { createDynamoClients } from '../dynamo/client.ts';
 import { ENV, type Environment } from '../env.ts';
@@ -69,7 +70,8 @@ export async function promotionDepsFromEnvironment(env: Environment, handlerDir:
     audit: log,
     store,
     gates: { ...base, scan, tests },
-    approvals: new MinimalApprovalRequester({ store, edges: config.promotion }),
+    // The approvals engine where the Approvals construct bound this function (RequestApproval, Record), else the minimal requester.
+    approvals: (await approvalRequesterFromEnvironment(env, handlerDir)) ?? new MinimalApprovalRequester({ store, edges: config.promotion }),
   };
 }
 

@@ -34,6 +34,10 @@ export async function recordPromotion(status: PromotionStatus, state: PromotionS
     }),
     { step: 'record', outcome: status === 'SUCCEEDED' ? 'success' : 'failure', message: status },
   );
+  if ((status === 'TIMED_OUT' || status === 'FAILED') && state.run?.gates.approval && deps.approvals?.close) {
+    // The request id is the execution id (functions/approvals/service.ts). Best effort: the links expire on their own.
+    await deps.approvals.close(input.executionId, status === 'TIMED_OUT' ? 'EXPIRED' : 'ABORTED', `the promotion ended ${status}`).catch(() => false);
+  }
   if (status === 'SUCCEEDED' && state.run) {
     await deps.store.addHistory({
       environment: input.to,

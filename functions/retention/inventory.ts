@@ -1,5 +1,5 @@
 // Validates a repository inventory (the input of `regman retention plan`) and returns it typed.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InventoryError, fromZodIssues, type InputIssue } from './errors.ts';
 import type { Inventory } from './types.ts';
 
@@ -20,6 +20,7 @@ const imageSchema = z.object({
   digest,
   tags: z.array(z.string().regex(TAG, 'not a valid tag')).default([]),
   pushedAt: instant,
+  timeSource: z.enum(['registry', 'push-log', 'annotation', 'config-created', 'config-label', 'unknown']).optional(),
   lastPulledAt: instant.nullable().default(null),
   pulls: z
     .array(

@@ -1,5 +1,5 @@
 // The stable JSON contract of `regman retention plan --json`; other tools script against it.
-import type { RetentionPlan, SafetyBlock } from './types.ts';
+import type { RetentionPlan, SafetyBlock, TimeSource } from './types.ts';
 
 /** `--json` output. `expire`, `keep` and `bytesFreed` are the contract; the other fields are additive. */
 export interface PlanJson {
@@ -10,6 +10,10 @@ export interface PlanJson {
   readonly repository: string;
   readonly blocked: SafetyBlock | null;
   readonly warnings: readonly string[];
+  /** Deletions a count or age rule would make without a trustworthy order: kept (rule `order.unknown`). */
+  readonly orderBlocked: readonly { readonly digest: string; readonly tags: readonly string[]; readonly reason: string }[];
+  /** Where each digest's time came from (`registry`, `push-log`, `annotation`, `config-created`, `config-label`, `unknown`). */
+  readonly timeSources: Readonly<Record<string, TimeSource>>;
 }
 
 /** Projects a plan onto the JSON contract, in the plan's deterministic order. */
@@ -22,5 +26,7 @@ export function toPlanJson(plan: RetentionPlan): PlanJson {
     repository: plan.repository,
     blocked: plan.blocked,
     warnings: plan.warnings,
+    orderBlocked: plan.keep.filter((d) => plan.orderBlocked.includes(d.digest)).map((d) => ({ digest: d.digest, tags: d.tags, reason: d.reason })),
+    timeSources: Object.fromEntries(plan.decisions.map((d) => [d.digest, d.timeSource])),
   };
 }

@@ -3,6 +3,7 @@ import { bytesFreed } from './bytes-freed.ts';
 import { RetentionError } from './errors.ts';
 import { buildGraph, type ImageGraph } from './graph.ts';
 import { evaluatePolicy } from './policy.ts';
+import { ORDER_UNKNOWN_RULE, evaluateOrderAware } from './unknown-order.ts';
 import type { Verdict } from './evaluation.ts';
 import type { Inventory, InventoryImage, PlanOptions, RetentionDecision, RetentionPlan, RetentionPolicy } from './types.ts';
 
@@ -111,7 +112,10 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
   if (!(graceHours >= 0)) throw new RetentionError(`untaggedGraceHours must be 0 or more (got ${graceHours})`, 'INVALID_OPTION');
   const graph = buildGraph(inventory);
   const pushedMs = (image: InventoryImage) => graph.pushed.get(image.digest) as number;
-  const evaluation = evaluatePolicy(policy, graph.roots, inventory.images, { nowMs, repository: inventory.repository, pushedMs });
+  // Images with no trustworthy time: count and age rules decide only what holds wherever they fall (unknown-order.ts).
+  const unknownTime = new Set(inventory.images.filter((i) => i.timeSource === 'unknown').map((i) => i.digest));
+  const ctx = { nowMs, repository: inventory.repository, pushedMs };
+  const evaluation = unknownTime.size === 0 ? evaluatePolicy(policy, graph.roots, inventory.images, ctx) : evaluateOrderAware(policy, graph.roots, inventory.images, ctx, unknownTime);
   const locks = options.lockedDigests;
   const locked: ReadonlyMap<string, string> =
     locks instanceof Map ? locks : new Map([...((locks as Iterable<string> | undefined) ?? [])].map((d) => [d, 'an active promotion']));
@@ -132,7 +136,14 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
     const verdict = evaluation.verdicts.get(image.digest);
     if (locked.has(image.digest)) keep(image.digest, { action: 'keep', rule: 'lock', reason: `locked by ${locked.get(image.digest)}` });
     else if (verdict?.action === 'keep') keep(image.digest, verdict);
-    else if (inGrace(image)) keep(image.digest, { action: 'keep', rule: 'grace.untagged', reason: `untagged and pushed ${hoursAgo(image)} h ago, within the ${graceHours} h grace period (a push may still be in progress)` });
+    else if (inGrace(image)) {
+      keep(image.digest, {
+        action: 'keep', rule: 'grace.untagged',
+        reason: unknownTime.has(image.digest)
+          ? `untagged, with no known push time: the ${graceHours} h grace period cannot be checked (a push may still be in progress), so it is kept`
+          : `untagged and pushed ${hoursAgo(image)} h ago, within the ${graceHours} h grace period (a push may still be in progress)`,
+      });
+    }
     else {
       const protection = evaluation.protections.get(image.digest);
       if (protection) keep(image.digest, protection);
@@ -169,6 +180,7 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
       reason: v.reason,
       role: graph.role.get(image.digest) ?? 'image',
       pushedAt: image.pushedAt,
+      timeSource: image.timeSource ?? 'registry',
     };
   });
   const expire = decisions.filter((d) => d.action === 'expire');
@@ -193,6 +205,13 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
     inventory.images.filter((i) => !expiring.has(i.digest)),
   );
   const warnings = [...evaluation.warnings];
+  const orderBlocked = decisions.filter((d) => d.rule === ORDER_UNKNOWN_RULE).map((d) => d.digest);
+  if (unknownTime.size > 0) {
+    warnings.push(
+      `${unknownTime.size} image(s) have no trustworthy time (the registry records no push time, and they carry no created date): ` +
+        `count and age rules do not rank them${orderBlocked.length > 0 ? `, so ${orderBlocked.length} deletion(s) are blocked (rule ${ORDER_UNKNOWN_RULE})` : ''}`,
+    );
+  }
   if (freed.estimated) warnings.push('bytesFreed is an estimate: some images list no blobs, so sizeBytes stood in and shared layers could not be seen');
   return {
     repository: inventory.repository,
@@ -206,6 +225,7 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
     blocked,
     forced: tripped && Boolean(options.force),
     deleteOrder: deletionOrder(expiring, graph),
+    orderBlocked,
     warnings,
   };
 }

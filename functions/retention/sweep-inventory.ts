@@ -4,10 +4,10 @@ import { mapLimit } from '../registries/map-limit.ts';
 import { isNotFoundError } from '../oci/errors.ts';
 import { parseInventory } from './inventory.ts';
 import type { PullStatsScope, PullStatsStore } from './pull-stats.ts';
-import type { Inventory, InventoryImage, PullCount, RetentionPolicy } from './types.ts';
+import { imageCreatedTime, type CreatedTime } from './created-time.ts';
+import type { Inventory, InventoryImage, PullCount, RetentionPolicy, TimeSource } from './types.ts';
 
-/** The OCI annotation for when an image was built (image-spec annotations.md). */
-export const CREATED_ANNOTATION = 'org.opencontainers.image.created';
+export { CREATED_ANNOTATION } from './created-time.ts';
 
 const REFERRER_TAG = /^sha256-([a-f0-9]{64})(?:\.(?:sig|att|sbom))?$/;
 
@@ -67,9 +67,10 @@ async function readUnlisted(adapter: RegistryAdapter, repository: string, digest
  * The inventory of one repository:
  * 1. `adapter.listImages` (manifests read, so indexes, children, referrers and blobs are known), plus
  *    untagged manifests only the push log knows;
- * 2. `pushedAt`: the registry's, else the push log's, else the manifest's `org.opencontainers.image.created`
- *    annotation, else its index's or subject's, else `now` (so an image of unknown age is never
- *    expired for its age; a warning says how many);
+ * 2. `pushedAt` and `timeSource`: the registry's push time, else the push log's, else the image's own
+ *    creation time (created-time.ts: the `org.opencontainers.image.created` annotation, the config
+ *    blob's `created`, its label), else its index's or subject's, else `unknown` (with `now` as a
+ *    placeholder the planner never ranks or ages: a count or age rule cannot delete it);
  * 3. `pulls`: from the pull-stats store over the policy's window, with the registry's `lastPulledAt`
  *    added as one pull on its day when the store has none that day.
  */
@@ -84,19 +85,23 @@ export async function buildSweepInventory(options: BuildInventoryOptions): Promi
   const unlisted = [...pushLog.keys()].filter((d) => !byDigest.has(d));
   for (const info of await mapLimit(unlisted, 8, (d) => readUnlisted(adapter, repository, d))) if (info) byDigest.set(info.digest, info);
 
-  // Build-time annotations, only for manifests with no better time (one GET each).
+  // The image's own creation time, only for manifests with no better time (a manifest GET, and the config blob's when needed).
   const needTime = [...byDigest.values()].filter((i) => !i.pushedAt && !pushLog.has(i.digest)).map((i) => i.digest);
-  const annotated = new Map<string, string>();
+  const created = new Map<string, CreatedTime>();
+  let placeholders = 0;
   await mapLimit(needTime, 8, async (digest) => {
-    try {
-      const created = (await adapter.oci.manifestGet(repository, digest)).annotations?.[CREATED_ANNOTATION];
-      if (created && !Number.isNaN(Date.parse(created))) annotated.set(digest, new Date(created).toISOString());
-    } catch (err) {
-      if (!isNotFoundError(err)) throw err;
-    }
+    const found = await imageCreatedTime(adapter.oci, repository, digest, now);
+    if (found.time) created.set(digest, found.time);
+    if (found.placeholder) placeholders++;
   });
 
-  const own = (i: ImageInfo): string | undefined => i.pushedAt ?? pushLog.get(i.digest) ?? annotated.get(i.digest);
+  const ownSource = (i: ImageInfo): { at: string; source: TimeSource } | undefined => {
+    if (i.pushedAt) return { at: i.pushedAt, source: 'registry' };
+    const logged = pushLog.get(i.digest);
+    if (logged) return { at: logged, source: 'push-log' };
+    const c = created.get(i.digest);
+    return c ? { at: c.at, source: c.source } : undefined;
+  };
   const anchors = new Map<string, string>(); // child/referrer → index/subject
   for (const i of byDigest.values()) {
     for (const c of i.manifests ?? []) anchors.set(c, i.digest);
@@ -106,13 +111,13 @@ export async function buildSweepInventory(options: BuildInventoryOptions): Promi
     if (hex && !i.subject) anchors.set(i.digest, `sha256:${hex}`);
   }
   let guessed = 0;
-  const timeOf = (digest: string, seen = new Set<string>()): string => {
+  const timeOf = (digest: string, seen = new Set<string>()): { at: string; source: TimeSource } | undefined => {
     const i = byDigest.get(digest);
-    const t = i ? own(i) : undefined;
+    const t = i ? ownSource(i) : undefined;
     if (t) return t;
     const anchor = anchors.get(digest);
     if (anchor && !seen.has(anchor)) return timeOf(anchor, seen.add(digest));
-    return '';
+    return undefined;
   };
 
   let pulls = new Map<string, PullCount[]>();
@@ -122,11 +127,11 @@ export async function buildSweepInventory(options: BuildInventoryOptions): Promi
   }
 
   const images: InventoryImage[] = [...byDigest.values()].map((i) => {
-    let pushedAt = timeOf(i.digest);
-    if (pushedAt === '') {
-      guessed++;
-      pushedAt = now.toISOString();
-    }
+    const time = timeOf(i.digest);
+    if (!time) guessed++;
+    // Unknown: a placeholder time the planner never ranks or ages (timeSource unknown).
+    const pushedAt = time?.at ?? now.toISOString();
+    const timeSource: TimeSource = time?.source ?? 'unknown';
     const lastPulledAt = i.lastPulledAt ?? null;
     let imagePulls: PullCount[] | undefined;
     if (options.pullStats) {
@@ -138,6 +143,7 @@ export async function buildSweepInventory(options: BuildInventoryOptions): Promi
       digest: i.digest,
       tags: [...i.tags].sort(),
       pushedAt,
+      timeSource,
       lastPulledAt,
       ...(imagePulls ? { pulls: imagePulls } : {}),
       ...(i.mediaType ? { mediaType: i.mediaType } : {}),
@@ -148,7 +154,15 @@ export async function buildSweepInventory(options: BuildInventoryOptions): Promi
     };
   });
   if (guessed > 0) {
-    warnings.push(`${guessed} manifest(s) have no known push time (the registry does not record it): treated as pushed now, so no age rule expires them`);
+    warnings.push(`${guessed} manifest(s) have no known push or creation time (the registry does not record it, and neither the annotations nor the config say): count and age rules will not rank or age them`);
+  }
+  if (placeholders > 0) {
+    warnings.push(`${placeholders} manifest(s) carry a placeholder created date (before 1980 or in the future, as reproducible builds write): not trusted as a time`);
+  }
+  const sources = new Map<TimeSource, number>();
+  for (const i of images) sources.set(i.timeSource ?? 'registry', (sources.get(i.timeSource ?? 'registry') ?? 0) + 1);
+  if (sources.size > 1 || !sources.has('registry')) {
+    warnings.push(`times from: ${[...sources].map(([s, n]) => `${s} ${n}`).join(', ')}`);
   }
   return { inventory: parseInventory({ repository, images }, `${adapter.name}/${repository}`), warnings };
 }

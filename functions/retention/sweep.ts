@@ -201,7 +201,7 @@ export async function sweepRepository(o: SweepRepositoryOptions): Promise<SweepR
   o.onEvent?.({ type: 'planned', repository: o.repository, expire: plan.expire.length, keep: plan.keep.length, blocked: plan.blocked !== null });
   const base = baseReport(o, now, plan, built.warnings);
   const counts = { images: inventory.images.length, expired: plan.expire.length, kept: plan.keep.length, deleted: 0, failed: 0, skipped: 0 };
-  const planDetails = { policy: o.policyName, mode: o.mode, expire: plan.expire.length, keep: plan.keep.length, bytesFreed: plan.bytesFreed, forced: plan.forced };
+  const planDetails = { policy: o.policyName, mode: o.mode, expire: plan.expire.length, keep: plan.keep.length, bytesFreed: plan.bytesFreed, forced: plan.forced, orderBlocked: plan.orderBlocked.length };
 
   if (o.mode === 'dry-run' || plan.blocked) {
     await o.audit.append({
@@ -339,7 +339,7 @@ function failedReport(o: SweepRepositoryOptions, now: Date, error: string): Swee
     counts: { images: 0, expired: 0, kept: 0, deleted: 0, failed: 0, skipped: 0 },
     bytesFreed: 0, bytesFreedEstimated: false, pricePerGbMonth: o.pricePerGbMonth ?? null, estimatedMonthlySaving: o.pricePerGbMonth === undefined ? null : 0,
     blocked: null, forced: false, deleted: [], failures: [], skipped: [], verified: null, warnings: [],
-    plan: { expire: [], keep: [], bytesFreed: 0, bytesFreedEstimated: false, repository: o.repository, blocked: null, warnings: [] },
+    plan: { expire: [], keep: [], bytesFreed: 0, bytesFreedEstimated: false, repository: o.repository, blocked: null, warnings: [], orderBlocked: [], timeSources: {} },
     error,
   };
 }

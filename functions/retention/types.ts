@@ -13,11 +13,22 @@ export interface BlobRef {
   readonly size: number;
 }
 
+/**
+ * Where an image's `pushedAt` came from: the registry's push time, the local stack's push log, the
+ * image's own creation time (the manifest's `org.opencontainers.image.created` annotation, the config
+ * blob's `created`, or its `org.opencontainers.image.created` label), or `unknown` (no trustworthy time:
+ * `pushedAt` is then a placeholder, and count and age rules must not act on it). Children and referrers
+ * take the source of the index or subject whose time they inherit.
+ */
+export type TimeSource = 'registry' | 'push-log' | 'annotation' | 'config-created' | 'config-label' | 'unknown';
+
 /** One manifest (image, index or artifact) in a repository, as listed by `regman retention plan --inventory`. */
 export interface InventoryImage {
   readonly digest: string;
   readonly tags: readonly string[];
   readonly pushedAt: string;
+  /** Where `pushedAt` came from. @default 'registry' (an inventory file's times are taken as given) */
+  readonly timeSource?: TimeSource;
   readonly lastPulledAt: string | null;
   readonly pulls?: readonly PullCount[];
   readonly mediaType?: string;
@@ -71,6 +82,8 @@ export interface RetentionDecision {
   readonly reason: string;
   readonly role: DigestRole;
   readonly pushedAt: string;
+  /** Where `pushedAt` came from (the image's `timeSource`, `registry` when the inventory did not say). */
+  readonly timeSource: TimeSource;
 }
 
 export interface SafetyBlock {
@@ -98,6 +111,12 @@ export interface RetentionPlan {
   readonly forced: boolean;
   /** Digests to delete, each before anything it references (referrers and indexes before their targets). */
   readonly deleteOrder: readonly string[];
+  /**
+   * Images a count or age rule would expire but that have no trustworthy order: no known time of their
+   * own, or a rank that depends on images with none. They are kept (rule `order.unknown`); a sweep's
+   * `--apply` exits non-zero unless `--force`.
+   */
+  readonly orderBlocked: readonly string[];
   /** Things the user should know: rules that cannot act here, disabled policies. */
   readonly warnings: readonly string[];
 }

@@ -85,6 +85,8 @@ export class RegistryTables extends Construct {
   readonly holds: dynamodb.Table;
   /** Undefined when TABLE_SPECS has no `pullStats` (see pullStatsSpec). */
   readonly pullStats?: { readonly table: dynamodb.Table; readonly spec: TableSpec };
+  /** Approval requests, links (single use), decisions and deliveries; the only place task tokens are kept (functions/approvals/dynamo-store.ts). */
+  readonly approvals: dynamodb.Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -97,5 +99,7 @@ export class RegistryTables extends Construct {
     this.holds = tableFromSpec(this, 'Holds', TABLE_SPECS.holds, { encryption });
     const pullStats = pullStatsSpec();
     if (pullStats) this.pullStats = { table: tableFromSpec(this, 'PullStats', pullStats), spec: pullStats };
+    // Task tokens live here: the AWS managed key, like the promotion tables, so each use shows in CloudTrail.
+    this.approvals = tableFromSpec(this, 'Approvals', TABLE_SPECS.approvals, { encryption });
   }
 }

@@ -91,6 +91,8 @@ export interface PushImageOptions extends AuthOptions {
   /** Default `oci`. */
   readonly format?: ImageFormat;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** The config blob's `created` date, and labels added to `config.Labels` (default: neither, as reproducible builds). */
+  readonly config?: { readonly created?: string; readonly labels?: Readonly<Record<string, string>> };
 }
 
 export interface PushIndexOptions extends AuthOptions {
@@ -165,13 +167,15 @@ async function pushImageOver(
   platform: Platform,
   annotations?: Readonly<Record<string, string>>,
   diffIds?: readonly string[],
+  configOptions?: PushImageOptions['config'],
 ): Promise<PushedImage> {
   const t = types(format);
   const configJson = {
+    ...(configOptions?.created ? { created: configOptions.created } : {}),
     architecture: platform.architecture,
     os: platform.os,
     ...(platform.variant ? { variant: platform.variant } : {}),
-    config: { Labels: { 'org.example.fixture': 'regman-test' } },
+    config: { Labels: { 'org.example.fixture': 'regman-test', ...configOptions?.labels } },
     rootfs: { type: 'layers', diff_ids: diffIds ?? layers.map((l) => l.digest) },
     history: layers.map(() => ({ created_by: 'regman test fixture' })),
   };
@@ -202,7 +206,7 @@ export async function pushImage(reg: RegistryTarget, repo: string, tag: string |
   for (const spec of opts.layers ?? [1024]) {
     layers.push(await pushBlobData(client, repo, typeof spec === 'number' ? randomBytes(spec) : spec, layerType));
   }
-  return pushImageOver(client, repo, tag, layers, format, parsePlatform(opts.platform ?? 'linux/amd64'), opts.annotations);
+  return pushImageOver(client, repo, tag, layers, format, parsePlatform(opts.platform ?? 'linux/amd64'), opts.annotations, undefined, opts.config);
 }
 
 async function pushMultiPlatform(

@@ -27,5 +27,5 @@ export function composeMessage(request: StoredApprovalRequest, link: ApprovalLin
 <p>Needs: ${needed}. Expires: ${request.expiresAt}.</p>
 <p><a href="${url}">Review and decide</a> (this link is yours alone and works once; opening it decides nothing).</p>
 </body></html>`;
-  return { channel: link.channel, to: link.approver, subject, text, html: body.value, link: url, requestId: request.requestId, executionId: request.executionId };
+  return { channel: link.channel, to: link.approver, subject, text, html: body.value, link: url, requestId: request.requestId, executionId: request.executionId, edge: request.edge };
 }

@@ -19,7 +19,7 @@ export async function deliverAll(
   const base = options.baseDelayMs ?? 200;
   return Promise.all(
     messages.map(async (message): Promise<DeliveryRecord> => {
-      const sender = senderFor(message.channel);
+      const sender = senderFor(message.channel, message);
       const record = (ok: boolean, tries: number, error?: string): DeliveryRecord => ({
         requestId: message.requestId,
         channel: message.channel,

@@ -11,6 +11,8 @@ export interface ApprovalMessage {
   readonly link: string;
   readonly requestId: string;
   readonly executionId: string;
+  /** The promotion edge: channels are configured per edge (promotion[].gates.approval.channels). */
+  readonly edge?: { readonly from: string; readonly to: string };
 }
 
 /** Sends one message; throws on failure (the delivery loop retries and records). */
@@ -18,5 +20,5 @@ export interface MessageSender {
   send(message: ApprovalMessage): Promise<void>;
 }
 
-/** Picks the sender for a channel; undefined when the channel is not configured. */
-export type SenderFor = (channel: ApprovalMessage['channel']) => MessageSender | undefined;
+/** Picks the sender for a channel (and the message, whose edge may choose it); undefined when the channel is not configured. */
+export type SenderFor = (channel: ApprovalMessage['channel'], message?: ApprovalMessage) => MessageSender | undefined;
