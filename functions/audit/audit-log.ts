@@ -133,18 +133,28 @@ export class AuditLog {
       const broken: ChainBreak[] = [];
       const emptyPartitions: string[] = [];
       let checked = 0;
-      for (const partition of partitions) {
+      const visit = options.visit;
+      const results = await inParallel(partitions, options.concurrency ?? 8, async (partition) => {
         const checker = new ChainChecker(partition, anchors.get(partition));
         let seen = 0;
+        let stopped = false;
         for await (const entry of this.store.readPartition(partition)) {
           seen += 1;
-          if (checker.check(entry)) break;
+          visit?.(entry.record);
+          if (!stopped && checker.check(entry)) {
+            stopped = true;
+            if (!visit) break;
+          }
         }
-        checked += checker.checked;
-        const brk = checker.finish();
+        return { checked: checker.checked, brk: checker.finish(), seen };
+      });
+      // Assembled in partition order, so the result does not depend on which chain finished first.
+      partitions.forEach((partition, i) => {
+        const { checked: n, brk, seen } = results[i]!;
+        checked += n;
         if (brk) broken.push(brk);
         else if (seen === 0 && registered.has(partition)) emptyPartitions.push(partition);
-      }
+      });
       return { ok: broken.length === 0, checked, partitions, broken, emptyPartitions, ...(broken[0] ? { firstBroken: broken[0] } : {}) };
     } catch (err) {
       throw wrapStoreError(err, options.partition);
@@ -204,6 +214,20 @@ export class AuditLog {
       throw wrapStoreError(err, partition);
     }
   }
+}
+
+/** `fn` over `items` with at most `limit` in flight; results in input order. */
+async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
 }
 
 /** Most selective index first: a repository has fewer records than an actor, an actor fewer than an action. */

@@ -132,6 +132,13 @@ export interface VerifyOptions {
   readonly anchors?: readonly AuditHead[];
   /** Also check against the head items the log keeps (default true). */
   readonly useHeadItems?: boolean;
+  /**
+   * Called with every record read, in no particular order (chains are read several at a time), and
+   * also for the records after a chain's first break: a report can aggregate in the same pass.
+   */
+  readonly visit?: (record: StoredAuditRecord) => void;
+  /** Chains read at a time (default 8): verify is one Query per chain, so it is bound by round trips. */
+  readonly concurrency?: number;
 }
 
 export interface VerifyResult {

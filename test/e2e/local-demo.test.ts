@@ -81,6 +81,9 @@ describe('regman demo on the local stack of config/local.yaml (e2e)', () => {
     const banner = logs.join('\n');
     expect(banner).toContain(`signing key: created an ECDSA P-256 pair in ${privateKeyPath}`);
     expect(banner).toContain('dev → staging [scan (referrer: critical 0, high ≤ 2), 1 of 1 approval]; staging → prod [scan (referrer: critical 0, high ≤ 2), signature, tests (HTTP hook), 2 of 3 approvals]');
+    // Registries in config order; the replication hint looks at dr, the rule's target.
+    expect(banner).toMatch(/registry dev .*\n.*registry staging .*\n.*registry prod .*\n.*registry dr /);
+    expect(banner).toContain(`skopeo inspect --tls-verify=false docker://${host('dr')}/app:v1`);
     expect(banner).toContain(`npx regman demo --state-dir ${stateDir}`);
     expect(banner).toContain(`npx regman attach --artifact-type application/sarif+json report.sarif ${host('dev')}/app:v1 --plain-http`);
     expect(banner).toContain(`npx regman promote --state-dir ${stateDir} --repository app --tag v1 --from dev --to staging`);

@@ -279,6 +279,24 @@ describe('AuditLog.verify', () => {
     expect(result.checked).toBe(1 + 3 + 0);
   });
 
+  it.each([1, 2, 8])('gives every record to visit, past a break too, and the same result one chain or %i at a time', async (concurrency) => {
+    // Prepare
+    const store = new InMemoryAuditStore();
+    const log = new AuditLog(store);
+    for (const repository of ['b', 'a', 'c']) for (let i = 1; i <= 3; i += 1) await log.append(rec(i, { repository }));
+    store.editItem('repo#c', 1, { outcome: 'failure' });
+    const visited: string[] = [];
+
+    // Act
+    const result = await log.verify({ concurrency, visit: (r) => visited.push(`${r.partition}#${r.seq}`) });
+
+    // Assess: the broken chain's records after the break are visited, but not counted as checked.
+    expect(visited.sort()).toEqual(['a', 'b', 'c'].flatMap((p) => [1, 2, 3].map((s) => `repo#${p}#${s}`)));
+    expect(result).toEqual(await log.verify({ concurrency: 1 }));
+    expect(result.broken.map((b) => [b.partition, b.seq])).toEqual([['repo#c', 1]]);
+    expect(result.checked).toBe(3 + 3 + 0);
+  });
+
   it('verifies one partition on request', async () => {
     const store = new InMemoryAuditStore();
     const log = new AuditLog(store);

@@ -12,6 +12,7 @@ import { evaluateFindings } from '../../../functions/gates/findings.ts';
 import { findingsFromSarif } from '../../../functions/gates/reports/sarif.ts';
 import { cosignSignature, sarifReport, spdxSbom } from '../../../local/demo/artifacts.ts';
 import { buildDemoImage } from '../../../local/demo/image.ts';
+import { runDemo } from '../../../local/demo/run-demo.ts';
 import { tarGzip } from '../../../local/demo/tar-gzip.ts';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -118,5 +119,19 @@ describe('demo artifacts', () => {
       'Next:',
       '  npx regman promotions list',
     ]);
+  });
+});
+
+describe('runDemo refusals', () => {
+  it('says to start the stack when none runs on the state folder, and to restart it when the signing key is gone', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'regman-demo-'));
+    try {
+      await expect(runDemo({ stateDir: state })).rejects.toMatchObject({ code: 'NO_STACK', message: expect.stringMatching(/no local stack runs on .*: start it with `npm start`/) });
+      // A live stack's endpoints.json (this process stands in for it), but no key pair in the folder.
+      writeFileSync(join(state, 'endpoints.json'), JSON.stringify({ registries: { dev: 'http://127.0.0.1:1' }, source: 'dev', environments: {}, pid: process.pid }));
+      await expect(runDemo({ stateDir: state })).rejects.toMatchObject({ code: 'NO_SIGNING_KEY', message: expect.stringMatching(/no signing key at .*cosign\.key: the local stack creates it on start/) });
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,50 @@
+// Benchmark child: `report costs` over the 100k-tag inventory and the audit log on --endpoint; prints its phases as JSON (run under GNU time by bench/reports.ts).
+import { parseArgs } from 'node:util';
+import { openDynamoAuditLog } from '../functions/audit/index.ts';
+import { costRecords } from '../functions/reports/costs/records.ts';
+import { buildCostReport } from '../functions/reports/costs/report.ts';
+import { priceSheetFor, type RegistryKind } from '../functions/reports/costs/prices.ts';
+import type { CostRegistryInput } from '../functions/reports/costs/model.ts';
+import { PERIOD_DAYS, PERIOD_END, costInventory } from './reports-data.ts';
+
+const { values } = parseArgs({ options: { endpoint: { type: 'string' }, table: { type: 'string', default: 'audit' } } });
+const REGISTRIES: { name: string; kind: RegistryKind; region?: string; inventory: number | undefined }[] = [
+  { name: 'ecr-main', kind: 'ecr', region: 'us-east-1', inventory: 0 },
+  { name: 'gar-eu', kind: 'gar', region: 'europe-west1', inventory: 1 },
+  { name: 'acr-west', kind: 'acr', region: 'westeurope', inventory: undefined },
+  { name: 'hub', kind: 'dockerhub', inventory: undefined },
+];
+
+const t0 = performance.now();
+const registries: CostRegistryInput[] = REGISTRIES.map((r) => ({
+  name: r.name,
+  kind: r.kind,
+  ...(r.region ? { region: r.region } : {}),
+  sheet: priceSheetFor(r.name, r.kind),
+  repositories: r.inventory === undefined ? [] : costInventory(r.inventory),
+}));
+const tags = registries.reduce((n, r) => n + r.repositories.reduce((m, inv) => m + inv.images.reduce((k, i) => k + i.tags.length, 0), 0), 0);
+const inventoryMs = performance.now() - t0;
+const now = new Date(PERIOD_END);
+const since = new Date(PERIOD_END - PERIOD_DAYS * 86_400_000).toISOString();
+
+// The storage and savings models alone (no records), to split the model's time from the log's.
+const t1 = performance.now();
+await buildCostReport(registries, [], { now });
+const modelMs = performance.now() - t1;
+
+const { log, close } = openDynamoAuditLog({ tableName: values.table!, endpoint: values.endpoint!, region: 'us-east-1' });
+let records = 0;
+async function* counted() {
+  for await (const r of costRecords(log, since)) {
+    records += 1;
+    yield r;
+  }
+}
+const t2 = performance.now();
+const report = await buildCostReport(registries, counted(), { now });
+const reportMs = performance.now() - t2;
+close();
+process.stdout.write(
+  JSON.stringify({ tags, repositories: registries.reduce((n, r) => n + r.repositories.length, 0), inventoryMs, modelMs, reportMs, records, pairs: report.transfer.pairs.length, totalPerMonth: report.totalPerMonth, savings: report.savings.length }) + '\n',
+);
