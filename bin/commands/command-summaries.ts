@@ -21,10 +21,12 @@ export const COMMAND_SUMMARIES: Readonly<Record<string, readonly [string, string
   hold: ['<command>', 'hold a repository in an environment'],
   quarantine: ['<command>', 'digests that failed a scan or signature gate'],
   report: ['<command>', 'reports from the audit log'],
+  lineage: ['[options] <image>', 'where an image came from'],
   approvals: ['<command>', 'approval requests waiting for a decision'],
   approve: ['[options] <id>', 'approve a pending request as an operator'],
   reject: ['[options] <id>', 'reject a pending request'],
   demo: ['[options]', 'build a small signed multi-arch image with an SBOM and a SARIF scan report (offline), push it to the running local stack'],
+  demo: ['[options]', 'build a small signed multi-arch image with an SBOM and a SARIF scan report (offline)'],
   tag: ['[options] <src> <tags...>', 'point more tags at the digest SRC names, without moving bytes'],
   delete: ['[options] <ref>', 'delete an image by digest (a tag is resolved first), saying what else points at it'],
 };
