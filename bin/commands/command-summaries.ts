@@ -26,7 +26,6 @@ export const COMMAND_SUMMARIES: Readonly<Record<string, readonly [string, string
   approve: ['[options] <id>', 'approve a pending request as an operator'],
   reject: ['[options] <id>', 'reject a pending request'],
   demo: ['[options]', 'build a small signed multi-arch image with an SBOM and a SARIF scan report (offline), push it to the running local stack'],
-  demo: ['[options]', 'build a small signed multi-arch image with an SBOM and a SARIF scan report (offline)'],
   tag: ['[options] <src> <tags...>', 'point more tags at the digest SRC names, without moving bytes'],
   delete: ['[options] <ref>', 'delete an image by digest (a tag is resolved first), saying what else points at it'],
 };
