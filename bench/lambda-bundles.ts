@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
+import { lambdaExternalModules } from '../lib/bundle-externals.ts';
 import { HANDLER_ENTRIES, type HandlerName } from '../lib/registry-manager-stack.ts';
 import { median } from './copy.ts';
 
@@ -21,8 +22,9 @@ export interface BundleResult {
 }
 
 /** The bundling options of lib/constructs/base-function.ts (NodejsFunction), as plain esbuild. */
-async function bundle(entry: string, outfile: string): Promise<Metafile> {
+async function bundle(entry: string, outfile: string, external: string[]): Promise<Metafile> {
   const result = await build({
+    external,
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
@@ -54,13 +56,16 @@ function initMs(file: string, env: NodeJS.ProcessEnv): number {
 export async function benchBundles(runs: number, log: (s: string) => void): Promise<BundleResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'regman-bundles-'));
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ registries: {}, replication: [], retention: [] }));
+  const benchConfig = { registries: {}, replication: [], retention: [] };
+  writeFileSync(config, JSON.stringify(benchConfig));
+  // As base-function.ts bundles for this config: without an ACR registry, the Azure SDKs stay out.
+  const external = lambdaExternalModules(benchConfig);
   const env = { REGMAN_CONFIG_PATH: config, AWS_REGION: 'us-east-1', POWERTOOLS_SERVICE_NAME: 'bench' };
   const results: BundleResult[] = [];
   try {
     for (const [name, entry] of Object.entries(HANDLER_ENTRIES) as [HandlerName, string][]) {
       const outfile = join(dir, `${name}.mjs`);
-      const meta = await bundle(entry, outfile);
+      const meta = await bundle(entry, outfile, external);
       const bytes = statSync(outfile).size;
       const output = Object.values(meta.outputs)[0];
       const byPackage = new Map<string, number>();

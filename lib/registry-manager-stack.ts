@@ -14,6 +14,7 @@ import { Promotion } from './constructs/promotion.ts';
 import { Replication } from './constructs/replication.ts';
 import { Retention } from './constructs/retention.ts';
 import { RegistryTables } from './constructs/tables.ts';
+import { Webhooks } from './constructs/webhooks.ts';
 import { grantRetentionLockRead } from './promotion-grants.ts';
 import { promotionAccess } from './promotion-scopes.ts';
 import { replicationAccess } from './replication-scopes.ts';
@@ -45,6 +46,7 @@ export const HANDLER_ENTRIES = {
   promotionRollbackEnvironment: projectFile('functions/handlers/promotion-rollback-environment.ts'),
   approvalsHttp: projectFile('functions/handlers/approvals-http.ts'),
   console: projectFile('functions/handlers/console.ts'),
+  webhook: projectFile('functions/handlers/webhook.ts'),
 } as const;
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 /** The ASL files (statemachines/), shared with the local stack. */
@@ -94,6 +96,8 @@ export class RegistryManagerStack extends Stack {
   /** The hourly signed anchor of every audit chain head (Object Lock bucket). */
   readonly auditAnchors: AuditAnchors;
   readonly dashboard: OperationsDashboard;
+  /** The CI webhook endpoint, when an edge has `triggers`. */
+  readonly webhooks?: Webhooks;
 
   constructor(scope: Construct, id: string, props: RegistryManagerStackProps) {
     super(scope, id, props);
@@ -158,6 +162,18 @@ export class RegistryManagerStack extends Stack {
       });
       const { PromotionRequestApprovalFunctionArn: requester, PromotionRecordFunctionArn: record } = this.promotion?.functions ?? {};
       if (this.promotion && requester && record) this.approvals.allowCompletingTasksOf(this.promotion.workflow.stateMachine).bindRequester(requester).bindCloser(record);
+    }
+
+    // CI webhooks start promotions the edges' triggers map (docs/PROMOTION_WORKFLOW.md "CI webhooks").
+    if (this.promotion && props.config.promotion.some((edge) => edge.triggers.length > 0)) {
+      this.webhooks = new Webhooks(this, 'Webhooks', {
+        entry: entries.webhook,
+        configFile,
+        depsLockFilePath: DEPS_LOCK_FILE,
+        stateMachine: this.promotion.workflow.stateMachine,
+        auditTable: this.tables.audit,
+        ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
+      });
     }
 
     const workflows: WorkflowAlarm[] = [
@@ -237,6 +253,7 @@ export class RegistryManagerStack extends Stack {
             ] as [string, string],
           }
         : {}),
+      ...(this.webhooks ? { WebhookUrl: [this.webhooks.url, 'CI webhooks: <url>/github and <url>/gitlab, with the secret in WebhookSecretArn'] as [string, string], WebhookSecretArn: [this.webhooks.secret.secretArn, 'The shared webhook secret to set in GitHub / GitLab'] as [string, string] } : {}),
       PromotionsTableName: [this.tables.promotions.tableName, 'PROMOTIONS_TABLE for regman promote|promotions|rollback|hold'],
       QuarantineTableName: [this.tables.quarantine.tableName, 'QUARANTINE_TABLE for regman quarantine'],
       HoldsTableName: [this.tables.holds.tableName, 'HOLDS_TABLE for regman hold'],

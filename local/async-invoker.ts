@@ -53,6 +53,8 @@ export interface AttemptReport<E> {
 export interface AsyncInvoker<E> {
   /** Queues an invocation and returns at once (Lambda's `InvocationType: Event`). */
   invoke(event: E): void;
+  /** Queues an invocation that starts after `delayMs` (deferred work; on AWS an SQS delay or a Step Functions Wait). `idle()` waits for it too. */
+  invokeLater(event: E, delayMs: number): void;
   /** Resolves when every queued invocation, retries included, has finished. */
   idle(): Promise<void>;
   /** Stops scheduling retries (pending retries are dropped) and waits for running attempts. */
@@ -112,6 +114,14 @@ export function createAsyncInvoker<E extends { id?: string }>(options: AsyncInvo
     invoke(event) {
       if (stopped) throw new Error(`${options.name}: the invoker is stopped`);
       const p = run(event).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    },
+    invokeLater(event, delayMs) {
+      if (stopped) throw new Error(`${options.name}: the invoker is stopped`);
+      // A stop drops the timer (wait resolves false), as it drops pending retries.
+      const p: Promise<void> = wait(Math.max(0, delayMs))
+        .then((due) => (due && !stopped ? run(event) : undefined))
+        .finally(() => inFlight.delete(p));
       inFlight.add(p);
     },
     async idle() {

@@ -14,6 +14,7 @@ export function formatReplicationEvent(event: ReplicationEvent): string | undefi
   switch (event.type) {
     case 'target-finished': {
       const o = event.outcome;
+      if (o.status === 'deferred' && o.retryAt !== undefined) return `[${corr(event.correlationId)}] replicate → ${o.target}/${o.repository}: deferred, ${o.reason ?? 'out of rate budget'}; re-queued, audited as replicate.deferred`;
       if (o.status === 'deferred') return `[${corr(event.correlationId)}] replicate → ${o.target}/${o.repository}: large image, ${o.reason ?? 'fanned out'}; blob by blob, the tag last`;
       const where = `${o.target}/${o.repository}@${short(o.digest)}`;
       if (o.status === 'failed') return `[${corr(event.correlationId)}] replicate → ${where}: FAILED ${o.errorCode ?? ''} ${o.error ?? ''}`.trimEnd();
@@ -39,7 +40,7 @@ export function formatPush(registry: string, event: EcrImageActionEvent): string
  * A line for an attempt that the replication events do not tell: a failure (retry or dead letter), a
  * rejected event, or a duplicate answered from the idempotency record (`didWork` false: no progress event).
  */
-export function formatAttempt(report: AttemptReport<EcrImageActionEvent>, retryDelaysMs: readonly number[], dlqPath: string, didWork: boolean): string | undefined {
+export function formatAttempt(report: AttemptReport<Pick<EcrImageActionEvent, 'id'>>, retryDelaysMs: readonly number[], dlqPath: string, didWork: boolean): string | undefined {
   if (report.ok) {
     const result = report.result as { status?: string; errorCode?: string; reason?: string } | undefined;
     if (result?.status === 'rejected') return `[${corr(report.event.id)}] event rejected (${result.errorCode ?? '?'}): ${result.reason ?? ''} (audited as event.rejected; not retried)`;

@@ -11,6 +11,7 @@ import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { createIdempotencyStore } from '../functions/handlers/idempotency.ts';
 import { DynamoReplicationState } from '../functions/replication/dynamo-state.ts';
 import { DynamoBlobProgress } from '../functions/replication/dynamo-blob-progress.ts';
+import type { DeferredReplication } from '../functions/replication/deferral.ts';
 import { createLargeImageCopyBlobHandler } from '../functions/handlers/large-image-copy-blob.ts';
 import { createLargeImagePlanHandler } from '../functions/handlers/large-image-plan.ts';
 import { createLargeImagePublishHandler } from '../functions/handlers/large-image-publish.ts';
@@ -38,6 +39,7 @@ import { WEBHOOK_PATH_PREFIX, localWebhookEndpoints, localWebhookSecret, webhook
 import { DynamoDeliveryLog } from '../functions/webhooks/delivery-log.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalApprovals, type LocalApprovals } from './approvals.ts';
+import { createLocalReports } from './reports.ts';
 import { SELF_AUTHENTICATED_PREFIXES } from '../functions/web/routes.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
@@ -80,6 +82,8 @@ export interface StartLocalStackOptions {
   readonly fanout?: FanoutPolicy | false;
   /** Registries that run elsewhere (name → URL): not started, not stopped (see StartLocalRegistriesOptions.external). @default none */
   readonly externalRegistries?: Readonly<Record<string, string>>;
+  /** Longest wait of work deferred for a rate budget (tests shorten it; AWS waits what the registry asked). @default no cap */
+  readonly maxDeferralMs?: number;
 }
 
 export interface LocalStack {
@@ -208,6 +212,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       audit: audit.log,
       state: new DynamoReplicationState({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
       blobProgress: new DynamoBlobProgress({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
+      // Out of rate budget: the async invoker runs the event again after the registry's delay (late-bound: defined below).
+      deferrals: { defer: async (work, delaySeconds) => invoker.invokeLater(work, Math.min(delaySeconds * 1000, options.maxDeferralMs ?? Infinity)) },
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),
       ...(fanoutPolicy ? { fanout: { starter: fanout, policy: fanoutPolicy } } : {}),
       onEvent: (event) => {
@@ -227,7 +233,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
 
     const dlqPath = join(stateDir, 'dlq.jsonl');
     const retryDelaysMs = options.retryDelaysMs ?? [1_000, 2_000];
-    const invoker: AsyncInvoker<EcrImageActionEvent> = createAsyncInvoker<EcrImageActionEvent>({
+    const invoker: AsyncInvoker<EcrImageActionEvent | DeferredReplication> = createAsyncInvoker<EcrImageActionEvent | DeferredReplication>({
       name: 'regman-local-replicate',
       handler: (event, context) => {
         worked.delete(event.id);
@@ -320,6 +326,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       // The promotion runner's completer settles its waiting RequestApproval (late-bound: the runner needs the requester).
       completer: { succeed: (t, o) => promotion.promotions.completer.succeed(t, o), fail: (t, e, c) => promotion.promotions.completer.fail(t, e, c) },
       ...(process.env.REGMAN_SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.REGMAN_SLACK_WEBHOOK_URL } : {}),
+      reports: createLocalReports({ config, adapters, log: audit.log, dlqPath, pullStats }),
     });
     cleanups.push(() => approvals.close());
     onConsole = (req, res) => approvals.serve(req, res);
@@ -414,7 +421,7 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     ...Object.entries(endpoints.registries).map(([name, url]) => `  registry ${name.padEnd(12)} ${url}${name === source ? '   (source: pushes here replicate)' : ''}  storage ${join(stateDir, 'registries', name)}`),
     `  dynamodb          ${endpoints.dynamodb.endpoint}   tables ${Object.values(endpoints.dynamodb.tables).join(', ')}  files ${join(stateDir, 'dynamodb')}`,
     `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>; every POST needs Authorization: Bearer <controlToken from endpoints.json>)`,
-    `  console           ${endpoints.console ?? endpoints.control}/   (pending approvals, recent promotions; approval links arrive in ${join(stateDir, 'outbox.jsonl')})`,
+    `  console           ${endpoints.console ?? endpoints.control}/   (pending approvals, recent promotions, reports at /reports/compliance|costs|usage|lineage; approval links arrive in ${join(stateDir, 'outbox.jsonl')})`,
     ...(endpoints.webhooks ? [`  CI webhooks       ${endpoints.webhooks.github}  ${endpoints.webhooks.gitlab}   (secret in ${endpoints.webhooks.secretFile}; promotion[].triggers map events to edges)`] : []),
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
     `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${auth} ${endpoints.control}/reconcile`,

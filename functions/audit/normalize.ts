@@ -1,5 +1,5 @@
 // Validates an appended record at the edge and normalises it: ISO time, redacted free text, bounded sizes, plain JSON.
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson } from './canonical-json.ts';
 import { AuditError } from './errors.ts';
 import { redactAuditText, redactJson } from './redact.ts';

@@ -1,5 +1,5 @@
 // The zod schemas of a promotion edge's gates: scan (thresholds, allowlist, source), signature (keys) and tests.
-import { z } from 'zod';
+import * as z from 'zod';
 import { addProblem, httpsUrl, strict } from './schema-helpers.ts';
 
 const findings = z.number({ error: 'a number of findings >= 0' }).int({ error: 'a whole number' }).nonnegative({ error: 'a number >= 0' });

@@ -1,5 +1,5 @@
 // Small zod helpers shared by the config schema: strict objects that list their fields, and custom issues.
-import { z } from 'zod';
+import * as z from 'zod';
 import { oneOf, quote } from './errors.ts';
 
 /**

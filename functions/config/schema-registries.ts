@@ -1,6 +1,6 @@
 // The zod schema of a registry entry: one strict object per kind (location fields), credentials, rate limit.
 // Error strings given to zod here are the "expected" half of a ConfigIssue (see zod-issues.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 import { quote } from './errors.ts';
 import { addProblem, digitString, isLoopbackHost, parseHttpUrl, strict } from './schema-helpers.ts';
 

@@ -1,5 +1,5 @@
 // The zod schema of a promotion edge's CI triggers: which GitHub / GitLab events start a promotion on that edge.
-import { z } from 'zod';
+import * as z from 'zod';
 import { quote } from './errors.ts';
 import { patternError } from './patterns.ts';
 import { addProblem, strict } from './schema-helpers.ts';

@@ -1,6 +1,6 @@
 // The zod schema of config/registries.yaml: registries, environments, replication, promotion, retention.
 // Error strings given to zod here are the "expected" half of a ConfigIssue (see zod-issues.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 import { quote } from './errors.ts';
 import { patternError, regexError } from './patterns.ts';
 import { addProblem, strict } from './schema-helpers.ts';

@@ -12,6 +12,7 @@ import type { RegmanConfig } from '../config/types.ts';
 import { ENV, readEnvironment } from '../env.ts';
 import { ReplicationEventError, ReplicationFailedError, isReplicationError } from '../replication/errors.ts';
 import { eventIdOf, parseImageActionEvent, type ImageActionEvent } from '../replication/event.ts';
+import { isDeferredReplication } from '../replication/deferral.ts';
 import { errorCodeOf, errorMessageOf } from '../replication/observability.ts';
 import { replicateImage, type ReplicationDeps, type ReplicationOutcome } from '../replication/replicate.ts';
 import { findSourceRegistry } from '../replication/source.ts';
@@ -121,10 +122,19 @@ export function createReplicateHandler(
   };
 
   const core = async (raw: unknown, context: LambdaContextLike): Promise<ReplicateHandlerResult> => {
-    const correlationId = eventIdOf(raw) ?? context.awsRequestId;
+    const correlationId = isDeferredReplication(raw) ? raw.correlationId : (eventIdOf(raw) ?? context.awsRequestId);
     logger.setCorrelationId(correlationId);
     const base = await getDeps();
     const deps: ReplicationDeps = { ...base, logger: base.logger ?? domainLogger, metrics: base.metrics ?? domainMetrics };
+    if (isDeferredReplication(raw)) {
+      // A deferral came back: its targets run again. Not through idempotency (the event's record says
+      // "done"); the done# records of the event keep the other targets from running twice.
+      logger.info('Deferred replication is due', { repository: raw.event.repository, digest: raw.event.digest, targets: raw.targets, deferrals: raw.deferrals });
+      return replicateImage(
+        { event: raw.event, sourceRegistry: raw.sourceRegistry, correlationId, actor: raw.actor, deferred: { deferrals: raw.deferrals, targets: raw.targets } },
+        deps,
+      );
+    }
     let event: ImageActionEvent;
     try {
       event = parseImageActionEvent(raw);

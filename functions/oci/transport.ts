@@ -219,7 +219,9 @@ export class Transport {
       }
       release();
       if (req.expect.includes(res.status)) return res;
-      const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'));
+      // A 429 without Retry-After may say when the quota is back in `ratelimit-reset` (delta seconds,
+      // https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/).
+      const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after')) ?? (res.status === 429 ? parseRetryAfter(header(res.headers, 'ratelimit-reset')) : undefined);
       if (isRetryableStatus(res.status) && attempt < maxAttempts && (retryAfterMs === undefined || retryAfterMs <= this.policy.maxRetryAfterMs)) {
         await drain(res.body);
         await this.sleep(retryAfterMs ?? backoffDelay(attempt, this.policy, this.random));

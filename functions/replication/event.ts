@@ -1,5 +1,5 @@
 // Parses the EventBridge `ECR Image Action` event (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html) into plain data.
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestProblem } from '../oci/digest.ts';
 import { repositoryProblem, tagProblem } from '../oci/reference.ts';
 import { ReplicationEventError, type EventIssue } from './errors.ts';

@@ -11,6 +11,7 @@ import type { ReplicateImageInput, ReplicationDeps, ReplicationEvent, Replicatio
 import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger, type MetricsLike } from './observability.ts';
 import { planReplication, type ReplicationTargetMatch } from './rules.ts';
 import { openBlobResume } from './blob-progress.ts';
+import { DEFERRED_ACTION, MAX_DEFERRALS, deferralOf, type DeferredReplication } from './deferral.ts';
 import { blocksApply, doneKey, eventTimeMs, type AppliedTag, type EventKey, type InFlightCopy, type TagKey } from './tag-state.ts';
 
 export type { ReplicationCopyOptions, ReplicationDeps, ReplicationEvent, TargetOutcome, ReplicationOutcome, ReplicateImageInput, ReplicationFanout } from './types.ts';
@@ -78,8 +79,11 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
   const eventKey: EventKey = { correlationId, digest: event.digest };
   const done = await targetsDone(deps, eventKey, logger, base);
   const targets = await mapLimit(plan.targets, deps.targetConcurrency ?? 4, async (match) => {
-    const earlier = done.get(doneKey(match.rule, match.targetRegistry));
-    if (earlier !== undefined) {
+    const key = doneKey(match.rule, match.targetRegistry);
+    const earlier = done.get(key);
+    // A deferred target is done for the retries of its event, and runs again when its deferral comes back.
+    const rerun = earlier?.status === 'deferred' && input.deferred?.targets.includes(key) === true;
+    if (earlier !== undefined && !rerun) {
       // Finished by an earlier attempt of this event (and audited then): retry only what failed.
       const outcome: TargetOutcome = { ...earlier, earlierAttempt: true };
       safeEmit(deps, { type: 'target-finished', correlationId, outcome });
@@ -87,7 +91,7 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
       return outcome;
     }
     const outcome = await replicateToTarget(input, source, match, plan.tag, plan.referrerOf, deps);
-    recordMetrics(deps.metrics ?? noMetrics, outcome);
+    if (outcome.status !== 'deferred') recordMetrics(deps.metrics ?? noMetrics, outcome);
     let audited = false;
     try {
       await deps.audit.append(auditRecord(input, outcome, plan.tag, deps, pushedBy));
@@ -96,7 +100,8 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
       logger.error('Audit record could not be written', { ...base, target: outcome.target, error: errorMessageOf(err) });
       auditFailures.push({ target: outcome.target, error: err });
     }
-    if (audited && deps.state && outcome.status !== 'failed') {
+    // A deferred target is marked once its deferral is queued (below).
+    if (audited && deps.state && outcome.status !== 'failed' && outcome.status !== 'deferred') {
       await deps.state.markTargetDone(eventKey, outcome).catch((err: unknown) => {
         // Only costs a repeat (cheap: HEAD checks) if this event is retried for another target.
         logger.warn('Could not record the target as done', { ...base, target: outcome.target, error: errorMessageOf(err) });
@@ -109,8 +114,36 @@ export async function replicateImage(input: ReplicateImageInput, deps: Replicati
   });
 
   const failed = targets.filter((t) => t.status === 'failed');
+  const deferredNow = targets.filter((t) => t.status === 'deferred' && !t.earlierAttempt);
+  if (deferredNow.length > 0 && deps.deferrals) {
+    const delaySeconds = Math.max(...deferredNow.map((t) => t.retryAfterSeconds ?? 60));
+    const work: DeferredReplication = {
+      kind: 'regman.deferred-replication',
+      id: correlationId,
+      correlationId,
+      sourceRegistry,
+      actor: input.actor,
+      event,
+      notBefore: new Date(Date.now() + delaySeconds * 1000).toISOString(),
+      deferrals: (input.deferred?.deferrals ?? 0) + 1,
+      targets: deferredNow.map((t) => doneKey(t.rule, t.target)),
+    };
+    try {
+      await deps.deferrals.defer(work, delaySeconds);
+      // Retries of this event (for another target) leave them to the deferral.
+      for (const t of deferredNow) {
+        await deps.state?.markTargetDone(eventKey, t).catch((err: unknown) => logger.warn('Could not record the deferred target', { ...base, target: t.target, error: errorMessageOf(err) }));
+      }
+      logger.info(`Deferred ${deferredNow.length} target(s) for ${delaySeconds} s (rate budget)`, { ...base, targets: work.targets, notBefore: work.notBefore });
+    } catch (err) {
+      // Not queued: fail the event so that it is retried (the deferred targets are not marked done).
+      for (const t of deferredNow) auditFailures.push({ target: t.target, error: err });
+    }
+  }
   const status: ReplicationOutcome['status'] =
-    failed.length === 0 ? (targets.some((t) => t.status === 'replicated') ? 'replicated' : 'skipped') : failed.length === targets.length ? 'failed' : 'partial';
+    failed.length === 0
+      ? deferredNow.length > 0 ? 'deferred' : targets.some((t) => t.status === 'replicated') ? 'replicated' : 'skipped'
+      : failed.length === targets.length ? 'failed' : 'partial';
   const outcome: ReplicationOutcome = { status, ...base, tag: plan.tag, targets };
   if (failed.length > 0 || auditFailures.length > 0) {
     const failures = [
@@ -250,6 +283,16 @@ async function replicateToTarget(
         durationMs: elapsed(),
       };
     } catch (err) {
+      const wait = deps.deferrals && (input.deferred?.deferrals ?? 0) < MAX_DEFERRALS ? deferralOf(err) : undefined;
+      if (wait) {
+        // Out of rate budget: waiting is the cure, so the work is re-queued instead of failed (see replicateImage).
+        const retryAt = new Date(Date.now() + wait.retryAfterSeconds * 1000).toISOString();
+        return {
+          ...common, repository, status: 'deferred', bytes: 0, blobs: NO_BLOBS, durationMs: elapsed(), errorCode: 'RATE_LIMITED', error: errorMessageOf(err),
+          reason: `out of rate budget${wait.budgetKey !== undefined ? ` (${wait.budgetKey})` : ''}: deferred ${wait.retryAfterSeconds} s, until ${retryAt}`,
+          retryAt, retryAfterSeconds: wait.retryAfterSeconds,
+        };
+      }
       return { ...common, repository, status: 'failed', bytes: 0, blobs: NO_BLOBS, durationMs: elapsed(), errorCode: errorCodeOf(err), error: errorMessageOf(err) };
     }
   };
@@ -290,10 +333,11 @@ function recordMetrics(metrics: MetricsLike, outcome: TargetOutcome): void {
 }
 
 function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: string, deps: ReplicationDeps, pushedBy?: PushedBy): AuditRecordInput {
+  const deferred = outcome.status === 'deferred';
   return {
     actor: input.actor,
-    action: 'replicate',
-    outcome: outcome.status === 'replicated' ? 'success' : outcome.status === 'skipped' ? 'skipped' : 'failure',
+    action: deferred ? DEFERRED_ACTION : 'replicate',
+    outcome: outcome.status === 'replicated' ? 'success' : outcome.status === 'skipped' || deferred ? 'skipped' : 'failure',
     correlationId: input.correlationId,
     ...(deps.now ? { time: deps.now() } : {}),
     source: input.sourceRegistry,
@@ -315,6 +359,7 @@ function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: st
       ...(outcome.digest !== undefined && outcome.digest !== input.event.digest ? { targetDigest: outcome.digest } : {}),
       ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
       ...(outcome.superseded !== undefined ? { superseded: { ...outcome.superseded } } : {}),
+      ...(deferred ? { retryAt: outcome.retryAt ?? null, retryAfterSeconds: outcome.retryAfterSeconds ?? null, deferrals: (input.deferred?.deferrals ?? 0) + 1 } : {}),
     },
   };
 }

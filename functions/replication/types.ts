@@ -10,6 +10,7 @@ import type { FanoutStarter } from './large/image.ts';
 import type { LoggerLike, MetricsLike } from './observability.ts';
 import type { ReplicationStateStore } from './tag-state.ts';
 import type { BlobProgressStore } from './blob-progress.ts';
+import type { DeferralQueue } from './deferral.ts';
 
 /** Copy engine settings a deployment may tune; the rest come from the rule. */
 export type ReplicationCopyOptions = Pick<CopyOptions, 'concurrency' | 'retries' | 'retryDelayMs' | 'chunkThreshold' | 'chunkSize' | 'signal'>;
@@ -47,6 +48,12 @@ export interface ReplicationDeps {
    * large-image Map) skips them without a HEAD. @default none (a retry HEADs every blob)
    */
   readonly blobProgress?: BlobProgressStore;
+  /**
+   * Rate budgets: a target out of budget (Docker Hub's pull limit; a 429 asking for longer than a copy
+   * waits) is deferred here with the delay the registry gave, audited `replicate.deferred`, instead of
+   * failing into retries and the DLQ. @default none (such a target fails)
+   */
+  readonly deferrals?: DeferralQueue;
   /**
    * Who pushed: the CloudTrail PutImage record's principal, named in each replication record's
    * `details.pushedBy` (or `{ unknown: true, reason }`). @default none (the local stack has no CloudTrail)
@@ -88,6 +95,9 @@ export interface TargetOutcome {
   readonly superseded?: { readonly eventDigest: string; readonly currentDigest?: string; readonly by: 'source' | 'newer-event' };
   /** True when an earlier attempt of this event finished this target: reused, not run or audited again. */
   readonly earlierAttempt?: boolean;
+  /** A `deferred` target out of rate budget: when it is tried again (ISO), and the wait asked for. */
+  readonly retryAt?: string;
+  readonly retryAfterSeconds?: number;
 }
 
 export interface ReplicationOutcome {
@@ -95,7 +105,8 @@ export interface ReplicationOutcome {
    * - `replicated`: every target succeeded or was skipped, at least one copied;
    * - `skipped`: nothing to do (`reason` says why);
    * - `partial` / `failed`: some / all targets failed (replicateImage then throws);
-   * - `deferred`: too large for this invocation, fanned out to the state machine (`execution`).
+   * - `deferred`: too large for this invocation, fanned out to the state machine (`execution`), or
+   *   some targets out of rate budget re-queued (their `retryAt`) while the others succeeded.
    */
   readonly status: 'replicated' | 'skipped' | 'partial' | 'failed' | 'deferred';
   readonly reason?: string;
@@ -117,6 +128,8 @@ export interface ReplicateImageInput {
   readonly correlationId: string;
   /** Who caused the work, e.g. `event:aws.ecr`. */
   readonly actor: string;
+  /** Set when a deferral queue delivered the event back: these targets (doneKeys) run again. */
+  readonly deferred?: { readonly deferrals: number; readonly targets: readonly string[] };
 }
 
 export interface ReplicationFanout {

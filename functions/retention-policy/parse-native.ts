@@ -1,5 +1,5 @@
 // Our own retention rules: the schema and its checks (the evaluator and its semantics: ../retention/policy-native.ts, docs/RETENTION.md).
-import { z } from 'zod';
+import * as z from 'zod';
 import { PolicyError, fromZodIssues, type InputIssue } from './errors.ts';
 import type { NativePolicy } from './types.ts';
 

@@ -1,5 +1,5 @@
 // Validates a repository inventory (the input of `regman retention plan`) and returns it typed.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InventoryError, fromZodIssues, type InputIssue } from './errors.ts';
 import type { Inventory } from './types.ts';
 

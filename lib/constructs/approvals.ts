@@ -173,7 +173,8 @@ export class Approvals extends Construct {
       accessLogSettings: { destination: new apigw.LogGroupLogDestination(this.accessLogGroup), format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)) },
     });
 
-    const common = { configFile: props.configFile, depsLockFilePath: props.depsLockFilePath, timeout: Duration.seconds(30), memorySize: 512, ...(props.bundle !== undefined ? { bundle: props.bundle } : {}) };
+    // Invoked synchronously by API Gateway: no asynchronous retries to configure.
+    const common = { configFile: props.configFile, depsLockFilePath: props.depsLockFilePath, timeout: Duration.seconds(30), memorySize: 512, retryAttempts: 0, ...(props.bundle !== undefined ? { bundle: props.bundle } : {}) };
     this.approvals = new BaseFunction(this, 'Decisions', {
       ...common,
       entry: props.entries.approvals,

@@ -1,5 +1,5 @@
 // One Lambda function the house way: Node.js 22 on arm64, X-Ray, its own log group and role, esbuild bundle with the config.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { TABLE_SPECS, type TableSpec } from '../../functions/dynamo/tables.ts';
+import { lambdaExternalModules } from '../bundle-externals.ts';
 import { BUNDLED_CONFIG_FILE, LAMBDA_TASK_ROOT } from '../config-bundle.ts';
 import { acknowledgeNag } from '../nag.ts';
 
@@ -128,8 +129,9 @@ export class BaseFunction extends Construct {
             minify: true,
             sourceMap: true,
             sourcesContent: false,
-            // Bundle the AWS SDK too: the versions the tests ran, not whatever the runtime carries.
-            externalModules: [],
+            // Bundle the AWS SDK too: the versions the tests ran, not whatever the runtime carries. Only
+            // the Azure SDKs stay out, when the config names no ACR registry (lib/bundle-externals.ts).
+            externalModules: lambdaExternalModules(JSON.parse(readFileSync(props.configFile, 'utf8')) as Parameters<typeof lambdaExternalModules>[0]),
             // esbuild is a devDependency: never fall back to Docker.
             forceDockerBundling: false,
             commandHooks: {

@@ -35,7 +35,7 @@ export const Routes = {
 /** What happens to a matched request. */
 export type Fault =
   /** Answer at once with this status (and `Retry-After`), without contacting the target. */
-  | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: number }
+  | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: number; readonly headers?: Readonly<Record<string, string>> }
   /**
    * Reset the TCP connection (RST) after `afterBytes` bytes of the body: of the target's response by
    * default (a blob GET dies mid-stream), or of the client's request with `side: 'request'` (an upload
@@ -229,6 +229,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       const code = fault.status === 429 ? 'TOOMANYREQUESTS' : fault.status >= 500 ? 'UNAVAILABLE' : 'UNKNOWN';
       const headers: Record<string, string | number> = {};
       if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
+      Object.assign(headers, fault.headers);
       send(fault.status, headers, JSON.stringify({ errors: [{ code, message: `injected ${fault.status}` }] }));
       return;
     }

@@ -1,12 +1,13 @@
 // The Azure Container Registry adapter: @azure/container-registry for listing and deletion, the OCI
 // client (with ACR's token exchange) for the data plane and tagging.
 import https from 'node:https';
-import { ContainerRegistryClient, type ContainerRegistryClientOptions } from '@azure/container-registry';
+import type { ContainerRegistryClient, ContainerRegistryClientOptions } from '@azure/container-registry';
 import type { AcrRegistryConfig } from '../../config/types.ts';
 import { OciError, isOciError, type OciErrorCode } from '../../oci/errors.ts';
 import type { CredentialProvider, Credentials } from '../../oci/credentials.ts';
 import { redact } from '../../oci/redact.ts';
 import type { ImageInfo, ListImagesOptions, RegistryAdapter } from '../adapter.ts';
+import { loadContainerRegistry } from './azure-sdk.ts';
 import { acrIdentity, AcrSecretIdentity, type AcrAdapterDeps, type AcrIdentity } from './credentials.ts';
 import { AcrAadCredentialProvider, ACR_DEFAULT_AUDIENCE, type AcrEndpoint } from './exchange.ts';
 import { listAcrImages } from './listing.ts';
@@ -111,7 +112,8 @@ export function createAcrAdapter(name: string, config: AcrRegistryConfig, deps: 
         ...(deps.userAgent !== undefined ? { userAgentOptions: { userAgentPrefix: deps.userAgent } } : {}),
       };
       const url = `${endpoint.plainHttp ? 'http' : 'https'}://${wireHost}`;
-      sdk = id.kind === 'aad' ? new ContainerRegistryClient(url, id.credential, options) : new ContainerRegistryClient(url, options);
+      const { ContainerRegistryClient: Client } = await loadContainerRegistry();
+      sdk = id.kind === 'aad' ? new Client(url, id.credential, options) : new Client(url, options);
     }
     return sdk;
   };

@@ -1,6 +1,7 @@
 // Where an ACR registry's identity comes from: a service principal, a managed identity, or a
 // username/password (admin user, repository-scoped token), per the config's credential reference.
-import { ClientSecretCredential, ManagedIdentityCredential, type AccessToken, type TokenCredential } from '@azure/identity';
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { clientSecretCredential, managedIdentityCredential } from './azure-sdk.ts';
 import type { CredentialProvider, Credentials } from '../../oci/credentials.ts';
 import type { CredentialReference } from '../../config/types.ts';
 import { registerSecret } from '../../oci/redact.ts';
@@ -65,7 +66,7 @@ class SecretServicePrincipalCredential implements TokenCredential {
           { problem: 'bad-format', reference: describeSecretReference(this.ref), registryName: this.registryName },
         );
       }
-      return new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret);
+      return clientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret);
     })();
     this.inner.catch(() => {
       this.inner = undefined;
@@ -139,7 +140,7 @@ export function acrIdentity(
   if (ref === undefined) {
     if (isPublic) return { kind: 'anonymous' };
     const clientId = env.AZURE_CLIENT_ID;
-    return { kind: 'aad', credential: clientId ? new ManagedIdentityCredential(clientId) : new ManagedIdentityCredential(), reference: 'the managed identity' };
+    return { kind: 'aad', credential: managedIdentityCredential(clientId), reference: 'the managed identity' };
   }
   if (ref.secretArn !== undefined || ref.secretName !== undefined) {
     return new AcrSecretIdentity(ref.secretArn !== undefined ? { secretArn: ref.secretArn } : { secretName: ref.secretName as string }, deps, name);
@@ -151,7 +152,7 @@ export function acrIdentity(
     const clientSecret = env[`${p}_CLIENT_SECRET`];
     if (tenantId && clientId && clientSecret) {
       registerSecret(clientSecret);
-      return { kind: 'aad', credential: new ClientSecretCredential(tenantId, clientId, clientSecret), reference: `service principal from env ${p}`, tenant: tenantId };
+      return { kind: 'aad', credential: clientSecretCredential(tenantId, clientId, clientSecret), reference: `service principal from env ${p}`, tenant: tenantId };
     }
   }
   return {

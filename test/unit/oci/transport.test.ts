@@ -89,6 +89,14 @@ describe('Transport retries', () => {
     expect(delays).toEqual([]);
   });
 
+  it('reads a 429 without Retry-After through ratelimit-reset (delta seconds, IETF RateLimit headers)', async () => {
+    const p = await peer([status(429, { 'ratelimit-reset': '900', 'ratelimit-remaining': '0;w=21600' })]);
+    const { t, delays } = transport(p.host);
+    const err = (await t.request({ method: 'GET', path: '/v2/', expect: [200], description: 'ping' }).catch((e: unknown) => e)) as OciError;
+    expect(err).toMatchObject({ code: 'TOO_MANY_REQUESTS', retryable: true, retryAfterSeconds: 900 });
+    expect(delays).toEqual([]);
+  });
+
   it('replays a Buffer body on retry', async () => {
     const p = await peer([status(500), status(201)]);
     const { t } = transport(p.host);
