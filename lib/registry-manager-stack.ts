@@ -6,6 +6,7 @@ import type { RegmanConfig } from '../functions/config/index.ts';
 import { PROMOTION_TABLES_ENV } from '../functions/promotion/store.ts';
 import { writeBundledConfig } from './config-bundle.ts';
 import { Approvals, type ConsoleOidcOptions } from './constructs/approvals.ts';
+import { ReplicationDeferral } from './constructs/deferral.ts';
 import { LargeImage } from './constructs/large-image.ts';
 import { Observability, type WorkflowAlarm } from './constructs/observability.ts';
 import { Promotion } from './constructs/promotion.ts';
@@ -51,6 +52,7 @@ export const STATE_MACHINE_FILES = {
   replicateLarge: projectFile('statemachines/replicate-large.asl.json'),
   retentionSweep: projectFile('statemachines/retention-sweep.asl.json'),
   promotion: projectFile('statemachines/promotion.asl.json'),
+  replicateDeferred: projectFile('statemachines/replicate-deferred.asl.json'),
 } as const;
 export const DEPS_LOCK_FILE = projectFile('package-lock.json');
 
@@ -84,6 +86,8 @@ export class RegistryManagerStack extends Stack {
   readonly replication: Replication;
   readonly observability: Observability;
   readonly largeImage: LargeImage;
+  /** The replicate-deferred state machine: targets out of rate budget wait there. */
+  readonly deferral: ReplicationDeferral;
   /** Undefined when the config has no retention policy. */
   readonly retention?: Retention;
   /** Undefined when the config has no promotion edge. */
@@ -139,6 +143,8 @@ export class RegistryManagerStack extends Stack {
       ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
     });
     this.largeImage.allowStartFrom(this.replication.replicate);
+    // Rate budgets: a target out of budget waits in the replicate-deferred state machine instead of failing.
+    this.deferral = new ReplicationDeferral(this, 'Deferral', { replicate: this.replication.replicate, deadLetterQueue: this.replication.deadLetterQueue, definitionFile: STATE_MACHINE_FILES.replicateDeferred, ...(props.bundle !== undefined ? { requireDefinition: props.bundle } : {}) });
 
     if (props.config.retention.length > 0) this.retention = this.retentionSweep(props, entries, configFile);
     if (props.config.promotion.length > 0) this.promotion = this.promotionWorkflow(props, entries, configFile);

@@ -14,6 +14,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudTrailPusherLookup } from '../replication/pusher/cloudtrail-lookup.ts';
 import { FANOUT_ENV, fanoutPolicyFromEnvironment } from '../replication/large/decision.ts';
 import { SfnFanoutStarter } from '../replication/large/image.ts';
+import { DEFERRAL_STATE_MACHINE_ENV, SfnDeferralQueue } from '../replication/sfn-deferral.ts';
 import type { ReplicationFanout } from '../replication/types.ts';
 import { loadBundledConfig } from './config.ts';
 
@@ -53,7 +54,10 @@ export async function replicationDepsFromEnvironment(env: Environment, handlerDi
   // Who pushed: CloudTrail LookupEvents in the function's region (the source ECR's), unless turned off.
   const region = env.optional('AWS_REGION');
   const pusher = env.optional(ENV.pusherLookup, env.optional(ENV.dynamoEndpoint) ? 'none' : 'cloudtrail') === 'cloudtrail' ? new CloudTrailPusherLookup({ client: new CloudTrailClient(region ? { region } : {}) }) : undefined;
-  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}) };
+  // Rate budgets: targets out of budget wait in the replicate-deferred state machine (lib/constructs/deferral.ts).
+  const deferralArn = env.optional(DEFERRAL_STATE_MACHINE_ENV);
+  const deferrals = deferralArn ? new SfnDeferralQueue({ client: new SFNClient(region ? { region } : {}), stateMachineArn: deferralArn }) : undefined;
+  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(deferrals ? { deferrals } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}) };
 }
 
 /**
