@@ -27,6 +27,11 @@ export const APPROVAL_API_ROUTES: readonly { readonly method: 'GET' | 'POST'; re
   { method: 'GET', path: '/', target: 'console' },
   { method: 'GET', path: '/approvals', target: 'console' },
   { method: 'GET', path: '/promotions', target: 'console' },
+  // The report pages (functions/web/reports/): 404 until the console function is given the reports' data in AWS.
+  { method: 'GET', path: '/reports/compliance', target: 'console' },
+  { method: 'GET', path: '/reports/costs', target: 'console' },
+  { method: 'GET', path: '/reports/usage', target: 'console' },
+  { method: 'GET', path: '/reports/lineage', target: 'console' },
   { method: 'GET', path: '/approvals/{execution}/{token}', target: 'approvals' },
   { method: 'POST', path: '/approvals/{execution}/{token}', target: 'approvals' },
   { method: 'POST', path: '/slack/interactions', target: 'approvals' },
