@@ -16,6 +16,8 @@ import { FANOUT_ENV, fanoutPolicyFromEnvironment } from '../replication/large/de
 import { SfnFanoutStarter } from '../replication/large/image.ts';
 import type { ReplicationFanout } from '../replication/types.ts';
 import { loadBundledConfig } from './config.ts';
+import { DynamoPromotionStore, PROMOTION_TABLES_ENV } from '../promotion/store.ts';
+import { quarantineLookupOf } from '../replication/quarantine-guard.ts';
 
 /** Default config file name, next to the bundled handler (the CDK app writes it there). */
 export const DEFAULT_CONFIG_FILE = 'regman.config.json';
@@ -53,7 +55,12 @@ export async function replicationDepsFromEnvironment(env: Environment, handlerDi
   // Who pushed: CloudTrail LookupEvents in the function's region (the source ECR's), unless turned off.
   const region = env.optional('AWS_REGION');
   const pusher = env.optional(ENV.pusherLookup, env.optional(ENV.dynamoEndpoint) ? 'none' : 'cloudtrail') === 'cloudtrail' ? new CloudTrailPusherLookup({ client: new CloudTrailClient(region ? { region } : {}) }) : undefined;
-  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}) };
+  // Rules with `protected: true` read the quarantine (the promotion tables); without it they fail closed.
+  const quarantineTable = env.optional(PROMOTION_TABLES_ENV.quarantine);
+  const quarantine = quarantineTable
+    ? quarantineLookupOf(new DynamoPromotionStore({ docClient: stateDocClient ?? createDynamoClients(dynamoOptions(env)).docClient, tables: { promotions: quarantineTable, quarantine: quarantineTable, holds: quarantineTable } }))
+    : undefined;
+  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}), ...(quarantine ? { quarantine } : {}) };
 }
 
 /**
