@@ -18,6 +18,10 @@ export const CONTEXT = {
   retentionApply: 'retentionApply',
   /** `true`: placeholder code instead of esbuild bundles (tests, structural synth). Never deploy it. */
   skipBundling: 'regman:skipBundling',
+  /** OIDC issuer URL of the console's JWT authorizer (with consoleOidcAudience). @default IAM authorization */
+  consoleOidcIssuer: 'consoleOidcIssuer',
+  /** Comma-separated `aud` values the console's JWT authorizer accepts. */
+  consoleOidcAudience: 'consoleOidcAudience',
 } as const;
 
 export const DEFAULT_CONFIG_FILE = 'config/registries.yaml';
@@ -50,9 +54,21 @@ export async function buildApp(app: App, options: BuildAppOptions = {}): Promise
     ...optional('alarmTopicArn', stringContext(app, CONTEXT.alarmTopicArn)),
     ...optional('retentionSchedule', stringContext(app, CONTEXT.retentionSchedule)),
     ...booleanContext(app, 'retentionApply', CONTEXT.retentionApply),
+    ...consoleOidcContext(app),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
+}
+
+/** `consoleOidc` from the two context keys; one without the other is an error naming both. */
+function consoleOidcContext(app: App): { consoleOidc?: { issuer: string; audience: string[] } } {
+  const issuer = stringContext(app, CONTEXT.consoleOidcIssuer);
+  const audience = (stringContext(app, CONTEXT.consoleOidcAudience) ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  if (issuer === undefined && audience.length === 0) return {};
+  if (issuer === undefined || audience.length === 0) {
+    throw new Error(`context ${CONTEXT.consoleOidcIssuer} and ${CONTEXT.consoleOidcAudience} go together: set both (-c ${CONTEXT.consoleOidcIssuer}=https://… -c ${CONTEXT.consoleOidcAudience}=regman-console) or neither (IAM authorization)`);
+  }
+  return { consoleOidc: { issuer, audience } };
 }
 
 function stringContext(app: App, key: string): string | undefined {

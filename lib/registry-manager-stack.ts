@@ -6,12 +6,14 @@ import type { RegmanConfig } from '../functions/config/index.ts';
 import { PROMOTION_TABLES_ENV } from '../functions/promotion/store.ts';
 import { writeBundledConfig } from './config-bundle.ts';
 import { Approvals, type ConsoleOidcOptions } from './constructs/approvals.ts';
+import { ReplicationDeferral } from './constructs/deferral.ts';
 import { LargeImage } from './constructs/large-image.ts';
 import { Observability, type WorkflowAlarm } from './constructs/observability.ts';
 import { Promotion } from './constructs/promotion.ts';
 import { Replication } from './constructs/replication.ts';
 import { Retention } from './constructs/retention.ts';
 import { RegistryTables } from './constructs/tables.ts';
+import { Webhooks } from './constructs/webhooks.ts';
 import { grantRetentionLockRead } from './promotion-grants.ts';
 import { promotionAccess } from './promotion-scopes.ts';
 import { replicationAccess } from './replication-scopes.ts';
@@ -42,6 +44,7 @@ export const HANDLER_ENTRIES = {
   promotionRollbackEnvironment: projectFile('functions/handlers/promotion-rollback-environment.ts'),
   approvalsHttp: projectFile('functions/handlers/approvals-http.ts'),
   console: projectFile('functions/handlers/console.ts'),
+  webhook: projectFile('functions/handlers/webhook.ts'),
 } as const;
 export type HandlerName = keyof typeof HANDLER_ENTRIES;
 /** The ASL files (statemachines/), shared with the local stack. */
@@ -49,6 +52,7 @@ export const STATE_MACHINE_FILES = {
   replicateLarge: projectFile('statemachines/replicate-large.asl.json'),
   retentionSweep: projectFile('statemachines/retention-sweep.asl.json'),
   promotion: projectFile('statemachines/promotion.asl.json'),
+  replicateDeferred: projectFile('statemachines/replicate-deferred.asl.json'),
 } as const;
 export const DEPS_LOCK_FILE = projectFile('package-lock.json');
 
@@ -82,12 +86,16 @@ export class RegistryManagerStack extends Stack {
   readonly replication: Replication;
   readonly observability: Observability;
   readonly largeImage: LargeImage;
+  /** The replicate-deferred state machine: targets out of rate budget wait there. */
+  readonly deferral: ReplicationDeferral;
   /** Undefined when the config has no retention policy. */
   readonly retention?: Retention;
   /** Undefined when the config has no promotion edge. */
   readonly promotion?: Promotion;
   /** Approvals and the web console; undefined when no promotion edge has an approval gate. */
   readonly approvals?: Approvals;
+  /** The CI webhook endpoint, when an edge has `triggers`. */
+  readonly webhooks?: Webhooks;
 
   constructor(scope: Construct, id: string, props: RegistryManagerStackProps) {
     super(scope, id, props);
@@ -135,6 +143,8 @@ export class RegistryManagerStack extends Stack {
       ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
     });
     this.largeImage.allowStartFrom(this.replication.replicate);
+    // Rate budgets: a target out of budget waits in the replicate-deferred state machine instead of failing.
+    this.deferral = new ReplicationDeferral(this, 'Deferral', { replicate: this.replication.replicate, deadLetterQueue: this.replication.deadLetterQueue, definitionFile: STATE_MACHINE_FILES.replicateDeferred, ...(props.bundle !== undefined ? { requireDefinition: props.bundle } : {}) });
 
     if (props.config.retention.length > 0) this.retention = this.retentionSweep(props, entries, configFile);
     if (props.config.promotion.length > 0) this.promotion = this.promotionWorkflow(props, entries, configFile);
@@ -152,6 +162,18 @@ export class RegistryManagerStack extends Stack {
       });
       const { PromotionRequestApprovalFunctionArn: requester, PromotionRecordFunctionArn: record } = this.promotion?.functions ?? {};
       if (this.promotion && requester && record) this.approvals.allowCompletingTasksOf(this.promotion.workflow.stateMachine).bindRequester(requester).bindCloser(record);
+    }
+
+    // CI webhooks start promotions the edges' triggers map (docs/PROMOTION_WORKFLOW.md "CI webhooks").
+    if (this.promotion && props.config.promotion.some((edge) => edge.triggers.length > 0)) {
+      this.webhooks = new Webhooks(this, 'Webhooks', {
+        entry: entries.webhook,
+        configFile,
+        depsLockFilePath: DEPS_LOCK_FILE,
+        stateMachine: this.promotion.workflow.stateMachine,
+        auditTable: this.tables.audit,
+        ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
+      });
     }
 
     const workflows: WorkflowAlarm[] = [
@@ -210,6 +232,7 @@ export class RegistryManagerStack extends Stack {
             ] as [string, string],
           }
         : {}),
+      ...(this.webhooks ? { WebhookUrl: [this.webhooks.url, 'CI webhooks: <url>/github and <url>/gitlab, with the secret in WebhookSecretArn'] as [string, string], WebhookSecretArn: [this.webhooks.secret.secretArn, 'The shared webhook secret to set in GitHub / GitLab'] as [string, string] } : {}),
       PromotionsTableName: [this.tables.promotions.tableName, 'PROMOTIONS_TABLE for regman promote|promotions|rollback|hold'],
       QuarantineTableName: [this.tables.quarantine.tableName, 'QUARANTINE_TABLE for regman quarantine'],
       HoldsTableName: [this.tables.holds.tableName, 'HOLDS_TABLE for regman hold'],

@@ -17,6 +17,7 @@ import { createDynamoClients } from '../functions/dynamo/client.ts';
 import { serveConsole } from '../functions/web/console.ts';
 import { consoleRoutes, matchRoute } from '../functions/web/routes.ts';
 import type { ConsoleContext } from '../functions/web/console-context.ts';
+import type { ConsoleReports } from '../functions/web/reports/console-reports.ts';
 
 /** How the wait of one task ended: the workflow's `.waitForTaskToken` state resolves or fails with it. */
 export type TaskOutcome = { readonly ok: true; readonly output: ApprovalDecision } | { readonly ok: false; readonly error: string; readonly cause: string };
@@ -74,6 +75,8 @@ export interface LocalApprovalsOptions {
   /** Who completes the waiting task (the promotion runner's); a LocalTaskCompleter when absent. */
   readonly completer?: TaskCompleter;
   readonly now?: () => Date;
+  /** The console's report pages (local/reports.ts). */
+  readonly reports?: ConsoleReports;
 }
 
 export interface LocalApprovals {
@@ -156,7 +159,7 @@ export async function startLocalApprovals(options: LocalApprovalsOptions): Promi
     log: options.log,
     ...(options.now ? { now: options.now } : {}),
   });
-  const ctx: ConsoleContext = { approvals: service, log: options.log, ...(options.now ? { now: options.now } : {}) };
+  const ctx: ConsoleContext = { approvals: service, log: options.log, ...(options.now ? { now: options.now } : {}), ...(options.reports ? { reports: options.reports } : {}) };
   return {
     service,
     completer,

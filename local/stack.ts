@@ -41,6 +41,7 @@ import { WEBHOOK_PATH_PREFIX, localWebhookEndpoints, localWebhookSecret, webhook
 import { DynamoDeliveryLog } from '../functions/webhooks/delivery-log.ts';
 import { startControlServer, type ControlServer } from './control-server.ts';
 import { startLocalApprovals, type LocalApprovals } from './approvals.ts';
+import { createLocalReports } from './reports.ts';
 import { SELF_AUTHENTICATED_PREFIXES } from '../functions/web/routes.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
@@ -329,6 +330,7 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       // The promotion runner's completer settles its waiting RequestApproval (late-bound: the runner needs the requester).
       completer: { succeed: (t, o) => promotion.promotions.completer.succeed(t, o), fail: (t, e, c) => promotion.promotions.completer.fail(t, e, c) },
       ...(process.env.REGMAN_SLACK_WEBHOOK_URL ? { slackWebhookUrl: process.env.REGMAN_SLACK_WEBHOOK_URL } : {}),
+      reports: createLocalReports({ config, adapters, log: audit.log, dlqPath, pullStats }),
     });
     cleanups.push(() => approvals.close());
     onConsole = (req, res) => approvals.serve(req, res);
@@ -423,7 +425,7 @@ function banner(endpoints: LocalEndpoints, stateDir: string, registries: LocalRe
     ...Object.entries(endpoints.registries).map(([name, url]) => `  registry ${name.padEnd(12)} ${url}${name === source ? '   (source: pushes here replicate)' : ''}  storage ${join(stateDir, 'registries', name)}`),
     `  dynamodb          ${endpoints.dynamodb.endpoint}   tables ${Object.values(endpoints.dynamodb.tables).join(', ')}  files ${join(stateDir, 'dynamodb')}`,
     `  control           ${endpoints.control}   (POST /reconcile, GET /health; notifications arrive at /notifications/<registry>; every POST needs Authorization: Bearer <controlToken from endpoints.json>)`,
-    `  console           ${endpoints.console ?? endpoints.control}/   (pending approvals, recent promotions; approval links arrive in ${join(stateDir, 'outbox.jsonl')})`,
+    `  console           ${endpoints.console ?? endpoints.control}/   (pending approvals, recent promotions, reports at /reports/compliance|costs|usage|lineage; approval links arrive in ${join(stateDir, 'outbox.jsonl')})`,
     ...(endpoints.webhooks ? [`  CI webhooks       ${endpoints.webhooks.github}  ${endpoints.webhooks.gitlab}   (secret in ${endpoints.webhooks.secretFile}; promotion[].triggers map events to edges)`] : []),
     `  dead letters      ${join(stateDir, 'dlq.jsonl')}`,
     `  reconcile         ${everyMinutes > 0 ? `every ${everyMinutes} min, and ` : ''}on demand: curl -X POST ${auth} ${endpoints.control}/reconcile`,

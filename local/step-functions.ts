@@ -8,6 +8,9 @@ import type { LargeImageInput } from '../functions/replication/large/types.ts';
 /** The replicate-large state machine, as the CDK stack deploys it. */
 export const REPLICATE_LARGE_ASL = fileURLToPath(new URL('../statemachines/replicate-large.asl.json', import.meta.url));
 
+/** The replicate-deferred state machine (Wait for the rate budget, then replicate): the local stack re-schedules with its invoker instead. */
+export const REPLICATE_DEFERRED_ASL = fileURLToPath(new URL('../statemachines/replicate-deferred.asl.json', import.meta.url));
+
 /** A local Task implementation: the state's input in, its result out; a thrown error's `name` is what Retry/Catch match. */
 export type LocalTaskHandler = (input: unknown) => Promise<unknown>;
 

@@ -21,6 +21,7 @@ export const COMMAND_SUMMARIES: Readonly<Record<string, readonly [string, string
   hold: ['<command>', 'hold a repository in an environment'],
   quarantine: ['<command>', 'digests that failed a scan or signature gate'],
   report: ['<command>', 'reports from the audit log'],
+  lineage: ['[options] <image>', 'where an image came from'],
   approvals: ['<command>', 'approval requests waiting for a decision'],
   approve: ['[options] <id>', 'approve a pending request as an operator'],
   reject: ['[options] <id>', 'reject a pending request'],

@@ -1,7 +1,7 @@
 // `regman promote`: starts a promotion of one digest (the tag resolved once) from one environment to the next.
 import type { Command } from 'commander';
 import type { PromotionRecord } from '../../functions/promotion/types.ts';
-import { backendOptions, defaultIdentity, openPromotionBackend, type BackendFlags, type PromotionBackend } from './promotion-backend.ts';
+import { backendOptions, openPromotionBackend, type BackendFlags, type PromotionBackend } from './promotion-backend.ts';
 import { UsageError } from './run-cli.ts';
 
 interface PromoteFlags extends BackendFlags {
@@ -55,7 +55,7 @@ export function registerPromote(program: Command): void {
         tag: flags.tag,
         from: flags.from,
         to: flags.to,
-        requestedBy: flags.requestedBy ?? defaultIdentity(),
+        ...(flags.requestedBy ? { requestedBy: flags.requestedBy } : {}),
         ...(flags.reason ? { reason: flags.reason } : {}),
         ...(flags.overrideFreeze ? { overrideFreeze: true } : {}),
       });

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { openDynamoAuditLog, type AuditLog } from '../../functions/audit/index.ts';
 import { createDynamoClients } from '../../functions/dynamo/client.ts';
@@ -10,6 +11,8 @@ import type { PromotionInput } from '../../functions/promotion/types.ts';
 import { controlHeaders } from '../../local/control-auth.ts';
 import { readLiveEndpoints } from '../../local/endpoints.ts';
 import type { StartPromotionBody } from '../../local/promotion-routes.ts';
+import { PROMOTION_ROLLBACK_FUNCTION_ENV, invokeRollback } from './aws-rollback.ts';
+import { StsCallerIdentity, type CallerIdentitySource } from './caller-identity.ts';
 import { UsageError } from './run-cli.ts';
 
 /** Env var with the deployed promotion state machine's ARN (the stack output PromotionStateMachineArn). */
@@ -33,7 +36,8 @@ export interface PromotionBackend {
   readonly store: PromotionStore;
   /** The audit log hold and quarantine changes go to. */
   readonly audit: Pick<AuditLog, 'append'>;
-  rollback(body: { env: string; repository: string; to?: string; reason: string; requestedBy: string }): Promise<Record<string, unknown>>;
+  /** `requestedBy`: locally who acts (default cli:<os user>); on AWS the identity the caller's IAM principal acts for. */
+  rollback(body: { env: string; repository: string; to?: string; reason: string; requestedBy?: string }): Promise<Record<string, unknown>>;
   start(body: StartPromotionBody): Promise<StartResult>;
   close(): void;
 }
@@ -56,7 +60,15 @@ async function postJson(url: string, token: string, body: unknown): Promise<{ st
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-export async function openPromotionBackend(flags: BackendFlags): Promise<PromotionBackend> {
+/** The AWS control-plane clients of the AWS backend (tests pass mocks). */
+export interface AwsBackendClients {
+  readonly sfn?: Pick<SFNClient, 'send' | 'destroy'>;
+  readonly lambda?: Pick<LambdaClient, 'send' | 'destroy'>;
+  /** Who the caller is: the requester of promote and rollback on AWS. @default STS GetCallerIdentity */
+  readonly identity?: CallerIdentitySource;
+}
+
+export async function openPromotionBackend(flags: BackendFlags, aws: AwsBackendClients = {}): Promise<PromotionBackend> {
   const arn = flags.stateMachineArn ?? (flags.stateDir === undefined ? process.env[PROMOTION_STATE_MACHINE_ENV] : undefined);
   if (arn !== undefined && flags.stateDir !== undefined) throw new UsageError('--state-dir and --state-machine-arn name two different stacks: give one');
   if (arn === undefined) {
@@ -72,12 +84,12 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
       store,
       audit: audit.log,
       async rollback(body) {
-        const res = await postJson(`${live.control}/rollback`, live.controlToken, body);
+        const res = await postJson(`${live.control}/rollback`, live.controlToken, { ...body, requestedBy: body.requestedBy ?? defaultIdentity() });
         if (res.status !== 200) throw new UsageError(String(res.body.error ?? `HTTP ${res.status}`));
         return res.body;
       },
       async start(body) {
-        const res = await postJson(`${live.control}/promotions`, live.controlToken, body);
+        const res = await postJson(`${live.control}/promotions`, live.controlToken, { ...body, requestedBy: body.requestedBy ?? defaultIdentity() });
         if (res.status !== 200) throw new Error(`the local stack refused the promotion: ${String(res.body.error ?? res.status)}`);
         return res.body as unknown as StartResult;
       },
@@ -97,7 +109,11 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
   if (missing.length) throw new UsageError(`set ${missing.join(', ')} to the deployed tables (stack outputs)`);
   const clients = createDynamoClients(region ? { region } : {});
   const store = new DynamoPromotionStore({ docClient: clients.docClient, tables: tableNames as { promotions: string; quarantine: string; holds: string } });
-  const sfn = new SFNClient(region ? { region } : {});
+  const sfn = aws.sfn ?? new SFNClient(region ? { region } : {});
+  const lambda = aws.lambda ?? new LambdaClient(region ? { region } : {});
+  // The requester on AWS is the caller's IAM principal; --requested-by names whom it acts for.
+  const identity = aws.identity ?? new StsCallerIdentity(region ? { region } : {});
+  const rollbackFunction = process.env[PROMOTION_ROLLBACK_FUNCTION_ENV];
   const auditTable = process.env.AUDIT_TABLE;
   if (!auditTable) throw new UsageError('set AUDIT_TABLE to the deployed audit table (stack output AuditTableName)');
   const audit = openDynamoAuditLog({ tableName: auditTable, ...(region ? { region } : {}) });
@@ -105,10 +121,20 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
     where: arn,
     store,
     audit: audit.log,
-    async rollback() {
-      throw new UsageError('regman rollback against AWS is not built yet: run it against the local stack (--state-dir), or tag back with regman copy');
+    async rollback(body) {
+      if (!rollbackFunction) throw new UsageError(`set ${PROMOTION_ROLLBACK_FUNCTION_ENV} to the deployed rollback function (stack output PromotionRollbackFunctionName)`);
+      const actor = await identity.callerArn();
+      return invokeRollback(lambda, rollbackFunction, {
+        environment: body.env,
+        repository: body.repository,
+        ...(body.to ? { to: body.to } : {}),
+        reason: body.reason,
+        actor,
+        ...(body.requestedBy && body.requestedBy !== actor ? { onBehalfOf: body.requestedBy } : {}),
+      });
     },
     async start(body) {
+      const requester = await identity.callerArn();
       const executionId = `promo-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
       const input: PromotionInput = {
         executionId,
@@ -117,7 +143,8 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
         tag: body.tag!,
         from: body.from!,
         to: body.to!,
-        requester: body.requestedBy ?? defaultIdentity(),
+        requester,
+        ...(body.requestedBy && body.requestedBy !== requester ? { onBehalfOf: body.requestedBy } : {}),
         ...(body.reason ? { reason: body.reason } : {}),
         ...(body.overrideFreeze ? { overrideFreeze: true } : {}),
         trigger: body.trigger ?? 'cli',
@@ -130,6 +157,7 @@ export async function openPromotionBackend(flags: BackendFlags): Promise<Promoti
       audit.close();
       clients.destroy();
       sfn.destroy();
+      lambda.destroy();
     },
   };
 }

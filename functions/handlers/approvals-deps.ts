@@ -16,6 +16,7 @@ import { openDynamoAuditLog } from '../audit/index.ts';
 import type { RegmanConfig } from '../config/types.ts';
 import { createDynamoClients } from '../dynamo/client.ts';
 import { ENV, type Environment } from '../env.ts';
+import { redact } from '../oci/redact.ts';
 import { loadBundledConfig } from './config.ts';
 import { DEFAULT_CONFIG_FILE, dynamoOptions } from './deps.ts';
 
@@ -26,7 +27,7 @@ export interface ApprovalsClients {
   readonly secretsManager?: Pick<SecretsManagerClient, 'send'>;
   readonly post?: PostJson;
   readonly slackApiBase?: string;
-  /** Console lines of the engine (links are never printed in AWS: they are credentials). */
+  /** Lines of the engine: delivery failures. @default stderr, redacted */
   readonly log?: (line: string) => void;
 }
 
@@ -70,7 +71,8 @@ export async function approvalsDepsFromEnvironment(env: Environment, handlerDir:
       ...(clients.post ? { post: clients.post } : {}),
       ...(clients.slackApiBase ? { slackApiBase: clients.slackApiBase } : {}),
     }),
-    log: clients.log ?? (() => undefined),
+    // Delivery failures (channel, recipient, error; never a link): to the function's log, redacted.
+    log: clients.log ?? ((line) => process.stderr.write(`${redact(line)}\n`)),
   });
   return { config, service, secrets, ...(slackSecret ? { slackSigningSecret: trimmedSecret(secrets, slackSecret) } : {}) };
 }

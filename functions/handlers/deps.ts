@@ -14,6 +14,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudTrailPusherLookup } from '../replication/pusher/cloudtrail-lookup.ts';
 import { FANOUT_ENV, fanoutPolicyFromEnvironment } from '../replication/large/decision.ts';
 import { SfnFanoutStarter } from '../replication/large/image.ts';
+import { DEFERRAL_STATE_MACHINE_ENV, SfnDeferralQueue } from '../replication/sfn-deferral.ts';
 import type { ReplicationFanout } from '../replication/types.ts';
 import { loadBundledConfig } from './config.ts';
 import { DynamoPromotionStore, PROMOTION_TABLES_ENV } from '../promotion/store.ts';
@@ -55,12 +56,15 @@ export async function replicationDepsFromEnvironment(env: Environment, handlerDi
   // Who pushed: CloudTrail LookupEvents in the function's region (the source ECR's), unless turned off.
   const region = env.optional('AWS_REGION');
   const pusher = env.optional(ENV.pusherLookup, env.optional(ENV.dynamoEndpoint) ? 'none' : 'cloudtrail') === 'cloudtrail' ? new CloudTrailPusherLookup({ client: new CloudTrailClient(region ? { region } : {}) }) : undefined;
+  // Rate budgets: targets out of budget wait in the replicate-deferred state machine (lib/constructs/deferral.ts).
+  const deferralArn = env.optional(DEFERRAL_STATE_MACHINE_ENV);
+  const deferrals = deferralArn ? new SfnDeferralQueue({ client: new SFNClient(region ? { region } : {}), stateMachineArn: deferralArn }) : undefined;
   // Rules with `protected: true` read the quarantine (the promotion tables); without it they fail closed.
   const quarantineTable = env.optional(PROMOTION_TABLES_ENV.quarantine);
   const quarantine = quarantineTable
     ? quarantineLookupOf(new DynamoPromotionStore({ docClient: stateDocClient ?? createDynamoClients(dynamoOptions(env)).docClient, tables: { promotions: quarantineTable, quarantine: quarantineTable, holds: quarantineTable } }))
     : undefined;
-  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}), ...(quarantine ? { quarantine } : {}) };
+  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(deferrals ? { deferrals } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}), ...(quarantine ? { quarantine } : {}) };
 }
 
 /**

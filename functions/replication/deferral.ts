@@ -6,6 +6,9 @@ import type { ImageActionEvent } from './event.ts';
 /** The audit action of a deferred target (the outcome set is closed, so a deferral is its own action, like `replicate.fanout`). */
 export const DEFERRED_ACTION = 'replicate.deferred';
 
+/** The environment variable naming the replicate-deferred state machine (unset: no deferral on AWS; a target out of budget fails as before). */
+export const DEFERRAL_STATE_MACHINE_ENV = 'REGMAN_DEFERRAL_STATE_MACHINE_ARN';
+
 /** Deferrals of one event before its deferred targets count as failed (and go the DLQ way). */
 export const MAX_DEFERRALS = 12;
 

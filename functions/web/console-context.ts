@@ -3,6 +3,7 @@ import type { ApprovalService } from '../approvals/service.ts';
 import type { PostJson } from '../approvals/notify/slack.ts';
 import type { PromotionRow } from './console-pages.ts';
 import type { NavLink } from './layout.ts';
+import type { ConsoleReports } from './reports/console-reports.ts';
 
 export interface ConsoleContext {
   readonly approvals: ApprovalService;
@@ -11,6 +12,8 @@ export interface ConsoleContext {
   readonly slackPost?: PostJson;
   /** Recent promotions (the promotions table); the ended approval requests when absent. */
   readonly recentPromotions?: () => Promise<readonly PromotionRow[]>;
+  /** The report pages' data (compliance, costs, usage, lineage); those pages answer 404 without it. */
+  readonly reports?: ConsoleReports;
   /** Header links, from the route table (set by serveConsole). */
   readonly nav?: readonly NavLink[];
   readonly log?: (line: string) => void;

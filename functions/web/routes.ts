@@ -1,6 +1,7 @@
 // The console's route table: adding a page is one line here (method, path pattern, handler).
 import type { WebRequest, WebResponse } from './http.ts';
 import type { ConsoleContext } from './console-context.ts';
+import { compliancePage, costsPage, lineagePage, usagePage } from './reports/report-handlers.ts';
 import { approvalGet, approvalPost, home, pendingApprovals, recentPromotions, slackInteractions } from './console-handlers.ts';
 
 export type RouteHandler = (req: WebRequest, params: Readonly<Record<string, string>>, ctx: ConsoleContext) => Promise<WebResponse>;
@@ -20,6 +21,10 @@ export const consoleRoutes: readonly Route[] = [
   { method: 'GET', path: '/', handler: home, operator: true },
   { method: 'GET', path: '/approvals', handler: pendingApprovals, operator: true, nav: 'Pending approvals' },
   { method: 'GET', path: '/promotions', handler: recentPromotions, operator: true, nav: 'Recent promotions' },
+  { method: 'GET', path: '/reports/compliance', handler: compliancePage, operator: true, nav: 'Compliance' },
+  { method: 'GET', path: '/reports/costs', handler: costsPage, operator: true, nav: 'Costs' },
+  { method: 'GET', path: '/reports/usage', handler: usagePage, operator: true, nav: 'Usage' },
+  { method: 'GET', path: '/reports/lineage', handler: lineagePage, operator: true, nav: 'Lineage' },
   { method: 'GET', path: '/approvals/:execution/:token', handler: approvalGet, operator: false },
   { method: 'POST', path: '/approvals/:execution/:token', handler: approvalPost, operator: false },
   { method: 'POST', path: '/slack/interactions', handler: slackInteractions, operator: false },

@@ -27,6 +27,11 @@ export const APPROVAL_API_ROUTES: readonly { readonly method: 'GET' | 'POST'; re
   { method: 'GET', path: '/', target: 'console' },
   { method: 'GET', path: '/approvals', target: 'console' },
   { method: 'GET', path: '/promotions', target: 'console' },
+  // The report pages (functions/web/reports/): 404 until the console function is given the reports' data in AWS.
+  { method: 'GET', path: '/reports/compliance', target: 'console' },
+  { method: 'GET', path: '/reports/costs', target: 'console' },
+  { method: 'GET', path: '/reports/usage', target: 'console' },
+  { method: 'GET', path: '/reports/lineage', target: 'console' },
   { method: 'GET', path: '/approvals/{execution}/{token}', target: 'approvals' },
   { method: 'POST', path: '/approvals/{execution}/{token}', target: 'approvals' },
   { method: 'POST', path: '/slack/interactions', target: 'approvals' },
@@ -173,7 +178,8 @@ export class Approvals extends Construct {
       accessLogSettings: { destination: new apigw.LogGroupLogDestination(this.accessLogGroup), format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)) },
     });
 
-    const common = { configFile: props.configFile, depsLockFilePath: props.depsLockFilePath, timeout: Duration.seconds(30), memorySize: 512, ...(props.bundle !== undefined ? { bundle: props.bundle } : {}) };
+    // Invoked synchronously by API Gateway: no asynchronous retries to configure.
+    const common = { configFile: props.configFile, depsLockFilePath: props.depsLockFilePath, timeout: Duration.seconds(30), memorySize: 512, retryAttempts: 0, ...(props.bundle !== undefined ? { bundle: props.bundle } : {}) };
     this.approvals = new BaseFunction(this, 'Decisions', {
       ...common,
       entry: props.entries.approvals,

@@ -22,15 +22,6 @@ export interface PromotionProps {
   readonly depsLockFilePath: string;
   /** statemachines/promotion.asl.json (absolute path). */
   readonly definitionFile: string;
-  /**
-   * The function behind RequestApproval's `.waitForTaskToken` (`${PromotionRequestApprovalFunctionArn}`):
-   * invoked with `{ taskToken, state }`, it stores the token and returns at once; the decision later
-   * completes the task (SendTaskSuccess / SendTaskFailure, granted to the approvals side only). The
-   * approvals construct passes its own; without it, a function with the minimal requester (token in the
-   * promotions table, `regman approve|reject`) takes its place.
-   * @default the minimal requester's function
-   */
-  readonly approvalFunction?: BaseFunction;
   /** @see BaseFunctionProps.bundle @default true */
   readonly bundle?: boolean;
 }
@@ -42,7 +33,7 @@ const TASKS: readonly { readonly placeholder: string; readonly step: PromotionSt
   { placeholder: 'PromotionSignatureGateFunctionArn', step: 'signatureGate', id: 'SignatureGate', description: 'Promotion: signature gate (cosign .sig or sigstore bundle by a configured key)', timeout: Duration.minutes(15) },
   { placeholder: 'PromotionTestsGateFunctionArn', step: 'testsGate', id: 'TestsGate', description: 'Promotion: tests gate (test Lambda, CodeBuild project or HTTP hook)', timeout: Duration.minutes(15) },
   { placeholder: 'PromotionQuarantineFunctionArn', step: 'quarantine', id: 'Quarantine', description: 'Promotion: quarantines a digest that failed a scan or signature gate', timeout: Duration.minutes(1) },
-  { placeholder: 'PromotionRequestApprovalFunctionArn', step: 'requestApproval', id: 'RequestApproval', description: 'Promotion: stores the approval task token for regman approve|reject (minimal requester)', timeout: Duration.minutes(1) },
+  { placeholder: 'PromotionRequestApprovalFunctionArn', step: 'requestApproval', id: 'RequestApproval', description: 'Promotion: hands the approval task token to the approvals requester (the engine when bound, else the minimal one)', timeout: Duration.minutes(1) },
   { placeholder: 'PromotionApplyTagsFunctionArn', step: 'applyTags', id: 'ApplyTags', description: 'Promotion: records the target tags\' previous digests, then retags (no bytes moved)', timeout: Duration.minutes(5) },
   { placeholder: 'PromotionSyncFunctionArn', step: 'sync', id: 'Sync', description: 'Promotion: copies the digest with its referrers into one target registry', timeout: Duration.minutes(15) },
   { placeholder: 'PromotionRollbackFunctionArn', step: 'rollback', id: 'Rollback', description: 'Promotion: restores every tag a failed run moved', timeout: Duration.minutes(5) },
@@ -55,7 +46,11 @@ const TASKS: readonly { readonly placeholder: string; readonly step: PromotionSt
  * step uses (lib/promotion-grants.ts); `regman rollback` invokes `rollbackEnvironment` directly.
  */
 export class Promotion extends Construct {
-  /** Placeholder → function, as substituted into the definition. */
+  /**
+   * Placeholder → function, as substituted into the definition. `PromotionRequestApprovalFunctionArn` is the
+   * `.waitForTaskToken` target (invoked with `{ taskToken, state }`); lib/constructs/approvals.ts binds its
+   * requester to it (bindRequester) and lets only its own function complete the task.
+   */
   readonly functions: Readonly<Record<string, BaseFunction>>;
   readonly workflow: Workflow;
   /** `regman rollback --env E --repository R`: invoked by the CLI (RequestResponse). */
@@ -85,10 +80,6 @@ export class Promotion extends Construct {
 
     const functions: Record<string, BaseFunction> = {};
     for (const task of TASKS) {
-      if (task.step === 'requestApproval' && props.approvalFunction) {
-        functions[task.placeholder] = props.approvalFunction;
-        continue;
-      }
       functions[task.placeholder] = make(task.id, task.step, task.description, task.timeout);
     }
     this.functions = functions;

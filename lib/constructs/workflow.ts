@@ -20,6 +20,13 @@ export interface WorkflowProps {
   readonly requireDefinition?: boolean;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** More `${Name}` substitutions that are not functions (e.g. a queue URL). @default none */
+  readonly substitutions?: Readonly<Record<string, string>>;
+  /**
+   * A fixed name, when a function the ASL invokes must know this state machine's ARN (built with
+   * Arn.format, not a Ref, which would be a dependency cycle). @default generated
+   */
+  readonly stateMachineName?: string;
 }
 
 /**
@@ -54,7 +61,8 @@ export class Workflow extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: props.description,
       definitionBody: present ? sfn.DefinitionBody.fromFile(props.definitionFile) : sfn.DefinitionBody.fromString(placeholderDefinition(placeholders)),
-      definitionSubstitutions: Object.fromEntries(Object.entries(props.functions).map(([name, fn]) => [name, fn.function.functionArn])),
+      definitionSubstitutions: { ...Object.fromEntries(Object.entries(props.functions).map(([name, fn]) => [name, fn.function.functionArn])), ...props.substitutions },
+      ...(props.stateMachineName !== undefined ? { stateMachineName: props.stateMachineName } : {}),
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });

@@ -1,6 +1,7 @@
 // Approvals in CDK: token-free access logs, throttling, routes and authorizers as in functions/web/routes.ts, and least-privilege roles (negative cases too).
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_API_ROUTES, Approvals } from '../../lib/constructs/approvals.ts';
@@ -101,6 +102,14 @@ describe('the HTTP API', () => {
     probe.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT', JwtConfiguration: { Issuer: 'https://login.acme.example', Audience: ['regman-console'] } });
     const auth = Object.values(probe.findResources('AWS::ApiGatewayV2::Route')).map((r) => `${r.Properties.RouteKey} ${r.Properties.AuthorizationType}`);
     expect(auth).toEqual(expect.arrayContaining(['GET /approvals JWT', 'GET /approvals/{execution}/{token} NONE', 'POST /slack/interactions NONE']));
+  });
+
+  it('takes the OIDC issuer and audiences from the CDK context (-c consoleOidcIssuer=… -c consoleOidcAudience=a,b), both or neither', async () => {
+    // The construct tree is enough (no second synth): the authorizer exists once the routes are bound.
+    const { stack: oidc } = await buildUnsynthesizedApp({ config: CONFIG, consoleOidcIssuer: 'https://idp.acme.example', consoleOidcAudience: 'regman-console, ops' });
+    const authorizers = oidc.node.findAll().filter((c): c is apigw.CfnAuthorizer => c instanceof apigw.CfnAuthorizer);
+    expect(authorizers.map((a) => [a.authorizerType, a.jwtConfiguration])).toEqual([['JWT', { issuer: 'https://idp.acme.example', audience: ['regman-console', 'ops'] }]]);
+    await expect(buildUnsynthesizedApp({ config: CONFIG, consoleOidcIssuer: 'https://idp.acme.example' })).rejects.toThrow(/consoleOidcIssuer and consoleOidcAudience go together/);
   });
 
   it('rejects an OIDC issuer without audience, and a non-positive rate', () => {

@@ -197,9 +197,9 @@ describe('IAM of the sweep', () => {
 });
 
 describe('a config without retention policies', () => {
-  it('has no sweep: one state machine (replicate-large), one schedule (reconcile), no retention function', async () => {
+  it('has no sweep: two state machines (replicate-large, replicate-deferred), one schedule (reconcile), no retention function', async () => {
     const { template: plain } = await buildTestApp({ config: FIXTURE_CONFIG });
-    plain.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    plain.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
     plain.resourceCountIs('AWS::Scheduler::Schedule', 1);
     expect(Object.keys(plain.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Retention'))).toEqual([]);
   });

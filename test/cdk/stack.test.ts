@@ -141,9 +141,9 @@ describe('functions', () => {
     expect(env('Reconcile').IDEMPOTENCY_TABLE).toBeUndefined();
   });
 
-  it('keeps each log group for a month (six functions and the replicate-large state machine)', () => {
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
-    template.resourceCountIs('AWS::Logs::LogGroup', 7);
+  it('keeps each log group for a month (six functions, the replicate-large and replicate-deferred state machines)', () => {
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 8);
+    template.resourceCountIs('AWS::Logs::LogGroup', 8);
   });
 });
 

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDynamoAuditLog } from '../../functions/audit/index.ts';
+import { createDynamoClients } from '../../functions/dynamo/client.ts';
+import { DynamoPromotionStore } from '../../functions/promotion/store.ts';
 import type { PromotionRecord } from '../../functions/promotion/types.ts';
 import { securityEventOf } from '../../functions/reports/compliance.ts';
 import { githubSignature } from '../../functions/webhooks/verify.ts';
@@ -134,5 +136,25 @@ describe('local stack CI webhooks (e2e, real HTTP)', () => {
     expect(done).toMatchObject({ status: 'SUCCEEDED', digest: image.digest, requester: 'webhook:gitlab:gl-user' });
     const ignored = await post('gitlab', push('nightly'), { 'x-gitlab-event': 'Tag Push Hook', 'x-gitlab-token': secret, 'x-gitlab-event-uuid': 'gl-2' });
     expect(ignored).toMatchObject({ status: 200, body: { ignored: expect.stringMatching(/no promotion trigger matches tag nightly/) } });
+  }, 60_000);
+
+  it('a hold refuses a webhook-triggered promotion: the answer says so and no tag is written', async () => {
+    await pushImage({ url: stack.endpoints.registries.dev! }, 'app', 'v1.4.0', { layers: [64] });
+    const { docClient, destroy } = createDynamoClients({ endpoint: stack.endpoints.dynamodb.endpoint, region: 'local' });
+    const t = stack.endpoints.dynamodb.tables;
+    const store = new DynamoPromotionStore({ docClient, tables: { promotions: t.promotions!, quarantine: t.quarantine!, holds: t.holds! } });
+    try {
+      await store.putHold({ environment: 'staging', repository: 'app', reason: 'incident 42', by: 'cli:ops', time: new Date().toISOString() });
+      const res = await github(release('v1.4.0'), 'delivery-held');
+      expect(res.status).toBe(200);
+      const refused = res.body.promotions![0]!;
+      expect(refused.status).toBe('FAILED');
+      expect((await settled(refused.executionId!)).error).toMatchObject({ code: 'HELD' });
+      const tags = (await (await fetch(`${stack.endpoints.registries.staging}/v2/app/tags/list`)).json()) as { tags: string[] };
+      expect(tags.tags).not.toContain('v1.4.0');
+    } finally {
+      await store.deleteHold('staging', 'app');
+      destroy();
+    }
   }, 60_000);
 });

@@ -205,6 +205,25 @@ describe('approvals Lambdas (HTTP API 2.0, dynalite, mocked AWS SDK)', () => {
     expect(await closer.close!('promo-aws-3', 'EXPIRED')).toBe(false);
   });
 
+  it('records an undelivered e-mail and logs it without any secret; the request still waits for the others', async () => {
+    const rejecting = { send: (async () => Promise.reject(Object.assign(new Error(`Email address is not verified (${BOT_TOKEN})`), { name: 'MessageRejected' }))) as SESClient['send'] };
+    const deps = await approvalsDepsFromEnvironment(env, dir, { ...clients(), ses: rejecting });
+    const stderr: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      await deps.service.request(sampleRequest({ executionId: 'promo-aws-4', taskToken: 'TOKEN-4' }));
+    } finally {
+      process.stderr.write = write;
+    }
+    const lines = stderr.join('');
+    const snapshot = (await deps.service.getSnapshot('promo-aws-4'))!;
+    expect(snapshot.deliveries.find((d) => d.channel === 'email')).toMatchObject({ ok: false, attempts: 3 });
+    expect(snapshot.deliveries.find((d) => d.channel === 'slack')).toMatchObject({ ok: true });
+    expect(lines).toMatch(/email delivery to alice@acme.example failed after 3 attempts: Email address is not verified \(\*\*\*\)/);
+    expect(lines).not.toContain(BOT_TOKEN);
+  });
+
   it('a secret that cannot be read gives an error page, the log names the secret but no value, and the next request retries', async () => {
     const lines: string[] = [];
     const denied = Object.assign(new Error(`not authorized; value ${SIGNING_SECRET}`), { name: 'AccessDeniedException' });

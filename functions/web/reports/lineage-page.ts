@@ -33,8 +33,8 @@ export function renderLineagePage(l: Lineage | undefined, options: { readonly fo
     ...l.promotions.map((p) => ({ lane: `promote → ${p.environment}`, time: p.time, label: `${p.outcome}, requested by ${p.requester ?? 'unknown'}`, ok: p.outcome === 'promoted' })),
   ];
   const went = timeline(events, { title: 'Replication and promotion timeline' })
-    + table(['time', 'action', 'from', 'to', 'outcome', 'by'], l.copies.map((c) => [c.time, c.action, c.source ?? '-', `${c.target ?? '-'}${c.targetRepository ? `/${c.targetRepository}` : ''}`, c.outcome, c.pushedBy ? `${c.actor} (pushed by ${c.pushedBy})` : c.actor]))
-    + table(['time', 'environment', 'from', 'outcome', 'requested by', 'approved by', 'execution'], l.promotions.map((p) => [p.time, p.environment, p.from ?? '-', p.outcome, p.requester ?? 'unknown', p.approvers.join(', ') || 'nobody', code(p.executionId)]));
+    + '<h3>Copies</h3>' + table(['time', 'action', 'from', 'to', 'outcome', 'by'], l.copies.map((c) => [c.time, c.action, c.source ?? '-', `${c.target ?? '-'}${c.targetRepository ? `/${c.targetRepository}` : ''}`, c.outcome, c.pushedBy ? `${c.actor} (pushed by ${c.pushedBy})` : c.actor]))
+    + '<h3>Promotions</h3>' + table(['time', 'environment', 'from', 'outcome', 'requested by', 'approved by', 'execution'], l.promotions.map((p) => [p.time, p.environment, p.from ?? '-', p.outcome, p.requester ?? 'unknown', p.approvers.join(', ') || 'nobody', code(p.executionId)]));
   return page(
     'Image lineage',
     `${l.image.reference} · ${l.image.digest} · ${l.image.kind} in ${l.image.registry}/${l.image.repository}`,

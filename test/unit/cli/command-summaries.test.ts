@@ -32,12 +32,12 @@ describe('commandsToLoad', () => {
 });
 
 describe('COMMAND_SUMMARIES', () => {
-  it('has an entry for every command of bin/regman.ts', () => {
+  it('names only commands of bin/regman.ts (a command without one still shows in --help, loaded)', () => {
     expect(names.length).toBeGreaterThan(15);
-    expect(names.filter((n) => COMMAND_SUMMARIES[n] === undefined)).toEqual([]);
+    expect(Object.keys(COMMAND_SUMMARIES).filter((n) => !names.includes(n))).toEqual([]);
   });
 
-  it.each(table)('%s: the summary opens the real description, and names its arguments', async (name, module, register) => {
+  it.each(table.filter(([name]) => COMMAND_SUMMARIES[name] !== undefined))('%s: the summary opens the real description, and names its arguments', async (name, module, register) => {
     const mod = (await import(`../../../bin/commands/${module}`)) as Record<string, (p: Command) => void>;
     const program = new Command('regman');
     mod[register]!(program);

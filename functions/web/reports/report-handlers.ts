@@ -1,0 +1,62 @@
+// The console's report pages: thin handlers from a GET's query to a ConsoleReports call and the report's own render function.
+import { parseTimeBound } from '../../audit/time-bounds.ts';
+import { isOciError } from '../../oci/errors.ts';
+import { ReportError } from '../../reports/errors.ts';
+import type { ConsoleContext } from '../console-context.ts';
+import { htmlResponse, type WebRequest, type WebResponse } from '../http.ts';
+import { renderCompliancePage } from './compliance-page.ts';
+import type { ConsoleReports } from './console-reports.ts';
+import { renderCostsPage } from './costs-page.ts';
+import { esc, page } from './html.ts';
+import { lineageForm, renderLineagePage } from './lineage-page.ts';
+import { renderUsagePage } from './usage-page.ts';
+
+type Handler = (req: WebRequest, params: Readonly<Record<string, string>>, ctx: ConsoleContext) => Promise<WebResponse>;
+
+/** A report that cannot be made from what was asked (an empty period, an unknown registry, a bad bound) is a 4xx page saying why. */
+function problem(status: number, title: string, message: string): WebResponse {
+  return htmlResponse(status, page(title, 'the report could not be made', `<section><p class="bad" id="error">${esc(message)}</p><p class="meta">Change the address's query (since, until, registry) and reload.</p></section>`));
+}
+
+function period(req: WebRequest, now: Date): { since: string; until: string } {
+  return { since: parseTimeBound(req.query.get('since') || '30d', now, 'since'), until: parseTimeBound(req.query.get('until') || now.toISOString(), now, 'until') };
+}
+
+/** Runs one report; missing reports, bad input and report errors become pages, anything else the console's 500. */
+function reportPage(title: string, run: (reports: ConsoleReports, req: WebRequest, now: Date) => Promise<string>): Handler {
+  return async (req, _params, ctx) => {
+    if (!ctx.reports) return problem(404, title, 'Reports are not configured for this console.');
+    const now = ctx.now?.() ?? new Date();
+    try {
+      return htmlResponse(200, await run(ctx.reports, req, now));
+    } catch (err) {
+      if (err instanceof ReportError) return problem(err.code === 'REPORT_NOT_FOUND' || err.code === 'REPORT_EMPTY_PERIOD' ? 404 : 400, title, err.message);
+      if ((err as { code?: unknown }).code === 'AUDIT_QUERY_INVALID') return problem(400, title, (err as Error).message);
+      throw err;
+    }
+  };
+}
+
+const list = (req: WebRequest, name: string): string[] => req.query.getAll(name).filter((v) => v !== '');
+
+export const compliancePage: Handler = reportPage('Compliance report', async (reports, req, now) => {
+  const protectedEnvironments = list(req, 'protected');
+  return renderCompliancePage(await reports.compliance({ ...period(req, now), protectedEnvironments: protectedEnvironments.length > 0 ? protectedEnvironments : ['prod'] }));
+});
+
+export const costsPage: Handler = reportPage('Cost report', async (reports, req) => renderCostsPage(await reports.costs({ registries: list(req, 'registry') })));
+
+export const usagePage: Handler = reportPage('Usage report', async (reports, req, now) => renderUsagePage(await reports.usage({ ...period(req, now), registries: list(req, 'registry') })));
+
+export const lineagePage: Handler = async (req, _params, ctx) => {
+  if (!ctx.reports) return problem(404, 'Image lineage', 'Reports are not configured for this console.');
+  const image = (req.query.get('image') ?? '').trim();
+  if (image === '') return htmlResponse(200, renderLineagePage(undefined, { form: lineageForm('') }));
+  try {
+    return htmlResponse(200, renderLineagePage(await ctx.reports.lineage(image), { form: lineageForm(image) }));
+  } catch (err) {
+    // The form stays, with the reason: a typo in the reference, an image that is not there, a host that is not ours.
+    if (isOciError(err) || err instanceof ReportError) return htmlResponse(isOciError(err, 'INVALID_REFERENCE') || (err instanceof ReportError && err.code !== 'REPORT_NOT_FOUND') ? 400 : 404, renderLineagePage(undefined, { form: lineageForm(image), error: err.message }));
+    throw err;
+  }
+};
