@@ -5,6 +5,7 @@ import { openDynamoAuditLog } from '../audit/index.ts';
 import { createDynamoClients, type DynamoClientOptions } from '../dynamo/client.ts';
 import { DynamoReplicationState } from '../replication/dynamo-state.ts';
 import { DynamoBlobProgress } from '../replication/dynamo-blob-progress.ts';
+import { DynamoPullBudget } from '../registries/shared-pull-budget.ts';
 import { ENV, type Environment } from '../env.ts';
 import { createAdapters } from '../registries/factory.ts';
 import { SecretsManagerResolver } from '../registries/secrets.ts';
@@ -45,12 +46,14 @@ export function dynamoOptions(env: Environment): DynamoClientOptions {
 export async function replicationDepsFromEnvironment(env: Environment, handlerDir: string): Promise<ReplicationDeps> {
   const auditTable = env.required(ENV.auditTable, 'the audit log table');
   const config = await loadBundledConfig(env.optional(ENV.configPath, DEFAULT_CONFIG_FILE), handlerDir);
-  const adapters = createAdapters(config, { secrets: new SecretsManagerResolver() });
+  const stateTable = env.optional(ENV.stateTable);
+  const stateDocClient = stateTable ? createDynamoClients(dynamoOptions(env)).docClient : undefined;
+  // Docker Hub's pull limit is per account: every invocation counts its pulls in the state table.
+  const sharedPullBudget = stateTable && stateDocClient ? new DynamoPullBudget({ docClient: stateDocClient, tableName: stateTable }) : undefined;
+  const adapters = createAdapters(config, { secrets: new SecretsManagerResolver(), ...(sharedPullBudget ? { sharedPullBudget } : {}) });
   // Kept for the container's life: Lambda reuses it across invocations.
   const { log } = openDynamoAuditLog({ tableName: auditTable, ...dynamoOptions(env) });
   const fanout = fanoutFromEnvironment(env);
-  const stateTable = env.optional(ENV.stateTable);
-  const stateDocClient = stateTable ? createDynamoClients(dynamoOptions(env)).docClient : undefined;
   const state = stateTable && stateDocClient ? new DynamoReplicationState({ docClient: stateDocClient, tableName: stateTable }) : undefined;
   const blobProgress = stateTable && stateDocClient ? new DynamoBlobProgress({ docClient: stateDocClient, tableName: stateTable }) : undefined;
   // Who pushed: CloudTrail LookupEvents in the function's region (the source ECR's), unless turned off.

@@ -334,6 +334,7 @@ function recordMetrics(metrics: MetricsLike, outcome: TargetOutcome): void {
   metrics.record(ReplicationMetric.blobsSkipped, 'Count', outcome.blobs.skipped, dims);
   metrics.record(ReplicationMetric.duration, 'Milliseconds', outcome.durationMs, dims);
   metrics.record(ReplicationMetric.failures, 'Count', outcome.status === 'failed' ? 1 : 0, dims);
+  metrics.record(ReplicationMetric.successes, 'Count', outcome.status === 'replicated' ? 1 : 0, dims);
 }
 
 function auditRecord(input: ReplicateImageInput, outcome: TargetOutcome, tag: string, deps: ReplicationDeps, pushedBy?: PushedBy): AuditRecordInput {
