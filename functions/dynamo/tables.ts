@@ -121,7 +121,7 @@ export const IDEMPOTENCY_TABLE: TableSpec = {
  */
 export const REPLICATION_STATE_TABLE: TableSpec = {
   logicalName: 'replication-state',
-  description: 'Replication state: per-tag newest applied event (tag#), finished targets per event (done#), copies in flight (inflight) and blobs verified per image and target (blobs#), keyed by pk/sk strings.',
+  description: 'Replication state: per-tag newest applied event (tag#), finished targets per event (done#), copies in flight (inflight) and blobs verified per image and target (blobs#) and Docker Hub pulls per credential and window (budget#), keyed by pk/sk strings.',
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   globalSecondaryIndexes: [],

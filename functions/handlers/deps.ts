@@ -5,6 +5,7 @@ import { openDynamoAuditLog } from '../audit/index.ts';
 import { createDynamoClients, type DynamoClientOptions } from '../dynamo/client.ts';
 import { DynamoReplicationState } from '../replication/dynamo-state.ts';
 import { DynamoBlobProgress } from '../replication/dynamo-blob-progress.ts';
+import { DynamoPullBudget } from '../registries/shared-pull-budget.ts';
 import { ENV, type Environment } from '../env.ts';
 import { createAdapters } from '../registries/factory.ts';
 import { SecretsManagerResolver } from '../registries/secrets.ts';
@@ -17,6 +18,8 @@ import { SfnFanoutStarter } from '../replication/large/image.ts';
 import { DEFERRAL_STATE_MACHINE_ENV, SfnDeferralQueue } from '../replication/sfn-deferral.ts';
 import type { ReplicationFanout } from '../replication/types.ts';
 import { loadBundledConfig } from './config.ts';
+import { DynamoPromotionStore, PROMOTION_TABLES_ENV } from '../promotion/store.ts';
+import { quarantineLookupOf } from '../replication/quarantine-guard.ts';
 
 /** Default config file name, next to the bundled handler (the CDK app writes it there). */
 export const DEFAULT_CONFIG_FILE = 'regman.config.json';
@@ -43,12 +46,14 @@ export function dynamoOptions(env: Environment): DynamoClientOptions {
 export async function replicationDepsFromEnvironment(env: Environment, handlerDir: string): Promise<ReplicationDeps> {
   const auditTable = env.required(ENV.auditTable, 'the audit log table');
   const config = await loadBundledConfig(env.optional(ENV.configPath, DEFAULT_CONFIG_FILE), handlerDir);
-  const adapters = createAdapters(config, { secrets: new SecretsManagerResolver() });
+  const stateTable = env.optional(ENV.stateTable);
+  const stateDocClient = stateTable ? createDynamoClients(dynamoOptions(env)).docClient : undefined;
+  // Docker Hub's pull limit is per account: every invocation counts its pulls in the state table.
+  const sharedPullBudget = stateTable && stateDocClient ? new DynamoPullBudget({ docClient: stateDocClient, tableName: stateTable }) : undefined;
+  const adapters = createAdapters(config, { secrets: new SecretsManagerResolver(), ...(sharedPullBudget ? { sharedPullBudget } : {}) });
   // Kept for the container's life: Lambda reuses it across invocations.
   const { log } = openDynamoAuditLog({ tableName: auditTable, ...dynamoOptions(env) });
   const fanout = fanoutFromEnvironment(env);
-  const stateTable = env.optional(ENV.stateTable);
-  const stateDocClient = stateTable ? createDynamoClients(dynamoOptions(env)).docClient : undefined;
   const state = stateTable && stateDocClient ? new DynamoReplicationState({ docClient: stateDocClient, tableName: stateTable }) : undefined;
   const blobProgress = stateTable && stateDocClient ? new DynamoBlobProgress({ docClient: stateDocClient, tableName: stateTable }) : undefined;
   // Who pushed: CloudTrail LookupEvents in the function's region (the source ECR's), unless turned off.
@@ -57,7 +62,12 @@ export async function replicationDepsFromEnvironment(env: Environment, handlerDi
   // Rate budgets: targets out of budget wait in the replicate-deferred state machine (lib/constructs/deferral.ts).
   const deferralArn = env.optional(DEFERRAL_STATE_MACHINE_ENV);
   const deferrals = deferralArn ? new SfnDeferralQueue({ client: new SFNClient(region ? { region } : {}), stateMachineArn: deferralArn }) : undefined;
-  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(deferrals ? { deferrals } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}) };
+  // Rules with `protected: true` read the quarantine (the promotion tables); without it they fail closed.
+  const quarantineTable = env.optional(PROMOTION_TABLES_ENV.quarantine);
+  const quarantine = quarantineTable
+    ? quarantineLookupOf(new DynamoPromotionStore({ docClient: stateDocClient ?? createDynamoClients(dynamoOptions(env)).docClient, tables: { promotions: quarantineTable, quarantine: quarantineTable, holds: quarantineTable } }))
+    : undefined;
+  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(deferrals ? { deferrals } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}), ...(quarantine ? { quarantine } : {}) };
 }
 
 /**

@@ -1,4 +1,5 @@
 // What every registry adapter may be given from outside: clients, environment, and test hooks (no module state).
+import type { SharedPullBudget } from './shared-pull-budget.ts';
 import type { ECRClient, ECRClientConfig } from '@aws-sdk/client-ecr';
 import type { RegistryClientOptions } from '../oci/client.ts';
 import type { CredentialProvider } from '../oci/credentials.ts';
@@ -20,6 +21,11 @@ export type OciEndpointOverride = (host: string) => Partial<Pick<RegistryClientO
  * const adapter = createAdapter('harbor', config.registries.harbor, { secrets: new SecretsManagerResolver() });
  */
 export interface AdapterDeps {
+  /**
+   * Pulls counted across invocations (DynamoDB): Docker Hub's limit is per account per window, so one
+   * Lambda's in-process budget cannot see what the others spent. @default none (in-process only)
+   */
+  readonly sharedPullBudget?: SharedPullBudget;
   /**
    * Reads Secrets Manager credential references (`secretArn` / `secretName`).
    * @default a `SecretsManagerResolver` created on first use (one per `createAdapters` call)

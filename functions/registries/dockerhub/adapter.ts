@@ -96,7 +96,14 @@ export function createDockerHubAdapter(name: string, config: DockerhubRegistryCo
         deps.ociOptions?.intercept,
         rps !== undefined ? requestRateInterceptor(async () => sharedTokenBucket(`dockerhub:${await budgetKey()}`, rps)) : undefined,
       ),
-      budgetInterceptor(host, { budget, budgetKey }),
+      budgetInterceptor(host, {
+        budget,
+        budgetKey,
+        // rateLimit.pulls across invocations: Hub's limit is per account, not per Lambda.
+        ...(deps.sharedPullBudget && config.rateLimit?.pulls !== undefined
+          ? { shared: { budget: deps.sharedPullBudget, quota: { limit: config.rateLimit.pulls, windowSeconds: config.rateLimit.windowHours * 3600 } } }
+          : {}),
+      }),
     ),
   });
   const cache = new CachingRegistry(client);

@@ -11,6 +11,7 @@ import type { Registry } from '../../oci/registry.ts';
 import type { RequestFn, TransportRequest, TransportResponse } from '../../oci/transport.ts';
 import type { Manifest } from '../../oci/types.ts';
 import { RateLimitedError, type RateBudget } from '../rate-budget.ts';
+import type { PullQuota, SharedPullBudget } from '../shared-pull-budget.ts';
 
 const MANIFEST_PATH = /\/v2\/.+\/manifests\/[^/?]+(?:\?.*)?$/;
 
@@ -29,6 +30,12 @@ export interface BudgetHookOptions {
   readonly budgetKey: () => Promise<string>;
   /** 429 rounds the hook retries itself (after the budget's wait) before giving up. @default 5 */
   readonly max429Retries?: number;
+  /**
+   * The pulls every invocation spends from the same account (DynamoDB): a pull is taken there too, and
+   * a refusal blocks the credential here until the window ends (then the budget waits or defers).
+   * Unreachable: the in-process budget and Hub's own 429s still hold. @default none
+   */
+  readonly shared?: { readonly budget: SharedPullBudget; readonly quota: PullQuota; readonly now?: () => number };
 }
 
 /**
@@ -50,6 +57,19 @@ export function budgetInterceptor(host: string, options: BudgetHookOptions): (ne
         registry: host,
         ...(req.signal ? { signal: req.signal } : {}),
       });
+      if (cost > 0 && options.shared !== undefined) {
+        const grant = await options.shared.budget.take(key, cost, options.shared.quota).catch(() => undefined);
+        if (grant?.granted === false) {
+          // Other invocations spent the window: wait (or be deferred) until it ends, as after a 429.
+          options.budget.block(key, grant.resetAt - (options.shared.now ?? Date.now)());
+          if (round >= maxRetries) {
+            throw new RateLimitedError(`${req.description} on ${host} deferred: the shared pull budget of ${key} is spent until ${new Date(grant.resetAt).toISOString()}`, {
+              budgetKey: key, retryAfterSeconds: Math.max(1, Math.ceil((grant.resetAt - (options.shared.now ?? Date.now)()) / 1000)), registry: host,
+            });
+          }
+          continue;
+        }
+      }
       try {
         const res = await next(req);
         options.budget.observe(key, res.headers, res.status);
