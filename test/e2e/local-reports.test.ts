@@ -261,7 +261,7 @@ describe('reports on the local stack (e2e)', () => {
       // The same digest on a target under a prefix: found in the log under the source repository.
       res = await page.goto(`${base}/reports/lineage?image=${encodeURIComponent(`${hosts.west}/mirror/team/app:v1`)}`);
       expect(res?.status()).toBe(200);
-      expect(await page.locator('.meta').first().innerText()).toContain(`${app.digest} · image in west/mirror/team/app`);
+      expect(await page.locator('p.meta').first().innerText()).toContain(`${app.digest} · image in west/mirror/team/app`);
       expect(await page.locator('#went tbody').first().innerText()).toContain('west');
 
       // A host that is not the stack's is refused, never fetched; an empty period is a 404 saying so.

@@ -1,12 +1,12 @@
 // The compliance report as a self-contained HTML page: totals chart, promotion timeline, evidence and security events.
 import type { ComplianceReport } from '../../reports/compliance.ts';
-import { esc, page, section, stackedBars, table, timeline } from './html.ts';
+import { esc, page, section, stackedBars, table, timeline, type PageLink } from './html.ts';
 
 export const OUTCOME_COLORS = { success: '#1a7f37', rejected: '#cf222e', failure: '#bf8700', skipped: '#8c959f' } as const;
 
 const short = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12);
 
-export function renderCompliancePage(r: ComplianceReport): string {
+export function renderCompliancePage(r: ComplianceReport, options: { readonly nav?: readonly PageLink[] } = {}): string {
   const chain = r.chain.ok
     ? `<p class="ok">Audit chain verified: ${r.chain.checked} records, every hash and link intact.</p>`
     : `<p class="bad">Audit chain BROKEN</p>${table(['chain', 'record', 'reason'], r.chain.broken.map((b) => [b.partition, b.seq, `${b.reason}: ${b.detail}`]))}`;
@@ -47,5 +47,6 @@ export function renderCompliancePage(r: ComplianceReport): string {
       counts('By actor', r.byActor),
       counts('By repository', r.byRepository),
     ].join('\n'),
+    options.nav,
   );
 }

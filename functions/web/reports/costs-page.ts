@@ -1,11 +1,11 @@
 // The cost report as a self-contained HTML page: cost per registry and per repository (stacked bars), transfer, savings.
 import { formatBytes } from '../../format-bytes.ts';
 import type { CostReport } from '../../reports/costs/report.ts';
-import { page, section, stackedBars, table } from './html.ts';
+import { page, section, stackedBars, table, type PageLink } from './html.ts';
 
 const usd = (v: number): string => `$${v.toFixed(2)}`;
 
-export function renderCostsPage(r: CostReport): string {
+export function renderCostsPage(r: CostReport, options: { readonly nav?: readonly PageLink[] } = {}): string {
   const perRegistry = stackedBars(
     r.registries.map((c) => ({ label: c.registry, values: { storage: c.storagePerMonth, 'plan / tier': c.fixedPerMonth, transfer: r.transfer.pairs.filter((p) => p.source === c.registry).reduce((n, p) => n + p.cost, 0) } })),
     { title: 'Cost per registry per month', format: usd },
@@ -27,5 +27,6 @@ export function renderCostsPage(r: CostReport): string {
       section('Transfer per source → target', table(['source', 'target', 'relation', 'moved', 'copies', '$/GB', 'cost'], r.transfer.pairs.map((p) => [p.source, p.target, p.relation, formatBytes(p.bytes), p.copies, p.pricePerGb, usd(p.cost)]), [3, 4, 5, 6]), 'transfer'),
       section('Savings opportunities', savings + table(['kind', 'where', 'bytes', '$/month', 'what', 'command'], r.savings.map((s) => [s.kind, `${s.registry}/${s.repository}`, formatBytes(s.bytes), usd(s.perMonth), s.what, { html: `<code>${s.command.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</code>` }]), [2, 3]), 'savings'),
     ].join('\n'),
+    options.nav,
   );
 }

@@ -18,12 +18,18 @@ svg{max-width:100%;height:auto}svg text{font:11px system-ui,sans-serif;fill:#1b1
 .legend span{display:inline-block;margin-right:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 `;
 
-/** One page: title, a meta line, and sections of already-rendered HTML. */
-export function page(title: string, meta: string, body: string): string {
+/** Links back to the console, when the page is served there. */
+export interface PageLink {
+  readonly href: string;
+  readonly label: string;
+}
+
+/** One page: title, a meta line, and sections of already-rendered HTML; `nav` links when served by the console. */
+export function page(title: string, meta: string, body: string, nav: readonly PageLink[] = []): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><style>${CSS}</style></head>
-<body><main><h1>${esc(title)}</h1><p class="meta">${esc(meta)}</p>
+<body><main>${nav.length > 0 ? `<nav class="meta">${nav.map((l) => `<a href="${esc(l.href)}">${esc(l.label)}</a>`).join(' · ')}</nav>` : ''}<h1>${esc(title)}</h1><p class="meta">${esc(meta)}</p>
 ${body}
 </main></body></html>
 `;

@@ -1,6 +1,6 @@
 // Lineage as a self-contained HTML page: origin, platforms, provenance, SBOMs and signatures, then replication and promotions on a timeline.
 import type { Lineage } from '../../reports/lineage/model.ts';
-import { esc, page, section, table, timeline } from './html.ts';
+import { esc, page, section, table, timeline, type PageLink } from './html.ts';
 
 const short = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12);
 const code = (v: string): { html: string } => ({ html: `<code>${esc(v)}</code>` });
@@ -10,9 +10,9 @@ export function lineageForm(image: string, action = '/reports/lineage'): string 
   return `<form method="get" action="${esc(action)}"><label>Image <input name="image" size="60" value="${esc(image)}" placeholder="127.0.0.1:5000/team/app:v1"></label> <button type="submit">Show lineage</button></form>`;
 }
 
-export function renderLineagePage(l: Lineage | undefined, options: { readonly form?: string; readonly error?: string } = {}): string {
+export function renderLineagePage(l: Lineage | undefined, options: { readonly form?: string; readonly error?: string; readonly nav?: readonly PageLink[] } = {}): string {
   const head = (options.form ?? '') + (options.error ? `<p class="bad" id="error">${esc(options.error)}</p>` : '');
-  if (!l) return page('Image lineage', 'where an image came from and where it went', head);
+  if (!l) return page('Image lineage', 'where an image came from and where it went', head, options.nav);
   const o = l.origin;
   const origin = table(['', ''], [
     ['source', o.source ?? '-'], ['revision', o.revision ?? '-'], ['version', o.version ?? '-'], ['created', o.created ?? '-'],
@@ -39,5 +39,6 @@ export function renderLineagePage(l: Lineage | undefined, options: { readonly fo
     'Image lineage',
     `${l.image.reference} · ${l.image.digest} · ${l.image.kind} in ${l.image.registry}/${l.image.repository}`,
     [head, section('Came from', origin, 'origin'), section('Platforms', platforms, 'platforms'), section('Build provenance', provenance, 'provenance'), section('SBOMs, signatures and other referrers', attached, 'attached'), section('Went to', went, 'went')].join('\n'),
+    options.nav,
   );
 }

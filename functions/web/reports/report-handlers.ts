@@ -7,15 +7,18 @@ import { htmlResponse, type WebRequest, type WebResponse } from '../http.ts';
 import { renderCompliancePage } from './compliance-page.ts';
 import type { ConsoleReports } from './console-reports.ts';
 import { renderCostsPage } from './costs-page.ts';
-import { esc, page } from './html.ts';
+import { esc, page, type PageLink } from './html.ts';
 import { lineageForm, renderLineagePage } from './lineage-page.ts';
 import { renderUsagePage } from './usage-page.ts';
 
 type Handler = (req: WebRequest, params: Readonly<Record<string, string>>, ctx: ConsoleContext) => Promise<WebResponse>;
 
+/** The console's header links (set by serveConsole), as the report page's nav line. */
+const nav = (ctx: ConsoleContext): readonly PageLink[] => [{ href: '/', label: 'Console' }, ...(ctx.nav ?? [])];
+
 /** A report that cannot be made from what was asked (an empty period, an unknown registry, a bad bound) is a 4xx page saying why. */
-function problem(status: number, title: string, message: string): WebResponse {
-  return htmlResponse(status, page(title, 'the report could not be made', `<section><p class="bad" id="error">${esc(message)}</p><p class="meta">Change the address's query (since, until, registry) and reload.</p></section>`));
+function problem(status: number, title: string, message: string, ctx: ConsoleContext): WebResponse {
+  return htmlResponse(status, page(title, 'the report could not be made', `<section><p class="bad" id="error">${esc(message)}</p><p class="meta">Change the address's query (since, until, registry) and reload.</p></section>`, nav(ctx)));
 }
 
 function period(req: WebRequest, now: Date): { since: string; until: string } {
@@ -23,15 +26,15 @@ function period(req: WebRequest, now: Date): { since: string; until: string } {
 }
 
 /** Runs one report; missing reports, bad input and report errors become pages, anything else the console's 500. */
-function reportPage(title: string, run: (reports: ConsoleReports, req: WebRequest, now: Date) => Promise<string>): Handler {
+function reportPage(title: string, run: (reports: ConsoleReports, req: WebRequest, now: Date, links: readonly PageLink[]) => Promise<string>): Handler {
   return async (req, _params, ctx) => {
-    if (!ctx.reports) return problem(404, title, 'Reports are not configured for this console.');
+    if (!ctx.reports) return problem(404, title, 'Reports are not configured for this console.', ctx);
     const now = ctx.now?.() ?? new Date();
     try {
-      return htmlResponse(200, await run(ctx.reports, req, now));
+      return htmlResponse(200, await run(ctx.reports, req, now, nav(ctx)));
     } catch (err) {
-      if (err instanceof ReportError) return problem(err.code === 'REPORT_NOT_FOUND' || err.code === 'REPORT_EMPTY_PERIOD' ? 404 : 400, title, err.message);
-      if ((err as { code?: unknown }).code === 'AUDIT_QUERY_INVALID') return problem(400, title, (err as Error).message);
+      if (err instanceof ReportError) return problem(err.code === 'REPORT_NOT_FOUND' || err.code === 'REPORT_EMPTY_PERIOD' ? 404 : 400, title, err.message, ctx);
+      if ((err as { code?: unknown }).code === 'AUDIT_QUERY_INVALID') return problem(400, title, (err as Error).message, ctx);
       throw err;
     }
   };
@@ -39,24 +42,24 @@ function reportPage(title: string, run: (reports: ConsoleReports, req: WebReques
 
 const list = (req: WebRequest, name: string): string[] => req.query.getAll(name).filter((v) => v !== '');
 
-export const compliancePage: Handler = reportPage('Compliance report', async (reports, req, now) => {
+export const compliancePage: Handler = reportPage('Compliance report', async (reports, req, now, links) => {
   const protectedEnvironments = list(req, 'protected');
-  return renderCompliancePage(await reports.compliance({ ...period(req, now), protectedEnvironments: protectedEnvironments.length > 0 ? protectedEnvironments : ['prod'] }));
+  return renderCompliancePage(await reports.compliance({ ...period(req, now), protectedEnvironments: protectedEnvironments.length > 0 ? protectedEnvironments : ['prod'] }), { nav: links });
 });
 
-export const costsPage: Handler = reportPage('Cost report', async (reports, req) => renderCostsPage(await reports.costs({ registries: list(req, 'registry') })));
+export const costsPage: Handler = reportPage('Cost report', async (reports, req, _now, links) => renderCostsPage(await reports.costs({ registries: list(req, 'registry') }), { nav: links }));
 
-export const usagePage: Handler = reportPage('Usage report', async (reports, req, now) => renderUsagePage(await reports.usage({ ...period(req, now), registries: list(req, 'registry') })));
+export const usagePage: Handler = reportPage('Usage report', async (reports, req, now, links) => renderUsagePage(await reports.usage({ ...period(req, now), registries: list(req, 'registry') }), { nav: links }));
 
 export const lineagePage: Handler = async (req, _params, ctx) => {
-  if (!ctx.reports) return problem(404, 'Image lineage', 'Reports are not configured for this console.');
+  if (!ctx.reports) return problem(404, 'Image lineage', 'Reports are not configured for this console.', ctx);
   const image = (req.query.get('image') ?? '').trim();
-  if (image === '') return htmlResponse(200, renderLineagePage(undefined, { form: lineageForm('') }));
+  if (image === '') return htmlResponse(200, renderLineagePage(undefined, { form: lineageForm(''), nav: nav(ctx) }));
   try {
-    return htmlResponse(200, renderLineagePage(await ctx.reports.lineage(image), { form: lineageForm(image) }));
+    return htmlResponse(200, renderLineagePage(await ctx.reports.lineage(image), { form: lineageForm(image), nav: nav(ctx) }));
   } catch (err) {
     // The form stays, with the reason: a typo in the reference, an image that is not there, a host that is not ours.
-    if (isOciError(err) || err instanceof ReportError) return htmlResponse(isOciError(err, 'INVALID_REFERENCE') || (err instanceof ReportError && err.code !== 'REPORT_NOT_FOUND') ? 400 : 404, renderLineagePage(undefined, { form: lineageForm(image), error: err.message }));
+    if (isOciError(err) || err instanceof ReportError) return htmlResponse(isOciError(err, 'INVALID_REFERENCE') || (err instanceof ReportError && err.code !== 'REPORT_NOT_FOUND') ? 400 : 404, renderLineagePage(undefined, { form: lineageForm(image), error: err.message, nav: nav(ctx) }));
     throw err;
   }
 };

@@ -1,12 +1,12 @@
 // The usage report as a self-contained HTML page: storage over time, pushes and pulls, the most pulled images, replication lag and failures per target, the DLQ backlog.
 import { formatBytes } from '../../format-bytes.ts';
 import type { UsageReport } from '../../reports/usage/model.ts';
-import { esc, lineChart, page, section, stackedBars, table } from './html.ts';
+import { esc, lineChart, page, section, stackedBars, table, type PageLink } from './html.ts';
 
 const short = (d: string): string => d.replace(/^sha256:/, '').slice(0, 12);
 const ms = (v: number | null): string => (v === null ? '-' : v < 1000 ? `${v} ms` : `${(v / 1000).toFixed(1)} s`);
 
-export function renderUsagePage(r: UsageReport): string {
+export function renderUsagePage(r: UsageReport, options: { readonly nav?: readonly PageLink[] } = {}): string {
   const storage = lineChart(
     r.storage.map((s) => ({ label: `${s.registry}/${s.repository}`, points: s.series.map((p) => ({ x: p.day, y: p.bytes })) })),
     { title: 'Storage per repository over time', format: formatBytes },
@@ -36,5 +36,6 @@ export function renderUsagePage(r: UsageReport): string {
       section('Replication per target', lag + table(['target', 'copies', 'moved', 'failures', 'lag p50', 'lag p95', 'lag max', 'last failure'], r.replication.map((t) => [t.target, t.copies, formatBytes(t.bytes), t.failures, ms(t.lag.p50Ms), ms(t.lag.p95Ms), ms(t.lag.maxMs), t.lastFailure ? `${t.lastFailure.time} ${t.lastFailure.repository} ${t.lastFailure.errorCode}` : '-']), [1, 2, 3, 4, 5, 6]), 'replication'),
       section('Dead letters', dlq, 'dlq'),
     ].join('\n'),
+    options.nav,
   );
 }

@@ -115,6 +115,8 @@ describe('replicateImage', () => {
     expect(records.find((r) => r.target === 'target-a')?.outcome).toBe('success');
     expect(records.find((r) => r.target === 'target-b')).toMatchObject({ outcome: 'failure', errorCode: 'DENIED', correlationId: EVENT_ID });
     expect(metrics.value(ReplicationMetric.failures, 'target-b')).toBe(1);
+    expect(metrics.value(ReplicationMetric.successes, 'target-b')).toBe(0);
+    expect(metrics.value(ReplicationMetric.successes, 'target-a')).toBe(1);
     expect(metrics.value(ReplicationMetric.failures, 'target-a')).toBe(0);
   });
 

@@ -48,6 +48,9 @@ describe('console report pages', () => {
     expect(res.body).toContain('team/&lt;app&gt;');
     expect(res.body).not.toContain('team/<app>');
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    // Served by the console: a way back and to the other reports.
+    expect(res.body).toContain('<a href="/">Console</a> · ');
+    expect(res.body).toContain('<a href="/reports/costs">Costs</a>');
   });
 
   it.each([
