@@ -6,6 +6,8 @@ import type { RegmanConfig } from '../functions/config/index.ts';
 import { PROMOTION_TABLES_ENV } from '../functions/promotion/store.ts';
 import { writeBundledConfig } from './config-bundle.ts';
 import { Approvals, type ConsoleOidcOptions } from './constructs/approvals.ts';
+import { AuditAnchors } from './constructs/audit-anchors.ts';
+import { OperationsDashboard } from './constructs/dashboard.ts';
 import { ReplicationDeferral } from './constructs/deferral.ts';
 import { LargeImage } from './constructs/large-image.ts';
 import { Observability, type WorkflowAlarm } from './constructs/observability.ts';
@@ -31,6 +33,7 @@ export const HANDLER_ENTRIES = {
   retentionList: projectFile('functions/handlers/retention-list.ts'),
   retentionSweep: projectFile('functions/handlers/retention-sweep.ts'),
   pullStats: projectFile('functions/handlers/pull-stats.ts'),
+  auditAnchor: projectFile('functions/handlers/audit-anchor.ts'),
   promotionValidate: projectFile('functions/handlers/promotion-validate.ts'),
   promotionScanGate: projectFile('functions/handlers/promotion-scan-gate.ts'),
   promotionSignatureGate: projectFile('functions/handlers/promotion-signature-gate.ts'),
@@ -94,6 +97,9 @@ export class RegistryManagerStack extends Stack {
   readonly promotion?: Promotion;
   /** Approvals and the web console; undefined when no promotion edge has an approval gate. */
   readonly approvals?: Approvals;
+  /** The hourly signed anchor of every audit chain head (Object Lock bucket). */
+  readonly auditAnchors: AuditAnchors;
+  readonly dashboard: OperationsDashboard;
   /** The CI webhook endpoint, when an edge has `triggers`. */
   readonly webhooks?: Webhooks;
 
@@ -210,6 +216,27 @@ export class RegistryManagerStack extends Stack {
         : [],
       ...(props.alarmTopicArn !== undefined ? { alarmTopicArn: props.alarmTopicArn } : {}),
     });
+
+    // The audit anchors and the operations dashboard (issue 11; docs/AUDIT.md, docs/OPERATIONS.md).
+    this.auditAnchors = new AuditAnchors(this, 'AuditAnchors', {
+      auditTable: this.tables.audit,
+      entry: entries.auditAnchor,
+      depsLockFilePath: DEPS_LOCK_FILE,
+      configFile,
+      ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
+    });
+    this.dashboard = new OperationsDashboard(this, 'Dashboard', {
+      dashboardName: `${this.stackName}-operations`,
+      deadLetterQueues: [
+        { label: 'replication DLQ', queue: this.replication.deadLetterQueue },
+        ...(this.retention?.pullStats ? [{ label: 'pull statistics DLQ', queue: this.retention.pullStats.deadLetterQueue }] : []),
+      ],
+      ...(this.promotion ? { promotion: this.promotion.workflow.stateMachine } : {}),
+      anchorFunction: this.auditAnchors.anchor.function,
+    });
+    new CfnOutput(this, 'AuditAnchorBucketName', { value: this.auditAnchors.bucket.bucketName, description: 'The Object Lock bucket of the signed head anchors (regman audit verify --anchor-bucket)' });
+    new CfnOutput(this, 'AuditAnchorKeySecretArn', { value: this.auditAnchors.keySecret.secretArn, description: 'Put the Ed25519 anchor signing key here once (docs/AUDIT.md#anchors)' });
+    new CfnOutput(this, 'DashboardName', { value: `${this.stackName}-operations`, description: 'The CloudWatch operations dashboard' });
 
     // What operators and `regman audit --table` need after a deploy (docs/OPERATIONS.md).
     const outputs: Record<string, [string, string]> = {

@@ -25,7 +25,11 @@ import { loadBundledConfig } from './config.ts';
 import { lambdaContext, type LambdaContextLike } from './context.ts';
 import { DEFAULT_CONFIG_FILE, dynamoOptions } from './deps.ts';
 import { memoizeRetrying } from './memoize.ts';
-import { createPowertools } from './observability.ts';
+import { createPowertools, powertoolsMetrics } from './observability.ts';
+import type { MetricsLike } from '../replication/observability.ts';
+
+/** One per finished promotion execution, with its final `status` (SUCCEEDED, FAILED, REJECTED, TIMED_OUT, ROLLED_BACK). */
+export const PROMOTION_RECORDED_METRIC = 'PromotionsRecorded';
 import { createPromotionTaskHandlers, type PromotionDepsFactory, type PromotionTask } from './promotion-tasks.ts';
 
 /**
@@ -85,18 +89,23 @@ export async function promotionDepsFromEnvironment(env: Environment, handlerDir:
 export function promotionTaskHandler(
   task: PromotionTask,
   deps: PromotionDepsFactory,
-  options: { readonly logger?: Logger; readonly tracer?: Tracer } = {},
+  options: { readonly logger?: Logger; readonly tracer?: Tracer; readonly metrics?: MetricsLike } = {},
 ): (event: unknown, context?: Partial<LambdaContextLike> | null) => Promise<unknown> {
   const run = createPromotionTaskHandlers(memoizeRetrying(deps))[task];
-  const defaults = options.logger && options.tracer ? undefined : createPowertools();
+  const defaults = options.logger && options.tracer && options.metrics ? undefined : createPowertools();
   const logger = options.logger ?? defaults!.logger;
   const tracer = options.tracer ?? defaults!.tracer;
+  const metrics = options.metrics ?? powertoolsMetrics(defaults!.metrics);
   const core = async (event: unknown): Promise<unknown> => {
     const input = (event as { state?: { input?: { correlationId?: unknown } }; input?: { correlationId?: unknown } } | null) ?? {};
     const correlationId = input.state?.input?.correlationId ?? input.input?.correlationId;
     if (typeof correlationId === 'string') logger.setCorrelationId(correlationId);
     try {
-      return await run(event);
+      const out = await run(event);
+      // Every execution ends in Record with its final status: the dashboard's promotion and approval outcomes (REJECTED, TIMED_OUT are the approvals').
+      const status = (event as { status?: unknown } | null)?.status;
+      if (task === 'PromotionRecordFunctionArn' && typeof status === 'string') metrics.record(PROMOTION_RECORDED_METRIC, 'Count', 1, { status });
+      return out;
     } catch (err) {
       logger.error(`${task} failed`, { error: (err as Error).message, name: (err as Error).name });
       throw err;

@@ -23,7 +23,11 @@ import { loadBundledConfig } from './config.ts';
 import { lambdaContext, type LambdaContextLike } from './context.ts';
 import { memoizeRetrying } from './memoize.ts';
 import { DEFAULT_CONFIG_FILE, dynamoOptions, moduleDir } from './deps.ts';
-import { createPowertools } from './observability.ts';
+import { createPowertools, powertoolsMetrics } from './observability.ts';
+import type { MetricsLike } from '../replication/observability.ts';
+
+/** The sweep's metrics, per registry (the dashboard's "retention bytes freed"). */
+export const RetentionMetric = { bytesFreed: 'RetentionBytesFreed', deleted: 'RetentionDigestsDeleted' } as const;
 
 /** Who scheduled sweeps are attributed to in the audit log. */
 export const RETENTION_ACTOR = 'system:retention';
@@ -62,6 +66,8 @@ export type RetentionDepsFactory = () => Promise<RetentionDeps> | RetentionDeps;
 export interface RetentionHandlerOptions {
   readonly logger?: Logger;
   readonly tracer?: Tracer;
+  /** Where the sweep's figures go (RetentionBytesFreed, RetentionDigestsDeleted). @default Powertools Metrics */
+  readonly metrics?: MetricsLike;
   readonly serviceName?: string;
 }
 
@@ -146,6 +152,7 @@ export function createRetentionSweepHandler(
   options: RetentionHandlerOptions = {},
 ): (input: unknown, context?: Partial<LambdaContextLike> | null) => Promise<SweepSummary> {
   const getDeps = memoizeDeps(depsFactory);
+  const metrics = options.metrics ?? powertoolsMetrics(createPowertools(options.serviceName).metrics);
   return wrapRetentionStep('retention-sweep', async (raw, logger, context) => {
     const input = parseSweepInput(raw);
     const deps = await getDeps();
@@ -179,6 +186,11 @@ export function createRetentionSweepHandler(
     }
     const summary = summarizeSweep(reports[0]!);
     if (summary.status === 'failed') throw new RetentionStepError(`retention-sweep: ${input.registry}/${input.repository}: ${summary.error ?? 'failed'}`, true);
+    // Dry runs free nothing: only an applied sweep's figures are emitted.
+    if (summary.status === 'applied' || summary.status === 'partial') {
+      metrics.record(RetentionMetric.bytesFreed, 'Bytes', summary.bytesFreed, { registry: summary.registry });
+      metrics.record(RetentionMetric.deleted, 'Count', summary.counts.deleted, { registry: summary.registry });
+    }
     logger.info('Repository swept', { registry: summary.registry, repository: summary.repository, status: summary.status, ...summary.counts, bytesFreed: summary.bytesFreed });
     return summary;
   }, options);

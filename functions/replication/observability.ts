@@ -18,6 +18,8 @@ export const ReplicationMetric = {
   blobsSkipped: 'BlobsSkipped',
   duration: 'ReplicationDuration',
   failures: 'ReplicationFailures',
+  /** 1 per target an image reached (status `replicated`), 0 otherwise: the dashboard's successes. */
+  successes: 'ReplicationSuccesses',
   reconcileRepaired: 'ReconcileRepaired',
   reconcileFailures: 'ReconcileFailures',
 } as const;

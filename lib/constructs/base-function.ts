@@ -158,6 +158,11 @@ export class BaseFunction extends Construct {
     return this.bindTable(table, TABLE_SPECS.audit, 'AUDIT_TABLE', ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:GetItem']);
   }
 
+  /** Reads the audit log only (Query: the partition list, chain heads, chains; no Scan, no write) and sets AUDIT_TABLE: the anchor function. */
+  readAuditTable(table: dynamodb.ITable): this {
+    return this.bindTable(table, TABLE_SPECS.audit, 'AUDIT_TABLE', ['dynamodb:Query']);
+  }
+
   /** Powertools idempotency records (its DynamoDBPersistenceLayer's calls) and IDEMPOTENCY_TABLE. */
   bindIdempotencyTable(table: dynamodb.ITable): this {
     return this.bindTable(table, TABLE_SPECS.idempotency, 'IDEMPOTENCY_TABLE', [

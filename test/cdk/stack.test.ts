@@ -141,9 +141,9 @@ describe('functions', () => {
     expect(env('Reconcile').IDEMPOTENCY_TABLE).toBeUndefined();
   });
 
-  it('keeps each log group for a month (six functions, the replicate-large and replicate-deferred state machines)', () => {
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 8);
-    template.resourceCountIs('AWS::Logs::LogGroup', 8);
+  it('keeps each log group for a month (seven functions, the audit anchor\'s included, the replicate-large and replicate-deferred state machines)', () => {
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 9);
+    template.resourceCountIs('AWS::Logs::LogGroup', 9);
   });
 });
 
@@ -218,7 +218,10 @@ describe('outputs', () => {
   it('exports what operators need: the audit table, the DLQ, both function names, the large-image state machine and the promotion tables', () => {
     // No promotion edge in this config: the promotion tables (for regman quarantine|hold) but no promotion state machine.
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
+      'AuditAnchorBucketName',
+      'AuditAnchorKeySecretArn',
       'AuditTableName',
+      'DashboardName',
       'DeadLetterQueueUrl',
       'HoldsTableName',
       'LargeImageStateMachineArn',
@@ -235,8 +238,9 @@ describe('a config without an ECR source', () => {
   it('has no push rule (nor a pull-stats rule: no ECR registry), and still reconciles and sweeps on schedule', async () => {
     const { template: local } = await buildTestApp({ config: 'config/local.yaml' });
     local.resourceCountIs('AWS::Events::Rule', 0);
-    local.resourceCountIs('AWS::Scheduler::Schedule', 2);
-    // Both from the file's `schedules`.
+    // Reconcile and sweep from the file's `schedules`, and the hourly audit anchor.
+    local.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    local.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)' });
     local.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
     local.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 3 * * ? *)' });
   });

@@ -85,7 +85,8 @@ describe('retention-sweep.asl.json (local Step Functions, real registries)', () 
     // Prepare: registry b goes down after the List step.
     const quiet = { logger: new Logger({ logLevel: 'SILENT' }), tracer: new Tracer({ enabled: false }) };
     const list = createRetentionListHandler(() => deps, quiet);
-    const sweep = createRetentionSweepHandler(() => deps, quiet);
+    const points: { name: string; value: number; dimensions: Readonly<Record<string, string>> }[] = [];
+    const sweep = createRetentionSweepHandler(() => deps, { ...quiet, metrics: { record: (name, _unit, value, dimensions) => points.push({ name, value, dimensions }) } });
     const sweptInputs: unknown[] = [];
 
     // Act
@@ -123,5 +124,11 @@ describe('retention-sweep.asl.json (local Step Functions, real registries)', () 
     const deletes = (await new AuditLog(store).query({ action: 'retention.delete' })).filter((r) => r.outcome === 'success');
     expect(deletes).toHaveLength(4);
     expect(deletes.every((r) => r.actor === 'system:retention' && r.details?.rule === 'delete.olderThanDays')).toBe(true);
+    // The dashboard's figures: one point per applied repository, by registry; the bytes are the summaries'.
+    const deleted = points.filter((p) => p.name === 'RetentionDigestsDeleted');
+    expect(deleted.map((p) => [p.dimensions.registry, p.value])).toEqual([['a', 2], ['a', 2]]);
+    const freed = points.filter((p) => p.name === 'RetentionBytesFreed').reduce((n, p) => n + p.value, 0);
+    expect(freed).toBe((byRepo['team/one'] as SweepSummary).bytesFreed + (byRepo['team/two'] as SweepSummary).bytesFreed);
+    expect(freed).toBeGreaterThan(0);
   });
 });
