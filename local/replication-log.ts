@@ -58,7 +58,7 @@ export function formatAttempt(report: AttemptReport<Pick<EcrImageActionEvent, 'i
 export function formatReconcile(report: ReconcileReport): string {
   const lines = [`reconcile [${corr(report.correlationId)}]: ${report.checked} checked, ${report.inSync} in sync, ${report.repaired} repaired, ${report.failed} failed (${report.durationMs} ms)`];
   for (const item of report.items) {
-    lines.push(`  ${item.status} ${item.target}/${item.targetRepository}:${item.tag}${item.error ? `: ${item.error}` : ''}`);
+    lines.push(`  ${item.status} ${item.target}/${item.targetRepository}:${item.tag}${item.error ? `: ${item.error}` : item.reason ? `: ${item.reason}` : ''}`);
   }
   for (const e of report.errors) lines.push(`  error in rule ${e.rule}${e.repository ? ` (${e.repository})` : ''}: ${e.errorCode}: ${e.message}`);
   return lines.join('\n');

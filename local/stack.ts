@@ -31,6 +31,8 @@ import {
 } from '../functions/replication/index.ts';
 import { createAsyncInvoker, type AsyncInvoker } from './async-invoker.ts';
 import { startLocalPromotions } from './promotion-setup.ts';
+import { DynamoPromotionStore } from '../functions/promotion/store.ts';
+import { quarantineLookupOf } from '../functions/replication/quarantine-guard.ts';
 import { LocalSecretResolver } from './secrets.ts';
 import { ensureLocalSigningKey } from './signing-key.ts';
 import { LOCAL_TEST_HOOK_PATH, localTestHookRoute } from './test-hook.ts';
@@ -212,6 +214,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       audit: audit.log,
       state: new DynamoReplicationState({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
       blobProgress: new DynamoBlobProgress({ docClient: stateDb.docClient, tableName: db.tables.replicationState }),
+      // Rules with `protected: true` skip quarantined digests (the promotion tables, shared with local/promotion-setup.ts).
+      quarantine: quarantineLookupOf(new DynamoPromotionStore({ docClient: stateDb.docClient, tables: db.tables })),
       // Out of rate budget: the async invoker runs the event again after the registry's delay (late-bound: defined below).
       deferrals: { defer: async (work, delaySeconds) => invoker.invokeLater(work, Math.min(delaySeconds * 1000, options.maxDeferralMs ?? Infinity)) },
       ...(options.copyOptions ? { copyOptions: options.copyOptions } : {}),

@@ -1,5 +1,5 @@
 // The text form of a dry-run plan (copy and sync): what would be uploaded, mounted, skipped and tagged.
-import type { PlannedWrites } from '../../functions/oci/copy-plan.ts';
+import type { PlannedWrites, RepositoryCopyPlan } from '../../functions/oci/copy-plan.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
 
 /** `sha256:abcdef…` → 12 hex digits (load-adapters.ts has the same, but would pull the config loader into `copy`). */
@@ -23,4 +23,14 @@ export function plannedWritesText(p: PlannedWrites, indent = '  '): string[] {
 /** `regman copy --dry-run` as text. */
 export function formatCopyPlan(src: string, dst: string, plan: PlannedWrites & { readonly digest: string }): string {
   return [`dry run: ${src} → ${dst} ${plan.digest}`, ...plannedWritesText(plan), 'nothing was written'].join('\n');
+}
+
+/** `regman copy --all-tags … --dry-run` as text: the totals, then one line per tag. */
+export function formatRepositoryCopyPlan(src: string, dst: string, plan: RepositoryCopyPlan): string {
+  return [
+    `dry run: ${src} → ${dst}: ${plan.copies.length} tag(s)`,
+    ...plannedWritesText(plan),
+    ...plan.copies.map((c) => `    ${c.tag}: ${c.error !== undefined ? `FAILED: ${c.error.split('\n')[0]}` : c.upToDate ? 'up to date' : 'would copy'}`),
+    'nothing was written',
+  ].join('\n');
 }

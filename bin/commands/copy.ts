@@ -12,8 +12,8 @@ import type { Reference } from '../../functions/oci/types.ts';
 import { abortOnSigint } from './interrupt.ts';
 import { UsageError } from './run-cli.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
-import { planCopy } from '../../functions/oci/copy-plan.ts';
-import { formatCopyPlan } from './copy-plan-text.ts';
+import { planCopy, planRepositoryCopy } from '../../functions/oci/copy-plan.ts';
+import { formatCopyPlan, formatRepositoryCopyPlan } from './copy-plan-text.ts';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.ts';
 import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
 import type { CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
@@ -175,9 +175,14 @@ async function copyOnce(srcText: string, dstText: string, opts: CopyCommandOptio
   const dstClient = client(dst.registry, credentialsFor(opts.destCreds, '--dest-creds', opts.creds, io.env));
   const sigint = abortOnSigint(controller);
   if (opts.dryRun) {
-    if (tagPattern !== undefined) throw new UsageError('--dry-run plans one image; --all-tags is not supported with it', 'regman sync --dry-run … for a repository');
     // Nothing is written, not even an audit record: the plan is what the copy would do now.
     try {
+      if (tagPattern !== undefined) {
+        const plan = await sigint.race(planRepositoryCopy({ registry: srcClient, repository: src.repository }, { registry: dstClient, repository: dst.repository }, { ...options, tagPattern }));
+        reporter.stop();
+        io.stdout(opts.json ? JSON.stringify(plan, null, 2) : formatRepositoryCopyPlan(`${src.registry}/${src.repository}`, `${dst.registry}/${dst.repository}`, plan));
+        return;
+      }
       const plan = await sigint.race(planCopy(
         { registry: srcClient, repository: src.repository, reference: referenceTarget(src) },
         { registry: dstClient, repository: dst.repository, ...(dstTag !== undefined ? { tag: dstTag } : {}) },

@@ -1,7 +1,7 @@
 // `regman hold list|set|release`: holds refuse promotions into an environment's repository until released (audited).
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { backendOptions, defaultIdentity, openPromotionBackend, type BackendFlags } from './promotion-backend.ts';
+import { backendOptions, openPromotionBackend, type BackendFlags } from './promotion-backend.ts';
 import { UsageError } from './run-cli.ts';
 
 interface HoldFlags extends BackendFlags {
@@ -32,19 +32,19 @@ export function registerHold(program: Command): void {
         .requiredOption('--env <env>', 'environment')
         .requiredOption('--repository <name>', 'repository')
         .requiredOption('--reason <text>', 'why (audited)')
-        .option('--as <identity>', 'who (default cli:<os user>)'),
+        .option('--as <identity>', 'who (default cli:<os user>; on AWS the caller\'s IAM principal acts, for this identity)'),
     ).action(async (flags: HoldFlags) => {
       if (!flags.reason?.trim()) throw new UsageError(`hold ${verb} needs --reason`);
       const backend = await openPromotionBackend(flags);
-      const actor = flags.as ?? defaultIdentity();
       try {
+        const { actor, onBehalfOf } = await backend.actor(flags.as);
         if (verb === 'set') {
           await backend.store.putHold({ environment: flags.env, repository: flags.repository, reason: flags.reason, by: actor, time: new Date().toISOString() });
         } else {
           if (!(await backend.store.getHold(flags.env, flags.repository))) throw new UsageError(`${flags.env} holds no ${flags.repository}`, 'regman hold list');
           await backend.store.deleteHold(flags.env, flags.repository);
         }
-        await backend.audit.append({ actor, action: `promote.hold-${verb}`, outcome: 'success', correlationId: randomUUID(), repository: flags.repository, details: { environment: flags.env, reason: flags.reason } });
+        await backend.audit.append({ actor, action: `promote.hold-${verb}`, outcome: 'success', correlationId: randomUUID(), repository: flags.repository, details: { environment: flags.env, reason: flags.reason, ...(onBehalfOf ? { onBehalfOf } : {}) } });
         process.stdout.write(`${flags.env} ${flags.repository}: hold ${verb === 'set' ? 'set' : 'released'}\n`);
       } finally {
         backend.close();

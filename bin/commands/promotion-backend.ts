@@ -39,6 +39,11 @@ export interface PromotionBackend {
   /** `requestedBy`: locally who acts (default cli:<os user>); on AWS the identity the caller's IAM principal acts for. */
   rollback(body: { env: string; repository: string; to?: string; reason: string; requestedBy?: string }): Promise<Record<string, unknown>>;
   start(body: StartPromotionBody): Promise<StartResult>;
+  /**
+   * Who a hold or quarantine change is recorded as: locally `as` or cli:<os user>; on AWS the caller's IAM
+   * principal, with `as` as the identity it acts for.
+   */
+  actor(as?: string): Promise<{ readonly actor: string; readonly onBehalfOf?: string }>;
   close(): void;
 }
 
@@ -93,6 +98,7 @@ export async function openPromotionBackend(flags: BackendFlags, aws: AwsBackendC
         if (res.status !== 200) throw new Error(`the local stack refused the promotion: ${String(res.body.error ?? res.status)}`);
         return res.body as unknown as StartResult;
       },
+      actor: async (as) => ({ actor: as ?? defaultIdentity() }),
       close: () => {
         audit.close();
         clients.destroy();
@@ -132,6 +138,10 @@ export async function openPromotionBackend(flags: BackendFlags, aws: AwsBackendC
         actor,
         ...(body.requestedBy && body.requestedBy !== actor ? { onBehalfOf: body.requestedBy } : {}),
       });
+    },
+    async actor(as) {
+      const actor = await identity.callerArn();
+      return { actor, ...(as && as !== actor ? { onBehalfOf: as } : {}) };
     },
     async start(body) {
       const requester = await identity.callerArn();

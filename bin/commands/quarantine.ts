@@ -1,7 +1,7 @@
 // `regman quarantine list|show|release DIGEST`: digests a scan or signature gate failed; release is audited (the next failed gate quarantines again).
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { backendOptions, defaultIdentity, openPromotionBackend, type BackendFlags } from './promotion-backend.ts';
+import { backendOptions, openPromotionBackend, type BackendFlags } from './promotion-backend.ts';
 import { UsageError } from './run-cli.ts';
 
 export function registerQuarantine(program: Command): void {
@@ -35,8 +35,9 @@ export function registerQuarantine(program: Command): void {
     try {
       const q = await backend.store.getQuarantine(digest);
       if (!q) throw new UsageError(`${digest} is not quarantined`, 'regman quarantine list');
+      const { actor, onBehalfOf } = await backend.actor(flags.as);
       await backend.store.deleteQuarantine(digest);
-      await backend.audit.append({ actor: flags.as ?? defaultIdentity(), action: 'promote.quarantine-release', outcome: 'success', correlationId: randomUUID(), repository: q.repository, digest, details: { reason: flags.reason, gate: q.gate, summary: q.summary } });
+      await backend.audit.append({ actor, action: 'promote.quarantine-release', outcome: 'success', correlationId: randomUUID(), repository: q.repository, digest, details: { reason: flags.reason, gate: q.gate, summary: q.summary, ...(onBehalfOf ? { onBehalfOf } : {}) } });
       process.stdout.write(`${digest}: released\n`);
     } finally {
       backend.close();

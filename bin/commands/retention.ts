@@ -64,6 +64,10 @@ export function formatPlanTable(plan: RetentionPlan): string {
   const line = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i] as number) : c)).join('  ');
   const out = [`repository ${plan.repository} · policy ${plan.policyFormat} · now ${plan.now}`, '', line(header), ...rows.map(line), ''];
   out.push(`${plan.expire.length} to expire, ${plan.keep.length} to keep; bytes freed ${formatBytes(plan.bytesFreed)}${plan.bytesFreedEstimated ? ' (estimate)' : ''}`);
+  const sources = new Map<string, number>();
+  for (const d of plan.decisions) sources.set(d.timeSource, (sources.get(d.timeSource) ?? 0) + 1);
+  if (sources.size > 1 || !sources.has('registry')) out.push(`times from: ${[...sources].map(([source, n]) => `${source} ${n}`).join(', ')}`);
+  if (plan.orderBlocked.length > 0) out.push(`BLOCKED for want of an image order: ${plan.orderBlocked.length} deletion(s) kept (rule order.unknown)`);
   if (plan.blocked) out.push(`BLOCKED: ${plan.blocked.reason}`);
   if (plan.forced) out.push('safety valve overridden with --force');
   for (const w of plan.warnings) out.push(`warning: ${w}`);
@@ -184,7 +188,9 @@ export function formatRunTable(out: RunJson): string {
     const done = new Set(r.deleted.map((d) => d.digest));
     for (const e of r.plan.expire) {
       const state = failed.has(e.digest) ? failed.get(e.digest) : done.has(e.digest) ? 'deleted' : out.mode === 'apply' && !r.blocked ? 'not deleted' : 'would delete';
-      lines.push(`  ${shortDigest(e.digest)}  ${e.tags.length > 0 ? e.tags.join(',') : '<none>'}  ${e.rule}  ${e.reason}  [${state}]`);
+      const source = r.plan.timeSources[e.digest];
+      const dated = source && source !== 'registry' ? `  (time from ${source})` : '';
+      lines.push(`  ${shortDigest(e.digest)}  ${e.tags.length > 0 ? e.tags.join(',') : '<none>'}  ${e.rule}  ${e.reason}${dated}  [${state}]`);
     }
     for (const b of r.plan.orderBlocked) lines.push(`  ${shortDigest(b.digest)}  ${b.tags.length > 0 ? b.tags.join(',') : '<none>'}  order.unknown  ${b.reason}  [blocked]`);
     for (const p of r.verified?.problems ?? []) lines.push(`  KEPT ${p.tag || shortDigest(p.digest)}: ${p.problem}`);

@@ -95,6 +95,8 @@ export const replicationRuleSchema = strict({
   targets: z.array(replicationTargetSchema, { error: 'a list of targets' }).min(1, { error: 'at least one target' }),
   /** Copy signatures, SBOMs and attestations (OCI 1.1 referrers and cosign tags) with their subject. */
   referrers: z.boolean({ error: 'true or false' }).default(true),
+  /** Never replicate a quarantined digest (a failed scan or signature gate) along this rule, e.g. to prod mirrors; such pushes are skipped and audited. @default false */
+  protected: z.boolean({ error: 'true or false' }).optional(),
   /** Copy only these platforms of a multi-platform index (the index is then rewritten: new digest). */
   platforms: z
     .array(z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, { error: PLATFORM_EXPECTED }))

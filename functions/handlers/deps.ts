@@ -18,6 +18,8 @@ import { SfnFanoutStarter } from '../replication/large/image.ts';
 import { DEFERRAL_STATE_MACHINE_ENV, SfnDeferralQueue } from '../replication/sfn-deferral.ts';
 import type { ReplicationFanout } from '../replication/types.ts';
 import { loadBundledConfig } from './config.ts';
+import { DynamoPromotionStore, PROMOTION_TABLES_ENV } from '../promotion/store.ts';
+import { quarantineLookupOf } from '../replication/quarantine-guard.ts';
 
 /** Default config file name, next to the bundled handler (the CDK app writes it there). */
 export const DEFAULT_CONFIG_FILE = 'regman.config.json';
@@ -60,7 +62,12 @@ export async function replicationDepsFromEnvironment(env: Environment, handlerDi
   // Rate budgets: targets out of budget wait in the replicate-deferred state machine (lib/constructs/deferral.ts).
   const deferralArn = env.optional(DEFERRAL_STATE_MACHINE_ENV);
   const deferrals = deferralArn ? new SfnDeferralQueue({ client: new SFNClient(region ? { region } : {}), stateMachineArn: deferralArn }) : undefined;
-  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(deferrals ? { deferrals } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}) };
+  // Rules with `protected: true` read the quarantine (the promotion tables); without it they fail closed.
+  const quarantineTable = env.optional(PROMOTION_TABLES_ENV.quarantine);
+  const quarantine = quarantineTable
+    ? quarantineLookupOf(new DynamoPromotionStore({ docClient: stateDocClient ?? createDynamoClients(dynamoOptions(env)).docClient, tables: { promotions: quarantineTable, quarantine: quarantineTable, holds: quarantineTable } }))
+    : undefined;
+  return { config, adapters, audit: log, ...(fanout ? { fanout } : {}), ...(deferrals ? { deferrals } : {}), ...(state ? { state } : {}), ...(blobProgress ? { blobProgress } : {}), ...(pusher ? { pusher } : {}), ...(quarantine ? { quarantine } : {}) };
 }
 
 /**

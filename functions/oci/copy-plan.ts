@@ -1,6 +1,6 @@
 // Dry runs of the copy engine: what a copy would upload, mount, skip and tag, and the bytes, with nothing written.
 import { isDigest } from './digest.ts';
-import { copyImage, type CopyEvent, type CopyOptions, type CopySource, type CopyTarget } from './copy.ts';
+import { copyImage, copyRepository, type CopyEndpoint, type CopyEvent, type CopyOptions, type CopyRepositoryOptions, type CopySource, type CopyTarget } from './copy.ts';
 import { DryRunSource, DryRunTarget, type PlannedWrite } from './dry-run-registry.ts';
 import type { Registry } from './registry.ts';
 
@@ -111,6 +111,35 @@ export async function planCopy(src: CopySource, dst: CopyTarget, options: CopyOp
     mediaType: result.mediaType,
     ...(result.tag !== undefined ? { tag: result.tag } : {}),
     referrers: result.referrers,
+    ...recorder.summarise(target.writes),
+  };
+}
+
+/** What `regman copy --all-tags … --dry-run` prints: each tag's outcome, and the writes of all of them together. */
+export interface RepositoryCopyPlan extends PlannedWrites {
+  readonly dryRun: true;
+  readonly copies: { readonly tag: string; readonly digest?: string; readonly upToDate?: boolean; readonly error?: string }[];
+}
+
+/**
+ * copyRepository against the same dry-run views as planCopy, shared by every tag, so that a blob two
+ * tags share is planned once, as the real copy would send it once.
+ */
+export async function planRepositoryCopy(src: CopyEndpoint, dst: CopyEndpoint, options: CopyRepositoryOptions): Promise<RepositoryCopyPlan> {
+  const { source, target } = dryRunPair(src.registry, dst.registry);
+  const recorder = new PlanRecorder();
+  const onEvent = (e: CopyEvent): void => {
+    recorder.onEvent(e);
+    options.onEvent?.(e);
+  };
+  const result = await copyRepository({ ...src, registry: source }, { ...dst, registry: target }, { ...options, onEvent });
+  return {
+    dryRun: true,
+    copies: result.tags.map((t) => ({
+      tag: t.tag,
+      ...(t.result ? { digest: t.result.digest, upToDate: t.result.noop } : {}),
+      ...(t.error ? { error: t.error.message } : {}),
+    })),
     ...recorder.summarise(target.writes),
   };
 }

@@ -66,6 +66,8 @@ export interface RollbackResult {
   readonly removed: readonly string[];
   /** Tags that could not be undone, with why (e.g. distribution cannot remove a tag alone). */
   readonly left: readonly { readonly tag: string; readonly why: string }[];
+  /** Set when the edge has `autoRollback: false`: why nothing was restored. */
+  readonly skipped?: string;
 }
 
 export function nowOf(deps: Pick<PromotionDeps, 'now'>): Date {

@@ -4,8 +4,11 @@ import { auditStep, isSyncFailure, nowOf, updateRecord, type PromotionDeps, type
 import type { PromotionRecord, PromotionStatus } from './types.ts';
 
 /** Writes the final record. On SUCCEEDED, appends the digest to the target environment's history. */
-export async function recordPromotion(status: PromotionStatus, state: PromotionState, deps: PromotionDeps): Promise<PromotionRecord> {
+export async function recordPromotion(requested: PromotionStatus, state: PromotionState, deps: PromotionDeps): Promise<PromotionRecord> {
   const { input } = state;
+  // An edge with `autoRollback: false` left its tags in place: the run FAILED, it was not rolled back.
+  const kept = requested === 'ROLLED_BACK' && state.rollback?.skipped !== undefined;
+  const status: PromotionStatus = kept ? 'FAILED' : requested;
   const failedSync = (state.sync ?? []).filter(isSyncFailure);
   if (status === 'SUCCEEDED' && failedSync.length > 0) {
     // Thrown before anything is written: the Catch leads to Rollback, whose record carries this message.
@@ -29,12 +32,12 @@ export async function recordPromotion(status: PromotionStatus, state: PromotionS
     (r) => ({
       status,
       approvers,
-      tagsWritten: status === 'SUCCEEDED' ? written : status === 'ROLLED_BACK' ? [] : r.tagsWritten,
+      tagsWritten: status === 'SUCCEEDED' || kept ? written : status === 'ROLLED_BACK' ? [] : r.tagsWritten,
       ...(error && status !== 'SUCCEEDED' ? { error } : {}),
     }),
     { step: 'record', outcome: status === 'SUCCEEDED' ? 'success' : 'failure', message: status },
   );
-  if ((status === 'TIMED_OUT' || status === 'FAILED') && state.run?.gates.approval && deps.approvals?.close) {
+  if (!kept && (status === 'TIMED_OUT' || status === 'FAILED') && state.run?.gates.approval && deps.approvals?.close) {
     // The request id is the execution id (functions/approvals/service.ts). Best effort: the links expire on their own.
     await deps.approvals.close(input.executionId, status === 'TIMED_OUT' ? 'EXPIRED' : 'ABORTED', `the promotion ended ${status}`).catch(() => false);
   }
@@ -61,7 +64,7 @@ export async function recordPromotion(status: PromotionStatus, state: PromotionS
       status,
       approvers: approvers.map((a) => a.identity),
       gates: record.gates.map((g) => `${g.gate}: ${g.passed ? 'passed' : 'failed'} (${g.summary})`),
-      ...(state.rollback ? { restored: state.rollback.restored, removed: state.rollback.removed } : {}),
+      ...(state.rollback ? { restored: state.rollback.restored, removed: state.rollback.removed, ...(kept ? { rollbackSkipped: state.rollback.skipped ?? '' } : {}) } : {}),
     },
   });
   return record;

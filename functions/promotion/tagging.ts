@@ -63,6 +63,9 @@ export async function rollbackTags(state: PromotionState, deps: PromotionDeps): 
   const record = await deps.store.getExecution(input.executionId);
   const moves = record?.tagMoves ?? state.tagging?.moves ?? [];
   const digest = record?.digest ?? state.run?.digest;
+  // `autoRollback: false` on the edge: the operator decides (`regman rollback`); the tags stay as written.
+  const edge = deps.config.promotion.find((e) => e.from === input.from && e.to === input.to);
+  if (edge && !edge.autoRollback) return keepTags(state, deps, moves, digest);
   const restored: string[] = [];
   const removed: string[] = [];
   const left: { tag: string; why: string }[] = [];
@@ -114,4 +117,19 @@ export async function rollbackTags(state: PromotionState, deps: PromotionDeps): 
   await updateRecord(deps, input, () => ({}), { step: 'rollback', outcome: errors.length ? 'failure' : 'success', message: `restored ${restored.length}, removed ${removed.length}, left ${left.length}` });
   if (errors.length) throw new PromotionError('TAGGING_FAILED', `rollback of ${imageName(input, digest)} could not restore: ${errors.join('; ')}`, { retryable: true });
   return result;
+}
+
+/** The Rollback step of an edge with `autoRollback: false`: audited as skipped, nothing restored, every moved tag listed as left. */
+async function keepTags(state: PromotionState, deps: PromotionDeps, moves: readonly TagMove[], digest: string | undefined): Promise<RollbackResult> {
+  const { input } = state;
+  const why = `autoRollback is false on the edge ${input.from} → ${input.to}: restore with regman rollback --env ${input.to} --repository ${input.repository}`;
+  const left = moves.map((m) => ({ tag: describeTag(m), why }));
+  const cause = state.error?.Cause;
+  await auditStep(deps, input, 'rollback', 'skipped', {
+    ...(digest ? { digest } : {}),
+    tags: moves.map((m) => m.tag),
+    details: { reason: why, left: left.map((l) => l.tag), ...(cause ? { cause: cause.slice(0, 500) } : {}) },
+  });
+  await updateRecord(deps, input, () => ({}), { step: 'rollback', outcome: 'skipped', message: `autoRollback: false, left ${left.length} tags` });
+  return { restored: [], removed: [], left, skipped: why };
 }

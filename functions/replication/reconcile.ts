@@ -10,6 +10,7 @@ import { compilePattern } from '../config/patterns.ts';
 import { ReplicationError } from './errors.ts';
 import { auditInterruptedCopies } from './interrupted.ts';
 import { openBlobResume } from './blob-progress.ts';
+import { protectedVerdict } from './quarantine-guard.ts';
 import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger } from './observability.ts';
 import type { ReplicationDeps } from './replicate.ts';
 import { matchReplicationTargets, selectReconcileTags } from './rules.ts';
@@ -38,7 +39,9 @@ export interface ReconcileItem {
   readonly sourceDigest?: string;
   /** What the target had before (undefined: nothing under that tag). */
   readonly targetDigest?: string;
-  readonly status: 'repaired' | 'failed';
+  /** `skipped`: a protected rule and a quarantined digest (`reason` says which). */
+  readonly status: 'repaired' | 'failed' | 'skipped';
+  readonly reason?: string;
   /**
    * What was missing under a tag whose digest was already right: child manifests, blobs, referrers
    * (signatures, SBOMs, attestations and their cosign / fallback tags).
@@ -200,6 +203,18 @@ export async function reconcile(deps: ReplicationDeps, options: ReconcileOptions
       digest = await sourceDigest(job, srcPath);
       // The tag was deleted since it was listed: nothing to compare.
       if (digest === undefined) return;
+      const guard = await protectedVerdict(deps.quarantine, job.rule, [digest]);
+      if (guard.kind === 'unknown') throw Object.assign(new Error(guard.error), { code: 'QUARANTINE_UNKNOWN' });
+      if (guard.kind === 'skip') {
+        const item: ReconcileItem = { ...base, sourceDigest: digest, status: 'skipped', reason: guard.reason };
+        items.push(item);
+        logger.info(`Reconcile skipped ${dstPath}:${job.tag} at ${job.target}: quarantined`, { correlationId, ...item });
+        await appendQuietly({
+          actor, action: 'reconcile', outcome: 'skipped', correlationId, source: job.source.name, target: job.target,
+          repository: srcPath, digest, tags: [job.tag], details: { rule: job.rule.name, targetRepository: dstPath, reason: guard.reason },
+        });
+        return;
+      }
       before = (await target.oci.manifestHead(dstPath, job.tag))?.digest;
       // Even when the tag's digest matches, the image may be incomplete (a child or a layer deleted by a
       // cleanup) or miss referrers (a .sig pushed while the target was down): copyImage checks both,
@@ -296,7 +311,7 @@ export async function reconcile(deps: ReplicationDeps, options: ReconcileOptions
   });
 
   const repaired = items.filter((i) => i.status === 'repaired').length;
-  const failedItems = items.length - repaired;
+  const failedItems = items.filter((i) => i.status === 'failed').length;
   return {
     correlationId,
     checked: inSync + items.length,

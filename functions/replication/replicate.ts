@@ -11,6 +11,7 @@ import type { ReplicateImageInput, ReplicationDeps, ReplicationEvent, Replicatio
 import { ReplicationMetric, errorCodeOf, errorMessageOf, noMetrics, silentLogger, type MetricsLike } from './observability.ts';
 import { planReplication, type ReplicationTargetMatch } from './rules.ts';
 import { openBlobResume } from './blob-progress.ts';
+import { protectedVerdict } from './quarantine-guard.ts';
 import { DEFERRED_ACTION, MAX_DEFERRALS, deferralOf, type DeferredReplication } from './deferral.ts';
 import { blocksApply, doneKey, eventTimeMs, type AppliedTag, type EventKey, type InFlightCopy, type TagKey } from './tag-state.ts';
 
@@ -204,6 +205,10 @@ async function replicateToTarget(
   }
   const repository = repositoryPath(target, match.targetRepository);
   const logger = deps.logger ?? silentLogger;
+  // A protected rule (e.g. to prod mirrors) never carries a quarantined digest, nor its signatures.
+  const guard = await protectedVerdict(deps.quarantine, { name: match.rule, ...(match.protected ? { protected: true } : {}) }, [input.event.digest, ...(referrerOf !== undefined ? [referrerOf] : [])]);
+  if (guard.kind === 'skip') return { ...common, repository, status: 'skipped', bytes: 0, blobs: NO_BLOBS, durationMs: elapsed(), reason: guard.reason };
+  if (guard.kind === 'unknown') return { ...common, repository, status: 'failed', bytes: 0, blobs: NO_BLOBS, durationMs: elapsed(), errorCode: 'QUARANTINE_UNKNOWN', error: guard.error };
   const tagKey: TagKey = { target: target.name, repository, tag };
   const incoming: AppliedTag = { eventTime: eventTimeMs(input.event.time), digest: input.event.digest, correlationId: input.correlationId };
   const skippedAs = (superseded: NonNullable<TargetOutcome['superseded']>, extra: Partial<TargetOutcome> = {}): TargetOutcome => ({

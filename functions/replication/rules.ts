@@ -15,6 +15,8 @@ export interface ReplicationTargetMatch {
   readonly referrers: boolean;
   /** Platform filter of a multi-platform index (copyImage's `platforms`). */
   readonly platforms?: readonly string[];
+  /** The rule is `protected: true`: a quarantined digest does not go along it. */
+  readonly protected?: true;
 }
 
 /** `sha256-<hex>` (OCI referrers fallback tag) and cosign `sha256-<hex>.sig|.att|.sbom` tags. */
@@ -84,6 +86,7 @@ export function matchReplicationTargets(config: Pick<RegmanConfig, 'replication'
         targetRepository,
         referrers: rule.referrers,
         ...(rule.platforms !== undefined ? { platforms: rule.platforms } : {}),
+        ...(rule.protected ? { protected: true as const } : {}),
       });
     }
   }

@@ -1,4 +1,5 @@
 // The shapes replication passes around: its dependencies, progress events and outcomes (shared by the per-push and fan-out paths).
+import type { QuarantineLookup } from './quarantine-guard.ts';
 import type { PusherLookup } from './pusher/pusher.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { RegmanConfig } from '../config/types.ts';
@@ -59,6 +60,11 @@ export interface ReplicationDeps {
    * `details.pushedBy` (or `{ unknown: true, reason }`). @default none (the local stack has no CloudTrail)
    */
   readonly pusher?: PusherLookup;
+  /**
+   * The quarantine (the promotion store's table): rules with `protected: true` skip a quarantined
+   * digest, audited. @default none (a protected rule then fails its targets: it never copies blind)
+   */
+  readonly quarantine?: QuarantineLookup;
 }
 
 /** Progress of a replication or a reconcile. */

@@ -9,7 +9,7 @@ import type { SyncPlan } from '../../bin/commands/sync-plan.ts';
 import { runCopy, type CopyCommandOptions } from '../../bin/commands/copy.ts';
 import { lineReporter } from '../../bin/commands/progress-bar.ts';
 import { RegistryClient } from '../../functions/oci/client.ts';
-import type { CopyPlan } from '../../functions/oci/copy-plan.ts';
+import type { CopyPlan, RepositoryCopyPlan } from '../../functions/oci/copy-plan.ts';
 import type { Manifest } from '../../functions/oci/types.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { pushCosignSignature, pushImage, pushMultiPlatform } from '../helpers/memory-registry.ts';
@@ -126,5 +126,17 @@ describe('dry runs (real registries, counting proxies)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('copy --all-tags --dry-run plans every tag with shared blobs once, and writes nothing', async () => {
+    pb.clearRequests();
+    const plan = JSON.parse(await copy(`${a.host}/team/app`, `${pb.host}/all/app`, { dryRun: true, json: true, allTags: 'v\\d' })) as RepositoryCopyPlan;
+    const text = await copy(`${a.host}/team/app`, `${pb.host}/all/app`, { dryRun: true, allTags: 'v\\d' });
+    expect(pb.count(WRITES)).toBe(0);
+    expect(plan.copies.map((c) => [c.tag, c.digest, c.upToDate])).toEqual([['v1', index.digest, false], ['v2', index.digest, false]]);
+    expect(plan.upload).toHaveLength(9);
+    expect(plan.tags.map((t) => t.tag)).toEqual(expect.arrayContaining(['v1', 'v2']));
+    expect(text).toMatch(/: 2 tag\(s\)\n {2}would upload 9 blob\(s\)/);
+    expect(text).toMatch(/ {4}v2: would copy/);
   });
 });

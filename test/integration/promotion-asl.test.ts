@@ -79,10 +79,12 @@ describe('promotion.asl.json (local Step Functions, real registries, dynalite)',
         '  staging: { registries: [stg] }',
         '  qa: { registries: [stg], freezeWindows: [{ start: "2020-01-01T00:00:00Z", end: "2100-01-01T00:00:00Z", reason: "year-end" }] }',
         '  prod: { registries: [prod-a, prod-b] }',
+        '  canary: { registries: [prod-a, prod-b] }',
         'promotion:',
         '  - { from: dev, to: staging, gates: { approval: { approvers: [alice, bob], required: 1, expiresInHours: 0.0003 } } }',
         '  - { from: dev, to: qa }',
         '  - { from: staging, to: prod, requires: [staging], gates: { scan: { maxFindings: { critical: 0 } } } }',
+        '  - { from: staging, to: canary, autoRollback: false }',
         '',
       ].join('\n'),
     );
@@ -265,5 +267,25 @@ describe('promotion.asl.json (local Step Functions, real registries, dynalite)',
     expect(await tagAt(prodA, `app@${release.digest}`)).toBeUndefined();
     const rollback = (await new AuditLog(auditStore).query({ action: 'promote.rollback' }))[0];
     expect(rollback?.outcome).toBe('success');
+  });
+
+  it('autoRollback: false → the failed sync leaves the tags in place, the run is FAILED and the skipped rollback is audited', async () => {
+    const release = await pushImage(stg, 'app', 'can', { layers: [40] });
+    const oldB = await pushImage(proxy, 'app', 'can', { layers: [24] });
+    const fault = proxy.inject({ ...Routes.blobUploadStart, times: Infinity, fault: { kind: 'status', status: 403 } });
+    try {
+      const { record } = await run({ tag: 'can', from: 'staging', to: 'canary' });
+      expect(record.status).toBe('FAILED');
+      expect(record.error?.message).toMatch(/sync of app:can@sha256:[0-9a-f]+ to prod-b failed/);
+      expect(record.tagsWritten).toContain('prod-a/app:can');
+    } finally {
+      fault.remove();
+    }
+    // prod-a keeps what the run wrote; prod-b never got it.
+    expect(await tagAt(prodA, 'app:can')).toBe(release.digest);
+    expect(await tagAt(prodB, 'app:can')).toBe(oldB.digest);
+    const rollback = (await new AuditLog(auditStore).query({ action: 'promote.rollback' }))[0];
+    expect(rollback).toMatchObject({ outcome: 'skipped', digest: release.digest });
+    expect(JSON.stringify(rollback?.details)).toMatch(/autoRollback is false on the edge staging → canary/);
   });
 });

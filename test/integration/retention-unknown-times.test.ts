@@ -118,8 +118,12 @@ describe('retention without push times (real distribution registry)', () => {
     expect(tagsOf(by['ecr/app']!.plan.expire)).toEqual(['v1.0.1']);
     expect(tagsOf(by['ecr/app']!.plan.orderBlocked)).toEqual(['v1.0.2', 'v1.0.5']);
     expect(by['ecr/app']!.warnings.join('\n')).toMatch(/1 manifest\(s\) carry a placeholder created date/);
-    // A dry run exits 0.
+    // A dry run exits 0; its table names each blocked image and where each expiring image's time came from.
     expect((await exitCodeOf(['--dry-run'])).code).toBe(0);
+    const text: string[] = [];
+    await runRetention({ config: configFile, registry: 'local', now: NOW }, { stdout: (t) => text.push(t), stderr: () => undefined, env: {}, progress: 'lines' });
+    expect(text.join('\n')).toMatch(/v1\.0\.5\s+order\.unknown\s+no trustworthy time for this image.*\[blocked\]/);
+    expect(text.join('\n')).toMatch(/v1\.0\.1\s+gitlab:cleanup\s+.*\(time from config-created\)\s+\[would delete\]/);
   }, 60_000);
 
   it('--apply deletes what is certain, keeps what is blocked and exits 1; --force exits 0 and still keeps it', async () => {

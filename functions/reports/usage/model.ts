@@ -94,6 +94,20 @@ export interface TargetUsage {
   readonly lastFailure?: { readonly time: string; readonly repository: string; readonly errorCode: string };
 }
 
+export interface EnvironmentPromotions {
+  readonly environment: string;
+  /** Promotion runs (executions) in the period, by outcome as the compliance report decides it. */
+  readonly runs: number;
+  readonly promoted: number;
+  readonly rejected: number;
+  readonly failed: number;
+  readonly inProgress: number;
+  /** From the request to the promoted record, over promoted runs. */
+  readonly leadTime: LagSummary;
+  /** From the push event (the digest's first replication record in the period) to promoted. */
+  readonly pushToPromoted: LagSummary;
+}
+
 export interface DeadLetterBacklog {
   readonly backlog: number;
   readonly oldest: string | null;
@@ -110,6 +124,7 @@ export interface UsageReport {
   readonly pulls: readonly RepositoryPulls[];
   readonly mostPulled: readonly ImagePulls[];
   readonly replication: readonly TargetUsage[];
+  readonly promotions: readonly EnvironmentPromotions[];
   /** Dead letters waiting; null when no dead-letter file was read (on AWS the DLQ depth alarm watches the queue). */
   readonly deadLetters: DeadLetterBacklog | null;
   /** Registries without pull statistics: their pull columns are unknown, not zero. */
@@ -163,6 +178,23 @@ export function deadLetterBacklog(deadLetters: readonly DeadLetterRecord[]): Dea
 
 const key = (...parts: string[]): string => parts.join('\u0000');
 
+/** Steps that end a promotion run (promotion-records.ts). */
+const FINAL_STEPS = new Set(['promote.record', 'promote.apply-tags', 'promote.sync', 'promote.rollback']);
+
+interface RunAcc {
+  environment?: string;
+  digest?: string;
+  requested?: number;
+  promoted?: number;
+  rejected: boolean;
+  failed: boolean;
+}
+
+function summary(values: readonly number[]): LagSummary {
+  const sorted = [...values].sort((x, y) => x - y);
+  return { count: sorted.length, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), maxMs: sorted.at(-1) ?? null };
+}
+
 interface TargetAcc {
   copies: number;
   bytes: number;
@@ -188,6 +220,10 @@ export class UsageAccumulator {
   private readonly targets = new Map<string, TargetAcc>();
   /** Deleted bytes per registry and repository, with the time of each delete. */
   private readonly deletes = new Map<string, { time: number; bytes: number }[]>();
+  /** Promotion runs by execution (correlation id): a few fields each. */
+  private readonly runs = new Map<string, RunAcc>();
+  /** The earliest push event time of each digest. */
+  private readonly pushedAt = new Map<string, number>();
 
   constructor(private readonly options: UsageOptions) {}
 
@@ -211,6 +247,7 @@ export class UsageAccumulator {
         acc.bytes += r.bytes ?? 0;
         const eventTime = typeof r.details?.eventTime === 'string' ? Date.parse(r.details.eventTime) : Number.NaN;
         if (r.action === 'replicate' && !Number.isNaN(eventTime)) acc.lags.push(Math.max(0, t - eventTime));
+        if (r.action === 'replicate' && r.digest && !Number.isNaN(eventTime)) this.pushedAt.set(r.digest, Math.min(this.pushedAt.get(r.digest) ?? eventTime, eventTime));
       } else if (r.outcome === 'failure') {
         acc.failures += 1;
         // Records may arrive in any order (a streamed scan): keep the newest failure.
@@ -218,12 +255,50 @@ export class UsageAccumulator {
       }
       this.targets.set(r.target, acc);
     }
+    if (r.action.startsWith('promote.')) {
+      const run = this.runs.get(r.correlationId) ?? { rejected: false, failed: false };
+      const env = typeof r.details?.environment === 'string' ? r.details.environment : undefined;
+      run.environment ??= env;
+      run.digest ??= r.digest;
+      if (r.action === 'promote.request') run.requested = t;
+      if (r.outcome === 'rejected') run.rejected = true;
+      if (r.outcome === 'failure') run.failed = true;
+      if (FINAL_STEPS.has(r.action) && r.outcome === 'success') run.promoted = Math.max(run.promoted ?? t, t);
+      this.runs.set(r.correlationId, run);
+    }
     if (r.action === 'retention.delete' && r.outcome === 'success' && r.registry && r.repository) {
       const k = key(r.registry, r.repository);
       const list = this.deletes.get(k) ?? [];
       list.push({ time: t, bytes: r.bytes ?? 0 });
       this.deletes.set(k, list);
     }
+  }
+
+  private promotionsByEnvironment(): EnvironmentPromotions[] {
+    const byEnv = new Map<string, RunAcc[]>();
+    for (const run of this.runs.values()) {
+      const env = run.environment ?? 'unknown';
+      byEnv.set(env, [...(byEnv.get(env) ?? []), run]);
+    }
+    return [...byEnv]
+      .map(([environment, runs]) => {
+        const outcome = (x: RunAcc): string => (x.rejected ? 'rejected' : x.failed ? 'failed' : x.promoted !== undefined ? 'promoted' : 'in-progress');
+        const promoted = runs.filter((x) => outcome(x) === 'promoted');
+        return {
+          environment,
+          runs: runs.length,
+          promoted: promoted.length,
+          rejected: runs.filter((x) => outcome(x) === 'rejected').length,
+          failed: runs.filter((x) => outcome(x) === 'failed').length,
+          inProgress: runs.filter((x) => outcome(x) === 'in-progress').length,
+          leadTime: summary(promoted.flatMap((x) => (x.requested !== undefined ? [Math.max(0, x.promoted! - x.requested)] : []))),
+          pushToPromoted: summary(promoted.flatMap((x) => {
+            const pushed = x.digest !== undefined ? this.pushedAt.get(x.digest) : undefined;
+            return pushed !== undefined ? [Math.max(0, x.promoted! - pushed)] : [];
+          })),
+        };
+      })
+      .sort((a, b) => a.environment.localeCompare(b.environment));
   }
 
   /** The report over the registries' inventories (and pulls) and the dead letters waiting. */
@@ -297,6 +372,7 @@ export class UsageAccumulator {
           };
         })
         .sort((a, b) => a.target.localeCompare(b.target)),
+      promotions: this.promotionsByEnvironment(),
       deadLetters: deadLetters ? deadLetterBacklog(deadLetters) : null,
       pullsUnknown: registries.filter((r) => !r.pulls).map((r) => r.name),
     };

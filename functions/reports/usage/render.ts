@@ -20,6 +20,8 @@ export function usageMarkdown(r: UsageReport): string {
   for (const t of r.replication) {
     out.push(`| ${t.target} | ${t.copies} | ${formatBytes(t.bytes)} | ${t.failures} | ${ms(t.lag.p50Ms)} | ${ms(t.lag.p95Ms)} | ${ms(t.lag.maxMs)} | ${t.lastFailure ? `${t.lastFailure.time} ${cell(t.lastFailure.repository)} ${t.lastFailure.errorCode}` : '-'} |`);
   }
+  out.push('', 'Promotions per environment', '| environment | runs | promoted | rejected | failed | in progress | lead time p50 | p95 | push to promoted p50 | p95 |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of r.promotions) out.push(`| ${p.environment} | ${p.runs} | ${p.promoted} | ${p.rejected} | ${p.failed} | ${p.inProgress} | ${ms(p.leadTime.p50Ms)} | ${ms(p.leadTime.p95Ms)} | ${ms(p.pushToPromoted.p50Ms)} | ${ms(p.pushToPromoted.p95Ms)} |`);
   const dlq = r.deadLetters;
   const errors = dlq ? Object.entries(dlq.byError).map(([k, v]) => `${k} ${v}`).join(', ') : '';
   out.push('', dlq ? `Dead letters waiting: ${dlq.backlog}${dlq.oldest ? ` (oldest ${dlq.oldest}; ${errors})` : ''}` : 'Dead letters: not read (no dead-letter file; on AWS the DLQ depth alarm watches the queue)');

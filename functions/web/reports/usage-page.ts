@@ -34,6 +34,7 @@ export function renderUsagePage(r: UsageReport, options: { readonly nav?: readon
       section('Pulls per repository', table(['registry', 'repository', 'pulls', 'images not pulled'], r.pulls.map((p) => [p.registry, p.repository, p.pulls ?? 'unknown', p.pulls === null ? '-' : p.unpulled]), [2, 3]), 'pulls'),
       section('Most pulled images', pulled + table(['registry', 'image', 'tags', 'pulls'], r.mostPulled.map((i) => [i.registry, { html: `${esc(i.repository)}@<code>${esc(short(i.digest))}</code>` }, i.tags.join(', '), i.pulls ?? 0]), [3]), 'most-pulled'),
       section('Replication per target', lag + table(['target', 'copies', 'moved', 'failures', 'lag p50', 'lag p95', 'lag max', 'last failure'], r.replication.map((t) => [t.target, t.copies, formatBytes(t.bytes), t.failures, ms(t.lag.p50Ms), ms(t.lag.p95Ms), ms(t.lag.maxMs), t.lastFailure ? `${t.lastFailure.time} ${t.lastFailure.repository} ${t.lastFailure.errorCode}` : '-']), [1, 2, 3, 4, 5, 6]), 'replication'),
+      section('Promotions per environment', table(['environment', 'runs', 'promoted', 'rejected', 'failed', 'in progress', 'lead time p50', 'p95', 'push to promoted p50', 'p95'], r.promotions.map((p) => [p.environment, p.runs, p.promoted, p.rejected, p.failed, p.inProgress, ms(p.leadTime.p50Ms), ms(p.leadTime.p95Ms), ms(p.pushToPromoted.p50Ms), ms(p.pushToPromoted.p95Ms)]), [1, 2, 3, 4, 5, 6, 7, 8, 9]), 'promotions'),
       section('Dead letters', dlq, 'dlq'),
     ].join('\n'),
     options.nav,

@@ -81,6 +81,12 @@ describe('openPromotionBackend on AWS', () => {
     );
   });
 
+  it('records hold and quarantine changes as the principal, with --as as whom it acts for', async () => {
+    expect(await backend.actor('rita')).toEqual({ actor: PRINCIPAL, onBehalfOf: 'rita' });
+    expect(await backend.actor()).toEqual({ actor: PRINCIPAL });
+    expect(await backend.actor(PRINCIPAL)).toEqual({ actor: PRINCIPAL });
+  });
+
   it('asks for the rollback function when its variable is not set', async () => {
     vi.stubEnv(PROMOTION_ROLLBACK_FUNCTION_ENV, '');
     const other = await openPromotionBackend({ stateMachineArn: ARN }, { sfn: new SFNClient({}), lambda: new LambdaClient({}), identity: { callerArn: async () => PRINCIPAL } });

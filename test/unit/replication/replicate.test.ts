@@ -7,6 +7,8 @@ import type { ImageActionEvent } from '../../../functions/replication/event.ts';
 import { ReplicationMetric } from '../../../functions/replication/observability.ts';
 import { replicateImage, type ReplicationDeps, type ReplicationEvent } from '../../../functions/replication/replicate.ts';
 import { UNTAGGED_REASON } from '../../../functions/replication/rules.ts';
+import type { DeferredReplication } from '../../../functions/replication/deferral.ts';
+import { RateLimitedError } from '../../../functions/registries/rate-budget.ts';
 import { pushCosignSignature, pushImage, pushMultiPlatform } from '../../helpers/memory-registry.ts';
 import { RecordingMetrics, memoryAdapter, replicationConfig } from './support.ts';
 
@@ -216,5 +218,33 @@ describe('replicateImage', () => {
     expect(err).toBeInstanceOf(ReplicationFailedError);
     expect(err.failures.map((f) => f.errorCode)).toEqual(['AUDIT_STORE', 'AUDIT_STORE']);
     expect(a.registry.tagDigest('team/app', 'v6')).toBe(image.digest);
+  });
+});
+
+describe('replicateImage: rate budgets', () => {
+  const limited = () => new RateLimitedError('spent', { budgetKey: 'hub|ci', retryAfterSeconds: 1800 });
+
+  it('defers only the target out of budget: the other is replicated, the outcome is deferred, nothing is thrown', async () => {
+    const { source, b, deps, audit } = setup();
+    const image = await pushImage(source.oci, 'team/app', 'v1', { layers: [1000] });
+    b.registry.addFault({ method: 'manifestHead', error: limited });
+    const queued: { work: DeferredReplication; delaySeconds: number }[] = [];
+    const outcome = await replicateImage(input(pushEvent('team/app', image.digest, 'v1')), { ...deps, deferrals: { defer: async (work, delaySeconds) => void queued.push({ work, delaySeconds }) } });
+    expect(outcome.status).toBe('deferred');
+    expect(outcome.targets.map((t) => `${t.target} ${t.status}`).sort()).toEqual(['target-a replicated', 'target-b deferred']);
+    expect(queued.map((q) => [q.delaySeconds, q.work.targets, q.work.deferrals])).toEqual([[1800, [`${deps.config.replication[0]!.name}#target-b`], 1]]);
+    const records = await audit.query({ order: 'oldest-first' });
+    expect(records.map((r) => `${r.action} ${r.target} ${r.outcome}`).sort()).toEqual(['replicate target-a success', 'replicate.deferred target-b skipped']);
+  });
+
+  it('a deferral that cannot be queued fails the event (retried), and without a queue the target simply fails', async () => {
+    const { source, b, deps } = setup();
+    const image = await pushImage(source.oci, 'team/app', 'v1', { layers: [1000] });
+    b.registry.addFault({ method: 'manifestHead', error: limited });
+    const broken = { defer: async () => Promise.reject(new Error('StartExecution: AccessDenied')) };
+    await expect(replicateImage(input(pushEvent('team/app', image.digest, 'v1')), { ...deps, deferrals: broken })).rejects.toBeInstanceOf(ReplicationFailedError);
+    const err = await replicateImage(input(pushEvent('team/app', image.digest, 'v1', { id: 'other-event' })), deps).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplicationFailedError);
+    expect((err as ReplicationFailedError).failures.map((f) => f.target)).toEqual(['target-b']);
   });
 });

@@ -85,6 +85,28 @@ describe('usage report', () => {
     expect(usageMarkdown(r)).toContain('| hub | x | unknown | - |');
   });
 
+  it('counts promotion runs per environment by outcome, with lead times from request and from push to promoted', () => {
+    // Prepare: e1 pushed at 10:00, requested 10:10, promoted 10:30; e2 refused; e3 still waiting. Records out of order.
+    const acc = new UsageAccumulator({ since: SINCE, until: UNTIL });
+    const step = (action: string, correlationId: string, time: string, outcome: StoredAuditRecord['outcome'] = 'success') =>
+      acc.add(rec({ action, correlationId, time, outcome, digest: d(100), details: { environment: 'prod' } }));
+    step('promote.record', 'e1', '2026-03-01T10:30:00.000Z');
+    step('promote.request', 'e1', '2026-03-01T10:10:00.000Z');
+    acc.add(replicate('east', '2026-03-01T10:00:00.000Z', '2026-03-01T10:00:02.000Z', { correlationId: 'p1' }));
+    step('promote.request', 'e2', '2026-03-02T00:00:00.000Z');
+    step('promote.approval', 'e2', '2026-03-02T00:05:00.000Z', 'rejected');
+    step('promote.request', 'e3', '2026-03-03T00:00:00.000Z');
+    // Act
+    const r = acc.finish([]);
+    // Assess
+    expect(r.promotions).toEqual([{
+      environment: 'prod', runs: 3, promoted: 1, rejected: 1, failed: 0, inProgress: 1,
+      leadTime: { count: 1, p50Ms: 20 * 60_000, p95Ms: 20 * 60_000, maxMs: 20 * 60_000 },
+      pushToPromoted: { count: 1, p50Ms: 30 * 60_000, p95Ms: 30 * 60_000, maxMs: 30 * 60_000 },
+    }]);
+    expect(usageMarkdown(r)).toContain('| prod | 3 | 1 | 1 | 0 | 1 | 1200.0 s |');
+  });
+
   it.each([
     [[], 50, null],
     [[5], 95, 5],

@@ -1,6 +1,7 @@
 // Retention without a trustworthy image order: count and age rules decide only what holds wherever the unknown-time images fall; the rest is blocked.
 import { describe, expect, it } from 'vitest';
 import { parsePolicy, planRetention } from '../../../functions/retention/index.ts';
+import { formatPlanTable } from '../../../bin/commands/retention.ts';
 import { toPlanJson } from '../../../functions/retention/plan-json.ts';
 import { trustedTime } from '../../../functions/retention/created-time.ts';
 import { MAX_SINGLE_CHECKS, ORDER_UNKNOWN_RULE } from '../../../functions/retention/unknown-order.ts';
@@ -103,6 +104,8 @@ describe('other rules over unknown times', () => {
     const json = toPlanJson(plan);
     expect(Object.values(json.timeSources).sort()).toEqual(['config-created', 'registry', 'unknown']);
     expect(json.orderBlocked).toEqual([]);
+    expect(formatPlanTable(plan)).toMatch(/times from: unknown 1, config-created 1, registry 1/);
+    expect(formatPlanTable(outcome(releases({}), GITLAB).plan)).toMatch(/order\.unknown +no trustworthy time[\s\S]*BLOCKED for want of an image order: 5 deletion\(s\) kept/);
     // Without unknown times the plan is unchanged: no warning, nothing blocked.
     expect(outcome(releases(allKnown), GITLAB).plan.warnings.filter((w) => /trustworthy/.test(w))).toEqual([]);
   });
