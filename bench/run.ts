@@ -94,6 +94,11 @@ if (want('reports')) {
   sections.push(markdown.trimEnd(), '');
 }
 
+if (want('promotion')) {
+  const { promotionBenchMarkdown } = await import('./promotion.ts');
+  sections.push('## Promotion of an image already in the target registries', '', await promotionBenchMarkdown(Math.max(runs, 5), log), '');
+}
+
 // Sections this run did not write stay as the last run that did left them.
 writeFileSync(values.out!, mergeSections(existsSync(values.out!) ? readFileSync(values.out!, 'utf8') : '', sections.join('\n')));
 log(`wrote ${values.out}`);
