@@ -1,4 +1,5 @@
 // Wires promotions into the local stack: the store on the stack's dynalite, the minimal approvals requester, the runner and its routes.
+import { pusherFromAudit } from '../functions/promotion/pusher-of.ts';
 import { MinimalApprovalRequester } from '../functions/approvals/minimal-requester.ts';
 import type { ApprovalRequester } from '../functions/approvals/requester.ts';
 import type { AuditLog } from '../functions/audit/audit-log.ts';
@@ -25,7 +26,7 @@ export interface LocalPromotionSetup {
 export function startLocalPromotions(o: {
   readonly config: RegmanConfig;
   readonly adapters: ReadonlyMap<string, RegistryAdapter>;
-  readonly audit: Pick<AuditLog, 'append'>;
+  readonly audit: Pick<AuditLog, 'append' | 'iterate'>;
   readonly db: Pick<LocalDynamo, 'endpoint' | 'tables'>;
   readonly gates?: Readonly<Partial<Record<GateName, GateRunner>>>;
   readonly log: (line: string) => void;
@@ -41,6 +42,7 @@ export function startLocalPromotions(o: {
     adapters: o.adapters,
     audit: o.audit,
     store,
+    pusherOf: pusherFromAudit(o.audit),
     approvals: o.approvals ?? new MinimalApprovalRequester({ store, edges: o.config.promotion }),
     // Locally the scan gate reads referrer reports (SARIF / Trivy JSON) from the source registry.
     gates: o.gates ?? createGateRunners({ adapters: o.adapters, ...(o.secrets ? { secrets: o.secrets } : {}) }),

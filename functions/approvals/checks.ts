@@ -81,16 +81,17 @@ function bareIdentity(identity: string): string {
 }
 
 /**
- * Separation of duties: neither the identity that requested the promotion nor the one that pushed the image
+ * Separation of duties: neither the identity that requested the promotion (nor the principal that started it for
+ * them) nor the one that pushed the image
  * may approve it. Rejecting stays allowed (anyone on the list may stop a promotion, the requester included).
  *
  * @throws SeparationOfDutiesError
  */
-export function checkSeparationOfDuties(request: Pick<StoredApprovalRequest, 'requester' | 'pusher' | 'requestId'>, approver: string, identity: string): void {
+export function checkSeparationOfDuties(request: Pick<StoredApprovalRequest, 'requester' | 'requestedVia' | 'pusher' | 'requestId'>, approver: string, identity: string): void {
   const me = [approver, identity];
   const same = (other: string | undefined): boolean =>
     other !== undefined && other !== '' && me.some((id) => identityMatches(bareIdentity(other), bareIdentity(id)) || identityMatches(bareIdentity(id), bareIdentity(other)));
-  if (same(request.requester)) throw new SeparationOfDutiesError(identity, 'requester', { requestId: request.requestId });
+  if (same(request.requester) || same(request.requestedVia)) throw new SeparationOfDutiesError(identity, 'requester', { requestId: request.requestId });
   if (same(request.pusher)) throw new SeparationOfDutiesError(identity, 'pusher', { requestId: request.requestId });
 }
 

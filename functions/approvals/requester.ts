@@ -28,6 +28,11 @@ export interface ApprovalRequest {
   readonly digest: string;
   /** Who asked for the promotion (IAM principal, `cli:<user>`, `webhook:github:<sender>`). */
   readonly requester: string;
+  /**
+   * The principal that started the run when `requester` is the identity it acted for
+   * (`regman promote --requested-by`): it is refused as an approver too.
+   */
+  readonly requestedVia?: string;
   /** Who pushed the image, when known: separation of duties refuses them as approvers. */
   readonly pusher?: string;
   readonly gates: readonly GateSummary[];

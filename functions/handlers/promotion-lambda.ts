@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { pusherFromAudit } from '../promotion/pusher-of.ts';
 import { MinimalApprovalRequester } from '../approvals/minimal-requester.ts';
 import { approvalRequesterFromEnvironment } from './approvals-deps.ts';
 import { openDynamoAuditLog } from '../audit/index.ts';
@@ -73,6 +74,7 @@ export async function promotionDepsFromEnvironment(env: Environment, handlerDir:
     adapters,
     audit: log,
     store,
+    pusherOf: pusherFromAudit(log),
     gates: { ...base, scan, tests },
     // The approvals engine where the Approvals construct bound this function (RequestApproval, Record), else the minimal requester.
     approvals: (await approvalRequesterFromEnvironment(env, handlerDir)) ?? new MinimalApprovalRequester({ store, edges: config.promotion }),

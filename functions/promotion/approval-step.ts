@@ -11,6 +11,8 @@ export async function requestApproval(payload: { taskToken: string; state: Promo
   const run = validated(state);
   if (!deps.approvals) throw new PromotionError('APPROVAL_REFUSED', 'no approvals requester is configured in this build');
   findEdge(deps.config, input.from, input.to);
+  // Separation of duties covers who pushed the image, as the replication audit records name them.
+  const pusher = deps.pusherOf ? await deps.pusherOf(input.repository, run.digest) : undefined;
   const request: ApprovalRequest = {
     executionId: input.executionId,
     taskToken,
@@ -19,6 +21,8 @@ export async function requestApproval(payload: { taskToken: string; state: Promo
     tag: input.tag,
     digest: run.digest,
     requester: input.onBehalfOf ?? input.requester,
+    ...(input.onBehalfOf !== undefined && input.onBehalfOf !== input.requester ? { requestedVia: input.requester } : {}),
+    ...(pusher !== undefined ? { pusher } : {}),
     gates: Object.values(state.gates ?? {}).filter((g) => g !== undefined),
     target: { tags: [input.tag, run.envTag].map((tag) => ({ tag, to: run.digest })) },
     expiresAt: new Date(nowOf(deps).getTime() + run.approvalTimeoutSeconds * 1000).toISOString(),

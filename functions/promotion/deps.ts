@@ -1,4 +1,5 @@
 // What the promotion steps need (config, adapters, audit, store, gates, approvals), the state they pass along, and shared helpers.
+import type { PusherOf } from './pusher-of.ts';
 import type { ApprovalDecision, ApprovalRequester } from '../approvals/requester.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { AuditJson, AuditOutcome } from '../audit/types.ts';
@@ -24,6 +25,8 @@ export interface PromotionDeps {
   readonly gates?: Readonly<Partial<Record<GateName, GateRunner>>>;
   /** The approvals requester (functions/approvals/). */
   readonly approvals?: ApprovalRequester;
+  /** Who pushed a digest (functions/promotion/pusher-of.ts): refused as an approver. @default unknown */
+  readonly pusherOf?: PusherOf;
   readonly copyOptions?: Pick<CopyOptions, 'retries' | 'retryDelayMs' | 'concurrency'>;
   /** @default () => new Date() */
   readonly now?: () => Date;
