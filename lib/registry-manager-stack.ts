@@ -126,6 +126,7 @@ export class RegistryManagerStack extends Stack {
       access,
       tables: this.tables,
       configFile,
+      readQuarantine: props.config.replication.some((rule) => rule.protected === true),
       replicateEntry: entries.replicate,
       reconcileEntry: entries.reconcile,
       depsLockFilePath: DEPS_LOCK_FILE,

@@ -164,6 +164,11 @@ export class BaseFunction extends Construct {
   }
 
   /** Powertools idempotency records (its DynamoDBPersistenceLayer's calls) and IDEMPOTENCY_TABLE. */
+  /** Reads quarantine records by digest only (GetItem) and sets QUARANTINE_TABLE: replication rules with `protected: true`. */
+  readQuarantineTable(table: dynamodb.ITable): this {
+    return this.bindTable(table, TABLE_SPECS.quarantine, 'QUARANTINE_TABLE', ['dynamodb:GetItem']);
+  }
+
   bindIdempotencyTable(table: dynamodb.ITable): this {
     return this.bindTable(table, TABLE_SPECS.idempotency, 'IDEMPOTENCY_TABLE', [
       'dynamodb:GetItem',

@@ -23,6 +23,8 @@ export interface ReplicationProps {
   readonly tables: RegistryTables;
   /** The bundled config JSON (lib/config-bundle.ts). */
   readonly configFile: string;
+  /** A rule has `protected: true`: replicate and reconcile read the quarantine (GetItem) to skip quarantined digests. */
+  readonly readQuarantine?: boolean;
   /** Handler sources: functions/handlers/replicate.ts and reconcile.ts. */
   readonly replicateEntry: string;
   readonly reconcileEntry: string;
@@ -101,6 +103,10 @@ export class Replication extends Construct {
     });
     this.reconcile.bindAuditTable(props.tables.audit).bindStateTable(props.tables.replicationState);
 
+    if (props.readQuarantine) {
+      this.replicate.readQuarantineTable(props.tables.quarantine);
+      this.reconcile.readQuarantineTable(props.tables.quarantine);
+    }
     grantReplicationAccess(this.replicate.role, props.access);
     // Who pushed: CloudTrail LookupEvents (functions/replication/pusher/) has no resource-level permissions.
     this.replicate.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }));

@@ -144,3 +144,16 @@ describe('least privilege per promotion function', () => {
     expect(outputs).toEqual(expect.arrayContaining(['PromotionStateMachineArn', 'PromotionRollbackFunctionName', 'PromotionsTableName', 'QuarantineTableName', 'HoldsTableName']));
   });
 });
+
+describe('replication rules with protected: true', () => {
+  it('let replicate and reconcile read quarantine records by digest (GetItem, nothing else) and name the table', () => {
+    const quarantine = tableArn('Quarantine');
+    for (const role of ['ReplicationReplicateRole', 'ReplicationReconcileRole']) {
+      const onQuarantine = statementsOfRole(template, role).filter((s) => s.resources.some((r) => r.startsWith(quarantine)));
+      expect(onQuarantine.flatMap((s) => s.actions)).toEqual(['dynamodb:GetItem']);
+    }
+    const replicate = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('ReplicationReplicateFunction'))?.[1];
+    const variables = (replicate?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables.QUARANTINE_TABLE).toEqual({ Ref: tableArn('Quarantine').slice(1, -'.Arn>'.length) });
+  });
+});
