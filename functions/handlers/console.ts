@@ -1,15 +1,20 @@
-// Lambda entry behind the HTTP API's authorized routes (IAM or JWT): the read-only console pages, pending approvals and recent promotions.
+// Lambda entry behind the HTTP API's authorized routes (IAM or JWT): the read-only console pages, pending approvals, recent promotions and the reports.
 import { readEnvironment } from '../env.ts';
 import { consoleRoutes } from '../web/routes.ts';
 import { consoleDepsFromEnvironment } from './approvals-deps.ts';
 import { createConsoleHttpHandler, type HttpApiHandler } from './console-http.ts';
+import { consoleReportsFromEnvironment, type ConsoleReportsDeps } from './console-reports-deps.ts';
 import { moduleDir } from './deps.ts';
 
 /** The operator pages: API Gateway lets a request reach them only through the authorizer. */
 export const OPERATOR_ROUTES = consoleRoutes.filter((r) => r.operator);
 
-export function createConsoleHandler(env = readEnvironment(), handlerDir = moduleDir(import.meta.url)): HttpApiHandler {
-  return createConsoleHttpHandler(OPERATOR_ROUTES, async () => ({ approvals: (await consoleDepsFromEnvironment(env, handlerDir)).service }));
+export function createConsoleHandler(env = readEnvironment(), handlerDir = moduleDir(import.meta.url), reportsDeps: ConsoleReportsDeps = {}): HttpApiHandler {
+  return createConsoleHttpHandler(OPERATOR_ROUTES, async () => {
+    const { config, service } = await consoleDepsFromEnvironment(env, handlerDir);
+    const reports = consoleReportsFromEnvironment(env, config, reportsDeps);
+    return { approvals: service, ...(reports ? { reports } : {}) };
+  });
 }
 
 /** The Lambda handler (CDK entry functions/handlers/console.ts). */

@@ -10,7 +10,9 @@ export type ReportErrorCode =
   /** No evidence for the release asked for. */
   | 'REPORT_NOT_FOUND'
   /** A bad argument (format, period). */
-  | 'REPORT_INVALID';
+  | 'REPORT_INVALID'
+  /** The report does not fit in one console request (a Lambda's time limit): the message names the CLI command. */
+  | 'REPORT_TOO_LARGE';
 
 /** Base error of functions/reports/. */
 export class ReportError extends Error {

@@ -25,6 +25,9 @@ function period(req: WebRequest, now: Date): { since: string; until: string } {
   return { since: parseTimeBound(req.query.get('since') || '30d', now, 'since'), until: parseTimeBound(req.query.get('until') || now.toISOString(), now, 'until') };
 }
 
+/** 404 for nothing to show, 503 for a report too large for one request (the message names the CLI command), 400 for bad input. */
+const reportStatus = (err: ReportError): number => (err.code === 'REPORT_NOT_FOUND' || err.code === 'REPORT_EMPTY_PERIOD' ? 404 : err.code === 'REPORT_TOO_LARGE' ? 503 : 400);
+
 /** Runs one report; missing reports, bad input and report errors become pages, anything else the console's 500. */
 function reportPage(title: string, run: (reports: ConsoleReports, req: WebRequest, now: Date, links: readonly PageLink[]) => Promise<string>): Handler {
   return async (req, _params, ctx) => {
@@ -33,7 +36,7 @@ function reportPage(title: string, run: (reports: ConsoleReports, req: WebReques
     try {
       return htmlResponse(200, await run(ctx.reports, req, now, nav(ctx)));
     } catch (err) {
-      if (err instanceof ReportError) return problem(err.code === 'REPORT_NOT_FOUND' || err.code === 'REPORT_EMPTY_PERIOD' ? 404 : 400, title, err.message, ctx);
+      if (err instanceof ReportError) return problem(reportStatus(err), title, err.message, ctx);
       if ((err as { code?: unknown }).code === 'AUDIT_QUERY_INVALID') return problem(400, title, (err as Error).message, ctx);
       throw err;
     }
@@ -59,7 +62,7 @@ export const lineagePage: Handler = async (req, _params, ctx) => {
     return htmlResponse(200, renderLineagePage(await ctx.reports.lineage(image), { form: lineageForm(image), nav: nav(ctx) }));
   } catch (err) {
     // The form stays, with the reason: a typo in the reference, an image that is not there, a host that is not ours.
-    if (isOciError(err) || err instanceof ReportError) return htmlResponse(isOciError(err, 'INVALID_REFERENCE') || (err instanceof ReportError && err.code !== 'REPORT_NOT_FOUND') ? 400 : 404, renderLineagePage(undefined, { form: lineageForm(image), error: err.message, nav: nav(ctx) }));
+    if (isOciError(err) || err instanceof ReportError) return htmlResponse(err instanceof ReportError ? reportStatus(err) : isOciError(err, 'INVALID_REFERENCE') ? 400 : 404, renderLineagePage(undefined, { form: lineageForm(image), error: err.message, nav: nav(ctx) }));
     throw err;
   }
 };
