@@ -57,6 +57,21 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
   partitions.set('meta#partitions', registry);
   const scanOrder = [...heads, ...registry, ...chains];
   const requests: Record<string, number> = {};
+  // Parallel scan: like DynamoDB, a segment holds whole partitions (here chain i goes to segment i mod n).
+  const chainLists = [...partitions].filter(([pk]) => !pk.startsWith('meta#')).map(([, rows]) => rows);
+  const segmentCache = new Map<string, readonly Row[]>();
+  const segmentRows = (input: Record<string, unknown>): readonly Row[] => {
+    const total = typeof input.TotalSegments === 'number' ? input.TotalSegments : 1;
+    if (total === 1) return scanOrder;
+    const segment = Number(input.Segment);
+    const key = `${segment}/${total}`;
+    let rows = segmentCache.get(key);
+    if (!rows) {
+      rows = [...(segment === 0 ? [...heads, ...registry] : []), ...chainLists.filter((_, i) => i % total === segment).flat()];
+      segmentCache.set(key, rows);
+    }
+    return rows;
+  };
 
   const page = (rows: readonly Row[], input: Record<string, unknown>, options: { onlyRecords?: boolean; pkOnly?: boolean; reverse?: boolean }) => {
     const start = Number((input.ExclusiveStartKey as { pos?: { N: string } } | undefined)?.pos?.N ?? 0);
@@ -80,7 +95,7 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
   const answer = (target: string, input: Record<string, unknown>): string => {
     const values = (input.ExpressionAttributeValues ?? {}) as Record<string, { S?: string }>;
     if (target === 'Scan') {
-      return page(scanOrder, input, { onlyRecords: String(input.FilterExpression ?? '').includes('attribute_exists'), pkOnly: input.ProjectionExpression !== undefined });
+      return page(segmentRows(input), input, { onlyRecords: String(input.FilterExpression ?? '').includes('attribute_exists'), pkOnly: input.ProjectionExpression !== undefined });
     }
     if (target === 'Query') {
       const key = values[':pk']?.S ?? values[':k']?.S ?? '';

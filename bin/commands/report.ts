@@ -12,6 +12,7 @@ import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.t
 import { UsageError } from './run-cli.ts';
 import { defaultIo, loadRegistries, withConfigOption } from './load-adapters.ts';
 import { collectCostReport } from '../../functions/reports/costs/collect.ts';
+import { priceSourceText } from '../../functions/reports/costs/prices.ts';
 import type { CostReport } from '../../functions/reports/costs/report.ts';
 import { renderCostsPage } from '../../functions/web/reports/costs-page.ts';
 import { registerReportUsage } from './report-usage.ts';
@@ -71,7 +72,7 @@ const usd = (v: number): string => `$${v.toFixed(2)}`;
 export function costsText(r: CostReport): string {
   const out = [`Cost report ${r.generatedAt}: ${usd(r.totalPerMonth)}/month; savings found ${usd(r.savingsPerMonth)}/month`, ''];
   out.push('| registry | kind | stored GiB | dedupe | storage | plan/tier | total | reduction achieved (before → after) | prices |', '|---|---|---:|---|---:|---:|---:|---|---|');
-  for (const c of r.registries) out.push(`| ${c.registry} | ${c.kind} | ${(c.storedBytes / 2 ** 30).toFixed(2)} | ${c.dedupe} | ${usd(c.storagePerMonth)} | ${usd(c.fixedPerMonth)} | ${usd(c.totalPerMonth)} | ${usd(c.reduction.before)} → ${usd(c.reduction.after)} | ${c.priceSource.url} (${c.priceSource.read}) |`);
+  for (const c of r.registries) out.push(`| ${c.registry} | ${c.kind} | ${(c.storedBytes / 2 ** 30).toFixed(2)} | ${c.dedupe} | ${usd(c.storagePerMonth)} | ${usd(c.fixedPerMonth)} | ${usd(c.totalPerMonth)} | ${usd(c.reduction.before)} → ${usd(c.reduction.after)} | ${priceSourceText(c)} |`);
   out.push('', '| registry | repository | GiB | unique GiB | storage |', '|---|---|---:|---:|---:|');
   for (const c of r.registries) for (const x of c.repositories) out.push(`| ${c.registry} | ${x.repository} | ${(x.bytes / 2 ** 30).toFixed(3)} | ${(x.uniqueBytes / 2 ** 30).toFixed(3)} | ${usd(x.storagePerMonth)} |`);
   out.push('', `Transfer: ${usd(r.transfer.total)}${r.transfer.unpricedBytes > 0 ? ` (+${r.transfer.unpricedBytes} bytes between unconfigured hosts, unpriced)` : ''}`, '| source | target | relation | GiB | copies | cost |', '|---|---|---|---:|---:|---:|');

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { storagePriceOf } from '../../functions/config/index.ts';
 import { AuditLog, InMemoryAuditStore, openDynamoAuditLog, type StoredAuditRecord } from '../../functions/audit/index.ts';
 import { createDynamoClients } from '../../functions/dynamo/client.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
@@ -260,9 +261,10 @@ export async function runRetention(flags: RunFlags, io: RegistryCliIo = defaultI
     }
     const sum = (f: (r: SweepReport) => number): number => reports.reduce((n, r) => n + f(r), 0);
     const savings = reports.map((r) => r.estimatedMonthlySaving);
-    const price = loaded.config.registries[flags.registry]?.storagePricePerGbMonth;
+    const registryConfig = loaded.config.registries[flags.registry];
+    const price = registryConfig ? storagePriceOf(registryConfig) : undefined;
     const notes = [GC_NOTE];
-    if (price === undefined) notes.push(`registry ${flags.registry} has no storagePricePerGbMonth in the config: no saving is estimated`);
+    if (price === undefined) notes.push(`registry ${flags.registry} has no pricing.storagePerGbMonth in the config: no saving is estimated`);
     else notes.push(`saving estimated at $${price} per GB-month`);
     if (mode === 'dry-run') notes.push('dry run: nothing was deleted; re-run with --apply to delete');
     if (reports.some((r) => r.plan.orderBlocked.length > 0)) {

@@ -1,6 +1,6 @@
 // The audit log: appends hash-chained records with conditional writes, queries them by index, verifies the chains.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChainChecker, GENESIS_HASH, partitionFor, sealRecord, sha256Hex } from './chain.ts';
+import { ChainChecker, GENESIS_HASH, type ChainEntry, type ChainResult, partitionFor, sealRecord, sha256Hex } from './chain.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { AuditError } from './errors.ts';
 import { normalizeAuditRecord } from './normalize.ts';
@@ -126,14 +126,18 @@ export class AuditLog {
           registered.add(p);
           all.add(p);
         }
-        for await (const p of this.store.discoverPartitions()) all.add(p);
+        // The full scan below finds them itself.
+        if (!this.store.scanChains) for await (const p of this.store.discoverPartitions()) all.add(p);
         for (const p of anchors.keys()) all.add(p);
       }
-      const partitions = [...all].sort();
-      const broken: ChainBreak[] = [];
-      const emptyPartitions: string[] = [];
-      let checked = 0;
       const visit = options.visit;
+      if (options.partition === undefined && this.store.scanChains) {
+        const scanned = await verifyFromScan(this.store.scanChains(options.segments ?? 4), anchors, visit);
+        for (const p of scanned.keys()) all.add(p);
+        const partitions = [...all].sort();
+        return assemble(partitions, (p) => scanned.get(p) ?? new ChainChecker(p, anchors.get(p)).result(0), registered);
+      }
+      const partitions = [...all].sort();
       const results = await inParallel(partitions, options.concurrency ?? 8, async (partition) => {
         const checker = new ChainChecker(partition, anchors.get(partition));
         let seen = 0;
@@ -146,16 +150,9 @@ export class AuditLog {
             if (!visit) break;
           }
         }
-        return { checked: checker.checked, brk: checker.finish(), seen };
+        return checker.result(seen);
       });
-      // Assembled in partition order, so the result does not depend on which chain finished first.
-      partitions.forEach((partition, i) => {
-        const { checked: n, brk, seen } = results[i]!;
-        checked += n;
-        if (brk) broken.push(brk);
-        else if (seen === 0 && registered.has(partition)) emptyPartitions.push(partition);
-      });
-      return { ok: broken.length === 0, checked, partitions, broken, emptyPartitions, ...(broken[0] ? { firstBroken: broken[0] } : {}) };
+      return assemble(partitions, (_, i) => results[i]!, registered);
     } catch (err) {
       throw wrapStoreError(err, options.partition);
     }
@@ -214,6 +211,74 @@ export class AuditLog {
       throw wrapStoreError(err, partition);
     }
   }
+}
+
+/** Assembled in partition order, so the result does not depend on which chain finished first. */
+function assemble(partitions: string[], resultOf: (partition: string, i: number) => ChainResult, registered: ReadonlySet<string>): VerifyResult {
+  const broken: ChainBreak[] = [];
+  const emptyPartitions: string[] = [];
+  let checked = 0;
+  partitions.forEach((partition, i) => {
+    const { checked: n, brk, seen } = resultOf(partition, i);
+    checked += n;
+    if (brk) broken.push(brk);
+    else if (seen === 0 && registered.has(partition)) emptyPartitions.push(partition);
+  });
+  return { ok: broken.length === 0, checked, partitions, broken, emptyPartitions, ...(broken[0] ? { firstBroken: broken[0] } : {}) };
+}
+
+/**
+ * Checks every chain from one pass over scan pages, which hold many chains interleaved. A chain's
+ * entries normally arrive in key order; one that arrives early waits in a per-chain buffer until its
+ * predecessors have been checked, and whatever still waits at the end is fed in key order (the
+ * checker then reports the gap), so the result is that of reading each chain by itself.
+ */
+async function verifyFromScan(
+  pages: AsyncIterable<readonly ChainEntry[]>,
+  anchors: ReadonlyMap<string, AuditHead[]>,
+  visit: ((record: StoredAuditRecord) => void) | undefined,
+): Promise<Map<string, ChainResult>> {
+  interface State {
+    readonly checker: ChainChecker;
+    seen: number;
+    stopped: boolean;
+    pending?: Map<number, ChainEntry>;
+    /** Entries whose sort key is not a number (edited by hand): they sort last. */
+    odd?: ChainEntry[];
+  }
+  const states = new Map<string, State>();
+  const feed = (s: State, entry: ChainEntry): void => {
+    if (!s.stopped && s.checker.check(entry)) s.stopped = true;
+  };
+  for await (const page of pages) {
+    for (const entry of page) {
+      const partition = entry.record.partition;
+      // The key, not the attribute, names the chain: fromItem flags a disagreement as keyMismatch.
+      const key = entry.keyPartition ?? partition;
+      let s = states.get(key);
+      if (!s) states.set(key, (s = { checker: new ChainChecker(key, anchors.get(key)), seen: 0, stopped: false }));
+      s.seen += 1;
+      visit?.(entry.record);
+      if (s.stopped) continue;
+      if (entry.keySeq !== s.checker.checked + 1) {
+        if (Number.isNaN(entry.keySeq)) (s.odd ??= []).push(entry);
+        else (s.pending ??= new Map()).set(entry.keySeq, entry);
+        continue;
+      }
+      feed(s, entry);
+      for (let next = s.pending?.get(s.checker.checked + 1); next && !s.stopped; next = s.pending?.get(s.checker.checked + 1)) {
+        s.pending!.delete(next.keySeq);
+        feed(s, next);
+      }
+    }
+  }
+  const out = new Map<string, ChainResult>();
+  for (const [partition, s] of states) {
+    const rest = [...(s.pending?.values() ?? [])].sort((a, b) => a.keySeq - b.keySeq).concat(s.odd ?? []);
+    for (const entry of rest) if (!s.stopped) feed(s, entry);
+    out.set(partition, s.checker.result(s.seen));
+  }
+  return out;
 }
 
 /** `fn` over `items` with at most `limit` in flight; results in input order. */

@@ -71,6 +71,15 @@ export interface ChainEntry {
   readonly keySeq: number;
   /** Set when the derived keys disagree with the record's content (an edit of a key or index attribute). */
   readonly keyMismatch?: string;
+  /** The partition key, set only when it differs from the record's `partition` (the chain the item is stored in). */
+  readonly keyPartition?: string;
+}
+
+/** What checking one chain found: records that passed, the first break, and how many items it had. */
+export interface ChainResult {
+  readonly checked: number;
+  readonly brk: ChainBreak | undefined;
+  readonly seen: number;
 }
 
 /**
@@ -82,8 +91,8 @@ export function fromItem(item: Record<string, unknown>): ChainEntry {
   const record = rest as unknown as StoredAuditRecord;
   const keySeq = Number(sk);
   let keyMismatch: string | undefined;
-  if (pk !== record.partition) keyMismatch = `key ${String(pk)} but partition ${String(record.partition)}`;
-  else if (typeof record.seq !== 'number' || sk !== formatSeqSafe(record.seq)) keyMismatch = `sort key ${String(sk)} but seq ${String(record.seq)}`;
+  if (pk !== record.partition) return { record, keySeq, keyMismatch: `key ${String(pk)} but partition ${String(record.partition)}`, keyPartition: String(pk) };
+  if (typeof record.seq !== 'number' || sk !== formatSeqSafe(record.seq)) keyMismatch = `sort key ${String(sk)} but seq ${String(record.seq)}`;
   else if (timeKey !== timeKeyOf(record)) keyMismatch = `index key ${String(timeKey)} does not match the record`;
   return keyMismatch === undefined ? { record, keySeq } : { record, keySeq, keyMismatch };
 }
@@ -147,6 +156,11 @@ export class ChainChecker {
     this.expectedSeq += 1;
     this.prevHash = record.hash;
     return undefined;
+  }
+
+  /** `finish()` with the counts, for a chain that had `seen` items. */
+  result(seen: number): ChainResult {
+    return { checked: this.checked, brk: this.finish(), seen };
   }
 
   /** Call after the last record: checks the chain still reaches the anchored head. */

@@ -51,4 +51,10 @@ export interface AuditStore {
   readPartition(partition: string): AsyncIterable<ChainEntry>;
   /** Records matching every filter of `query`, in time order. */
   query(query: StoreQuery): AsyncIterable<StoredAuditRecord>;
+  /**
+   * Optional: every chain item of the table (no head or registry item) in pages, read by `segments`
+   * parallel scan segments. Pages of different segments interleave; within a segment a partition's
+   * items come in key order, which keeps the verifier's reorder buffer empty (it is correct in any order).
+   */
+  scanChains?(segments: number): AsyncIterable<readonly ChainEntry[]>;
 }

@@ -139,6 +139,8 @@ export interface VerifyOptions {
   readonly visit?: (record: StoredAuditRecord) => void;
   /** Chains read at a time (default 8): verify is one Query per chain, so it is bound by round trips. */
   readonly concurrency?: number;
+  /** Parallel scan segments when the store reads every chain in one Scan (default 4). */
+  readonly segments?: number;
 }
 
 export interface VerifyResult {

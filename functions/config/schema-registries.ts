@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { quote } from './errors.ts';
 import { addProblem, digitString, isLoopbackHost, parseHttpUrl, strict } from './schema-helpers.ts';
+import { checkPriceAlias, pricingSchema } from './schema-pricing.ts';
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9/_+=,.@-]+$/;
@@ -56,8 +57,10 @@ const registryCommon = {
   /** Anonymous access: no credential reference needed. */
   public: z.boolean({ error: 'true or false' }).default(false),
   rateLimit: rateLimitSchema.optional(),
-  /** USD per GB-month, for the cost figures of retention plans and reports. */
+  /** USD per GB-month, for the cost figures of retention plans and reports: the older name of `pricing.storagePerGbMonth`. */
   storagePricePerGbMonth: z.number({ error: 'a price in USD per GB-month' }).nonnegative({ error: 'a price >= 0' }).optional(),
+  /** Overrides of the kind's list prices in the cost report (schema-pricing.ts). */
+  pricing: pricingSchema.optional(),
 };
 
 const AWS_REGION_EXPECTED = 'an AWS region, e.g. eu-west-1';
@@ -71,7 +74,7 @@ export const ecrRegistrySchema = strict({
   region: z.string({ error: AWS_REGION_EXPECTED }).regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, { error: AWS_REGION_EXPECTED }),
   accountId: digitString(/^\d{12}$/, '12 digits in quotes, e.g. "123456789012"'),
   ...registryCommon,
-});
+}).superRefine(checkPriceAlias);
 
 export const garRegistrySchema = strict({
   kind: z.literal('gar'),
@@ -85,14 +88,14 @@ export const garRegistrySchema = strict({
     .regex(/^[a-z0-9-]+-docker\.pkg\.dev$/, { error: 'an Artifact Registry host, e.g. europe-docker.pkg.dev' })
     .optional(),
   ...registryCommon,
-});
+}).superRefine(checkPriceAlias);
 
 export const gcrRegistrySchema = strict({
   kind: z.literal('gcr'),
   project: gcpProject,
   host: z.enum(['gcr.io', 'us.gcr.io', 'eu.gcr.io', 'asia.gcr.io']).default('gcr.io'),
   ...registryCommon,
-});
+}).superRefine(checkPriceAlias);
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
 
@@ -106,7 +109,7 @@ export const acrRegistrySchema = strict({
   /** For other clouds (`*.azurecr.cn`, `*.azurecr.us`) or custom domains. */
   loginServer: z.string().regex(HOSTNAME, { error: 'a host name, e.g. myregistry.azurecr.io' }).optional(),
   ...registryCommon,
-}).superRefine((r, ctx) => {
+}).superRefine(checkPriceAlias).superRefine((r, ctx) => {
   if (r.name === undefined && r.loginServer === undefined) {
     addProblem(ctx, 'names no registry', 'name (for <name>.azurecr.io) or loginServer');
   }
@@ -118,7 +121,7 @@ export const dockerhubRegistrySchema = strict({
     .string({ error: 'a Docker Hub namespace (user or organization), e.g. library' })
     .regex(/^[a-z0-9][a-z0-9_-]{1,254}$/, { error: 'a Docker Hub namespace: lower-case letters, digits, "-" and "_"' }),
   ...registryCommon,
-});
+}).superRefine(checkPriceAlias);
 
 export const ociRegistrySchema = strict({
   kind: z.literal('oci'),
@@ -129,7 +132,7 @@ export const ociRegistrySchema = strict({
   /** Allow plain http to a non-loopback host, or a certificate the system does not trust. */
   insecure: z.boolean({ error: 'true or false' }).default(false),
   ...registryCommon,
-}).superRefine((r, ctx) => {
+}).superRefine(checkPriceAlias).superRefine((r, ctx) => {
   const parsed = parseHttpUrl(r.url);
   if ('url' in parsed && parsed.url.protocol === 'http:' && !isLoopbackHost(parsed.url.hostname) && !r.insecure) {
     addProblem(

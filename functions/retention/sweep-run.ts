@@ -1,6 +1,7 @@
 // Runs the sweep the config asks for: the policy governing each repository of a registry, the registry's price, pull stats.
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { RegmanConfig } from '../config/types.ts';
+import { storagePriceOf } from '../config/schema-pricing.ts';
 import type { LockedDigests } from './types.ts';
 import type { RegistryAdapter } from '../registries/adapter.ts';
 import { RetentionError } from './errors.ts';
@@ -93,7 +94,7 @@ export async function runRetentionSweep(o: RunRetentionSweepOptions): Promise<Sw
     ...(o.lockedDigests ? { lockedDigests: o.lockedDigests } : {}),
     ...(o.pullStats && scope ? { pullStats: { store: o.pullStats, scope } } : {}),
     ...(o.pushTimes ? { pushTimes: o.pushTimes } : {}),
-    ...(registryConfig.storagePricePerGbMonth !== undefined ? { pricePerGbMonth: registryConfig.storagePricePerGbMonth } : {}),
+    ...(storagePriceOf(registryConfig) !== undefined ? { pricePerGbMonth: storagePriceOf(registryConfig) } : {}),
     ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
   });

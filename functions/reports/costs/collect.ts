@@ -1,11 +1,11 @@
 // Gathers what the cost report needs (inventories through the adapters, transfer and retention records from the audit log) and builds it: shared by the CLI and the console.
 import type { AuditLog } from '../../audit/index.ts';
-import type { RegmanConfig } from '../../config/index.ts';
+import { storagePriceOf, type RegmanConfig } from '../../config/index.ts';
 import type { RegistryAdapter } from '../../registries/adapter.ts';
 import { loadRegistryInventory } from './inventory.ts';
 import { pickRegistries, type CostRegistryInput } from './model.ts';
 import { costRecords } from './records.ts';
-import { priceSheetFor, type RegistryKind } from './prices.ts';
+import { priceSheetFor, type PriceOverride, type RegistryKind } from './prices.ts';
 import { buildCostReport, type CostReport } from './report.ts';
 
 export interface CollectCostsOptions {
@@ -21,12 +21,19 @@ export interface CollectCostsOptions {
   readonly now?: Date;
 }
 
-/** Every configured registry with its price sheet (the config's `storagePricePerGbMonth` overrides the list price). */
+/**
+ * Every configured registry with its price sheet: the kind's list prices with the config's `pricing:`
+ * overrides (`storagePricePerGbMonth`, the older name of `pricing.storagePerGbMonth`, still counts).
+ * Container Registry (`gcr`) is priced as Artifact Registry, which serves gcr.io today.
+ */
 export function costRegistries(config: RegmanConfig): CostRegistryInput[] {
   return Object.entries(config.registries).map(([name, cfg]) => {
-    const c = cfg as { kind: RegistryKind; region?: string; location?: string; storagePricePerGbMonth?: unknown };
+    const c = cfg as { kind: RegistryKind | 'gcr'; region?: string; location?: string; pricing?: PriceOverride };
+    const kind: RegistryKind = c.kind === 'gcr' ? 'gar' : c.kind;
     const region = c.region ?? c.location;
-    return { name, kind: c.kind, ...(region ? { region } : {}), sheet: priceSheetFor(name, c.kind, c.storagePricePerGbMonth !== undefined ? { storagePerGbMonth: c.storagePricePerGbMonth } : {}), repositories: [] };
+    const storage = storagePriceOf(cfg);
+    const override: PriceOverride = { ...c.pricing, ...(storage !== undefined ? { storagePerGbMonth: storage } : {}) };
+    return { name, kind, ...(region ? { region } : {}), sheet: priceSheetFor(name, kind, override), repositories: [] };
   });
 }
 

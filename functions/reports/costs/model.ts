@@ -29,6 +29,8 @@ export interface RegistryCost {
   readonly dedupe: PriceSheet['dedupe'];
   readonly dedupeSource: string;
   readonly priceSource: PriceSheet['source'];
+  /** The config keys that replaced a list price (`pricing.…`), when any did. */
+  readonly priceOverrides?: readonly string[];
   /** Bytes billed: blobs counted once per registry or once per repository, per the dedupe scope. */
   readonly storedBytes: number;
   readonly storagePerMonth: number;
@@ -80,6 +82,7 @@ export function registryStorageCost(reg: CostRegistryInput): RegistryCost {
     dedupe: reg.sheet.dedupe,
     dedupeSource: reg.sheet.dedupeSource,
     priceSource: reg.sheet.source,
+    ...(reg.sheet.overridden ? { priceOverrides: reg.sheet.overridden } : {}),
     storedBytes,
     storagePerMonth: cents(storageRaw),
     fixedPerMonth: cents(reg.sheet.fixedPerMonth),

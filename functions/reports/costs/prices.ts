@@ -20,13 +20,16 @@ export interface PriceSheet {
   /** Why the dedupe scope is what it is, with a link. */
   readonly dedupeSource: string;
   readonly source: { readonly url: string; readonly read: string; readonly note?: string };
+  /** The config keys (`pricing.…`) that replaced a list price, when any did. */
+  readonly overridden?: readonly string[];
 }
 
 const DAYS_PER_MONTH = 30;
 
 /**
  * List prices as published on the date in `source.read`. Regions differ; these are the US/EU list
- * prices of the first tier. Override per registry in the config (`storagePricePerGbMonth`, `prices`).
+ * prices of the first tier. Override any of them per registry in the config's `pricing:` block
+ * (functions/config/schema-pricing.ts; `storagePricePerGbMonth` is the older name of `pricing.storagePerGbMonth`).
  */
 export const LIST_PRICES: Readonly<Record<RegistryKind, PriceSheet>> = {
   ecr: {
@@ -81,40 +84,65 @@ export const LIST_PRICES: Readonly<Record<RegistryKind, PriceSheet>> = {
     transferPerGb: { sameRegion: 0, crossRegion: 0, internet: 0 },
     dedupe: 'registry',
     dedupeSource: 'CNCF distribution keeps one blob store per registry: blobs under /docker/registry/v2/blobs, linked into repositories (https://distribution.github.io/distribution/storage-drivers/).',
-    source: { url: 'https://distribution.github.io/distribution/', read: '2026-11-30', note: 'self-hosted: set storagePricePerGbMonth to your storage cost' },
+    source: { url: 'https://distribution.github.io/distribution/', read: '2026-11-30', note: 'self-hosted: set pricing.storagePerGbMonth to your storage cost' },
   },
 };
 
+/** The config's `pricing:` block of one registry (functions/config/schema-pricing.ts); unknown-typed so a bad value is reported, not trusted. */
 export interface PriceOverride {
   readonly storagePerGbMonth?: unknown;
   readonly includedGb?: unknown;
   readonly fixedPerMonth?: unknown;
+  /** A fee published per day (ACR's tiers): `fixedPerMonth` = 30 × this. */
+  readonly fixedPerDay?: unknown;
+  readonly transferPerGb?: { readonly sameRegion?: unknown; readonly crossRegion?: unknown; readonly internet?: unknown };
 }
 
 /**
- * The sheet for one registry: the kind's list prices with the config's overrides.
+ * The sheet for one registry: the kind's list prices with the config's overrides; `overridden`
+ * names the config keys that replaced a list price (the report shows them next to the source).
  *
  * @throws ReportError `REPORT_BAD_PRICE` when an override is not a non-negative number.
  */
 export function priceSheetFor(registry: string, kind: RegistryKind, override: PriceOverride = {}): PriceSheet {
   const base = LIST_PRICES[kind];
-  const num = (field: keyof PriceOverride): number | undefined => {
-    const v = override[field];
+  const overridden: string[] = [];
+  const num = (field: string, v: unknown): number | undefined => {
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
       throw new ReportError(`registries.${registry}: price override ${field} must be a number >= 0 (USD), got ${JSON.stringify(v)}`, { code: 'REPORT_BAD_PRICE' });
     }
+    overridden.push(`pricing.${field}`);
     return v;
   };
-  const storage = num('storagePerGbMonth');
-  const included = num('includedGb');
-  const fixed = num('fixedPerMonth');
+  const storage = num('storagePerGbMonth', override.storagePerGbMonth);
+  const included = num('includedGb', override.includedGb);
+  const perMonth = num('fixedPerMonth', override.fixedPerMonth);
+  const perDay = num('fixedPerDay', override.fixedPerDay);
+  if (perMonth !== undefined && perDay !== undefined) {
+    throw new ReportError(`registries.${registry}: give one of pricing.fixedPerMonth and pricing.fixedPerDay, not both`, { code: 'REPORT_BAD_PRICE' });
+  }
+  const fixed = perMonth ?? (perDay !== undefined ? perDay * DAYS_PER_MONTH : undefined);
+  const t = override.transferPerGb ?? {};
+  const transfer = {
+    sameRegion: num('transferPerGb.sameRegion', t.sameRegion) ?? base.transferPerGb.sameRegion,
+    crossRegion: num('transferPerGb.crossRegion', t.crossRegion) ?? base.transferPerGb.crossRegion,
+    internet: num('transferPerGb.internet', t.internet) ?? base.transferPerGb.internet,
+  };
   return {
     ...base,
-    ...(storage !== undefined ? { storagePerGbMonth: storage } : {}),
-    ...(included !== undefined ? { includedGb: included } : {}),
-    ...(fixed !== undefined ? { fixedPerMonth: fixed } : {}),
+    storagePerGbMonth: storage ?? base.storagePerGbMonth,
+    includedGb: included ?? base.includedGb,
+    fixedPerMonth: fixed ?? base.fixedPerMonth,
+    transferPerGb: transfer,
+    ...(overridden.length > 0 ? { overridden } : {}),
   };
+}
+
+/** Where a registry's prices come from, for the report: the list's link and date, then the config keys that replaced some. */
+export function priceSourceText(c: { readonly priceSource: PriceSheet['source']; readonly priceOverrides?: readonly string[] | undefined }): string {
+  const list = `${c.priceSource.url} (${c.priceSource.read})`;
+  return c.priceOverrides && c.priceOverrides.length > 0 ? `${list}; config: ${c.priceOverrides.join(', ')}` : list;
 }
 
 /** Cents, rounded half away from zero, as dollars. */
