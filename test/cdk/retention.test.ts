@@ -198,10 +198,13 @@ describe('IAM of the sweep', () => {
 });
 
 describe('a config without retention policies', () => {
-  it('has no sweep: two state machines (replicate-large, replicate-deferred), one schedule (reconcile), no retention function', async () => {
+  it('has no sweep: two state machines (replicate-large, replicate-deferred), two schedules (reconcile, audit anchors), no retention function', async () => {
     const { template: plain } = await buildTestApp({ config: FIXTURE_CONFIG });
     plain.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
-    plain.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    const schedules = Object.keys(plain.findResources('AWS::Scheduler::Schedule')).sort();
+    expect(schedules).toHaveLength(2);
+    expect(schedules.some((id) => id.startsWith('ReplicationReconcile'))).toBe(true);
+    expect(schedules.some((id) => id.startsWith('AuditAnchors'))).toBe(true);
     expect(Object.keys(plain.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Retention'))).toEqual([]);
   });
 });
