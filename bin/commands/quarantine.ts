@@ -28,8 +28,8 @@ export function registerQuarantine(program: Command): void {
     }
   });
   backendOptions(
-    quarantine.command('release').description('release a digest (audited)').argument('<digest>').requiredOption('--reason <text>', 'why (audited)').option('--as <identity>', 'who (default cli:<os user>)'),
-  ).action(async (digest: string, flags: BackendFlags & { reason: string; as?: string }) => {
+    quarantine.command('release').description('release a digest (audited)').argument('<digest>').requiredOption('--reason <text>', 'why (audited)').option('--as <identity>', 'who (default cli:<os user>)').option('--json', 'JSON: { quarantine, audit }: the record removed and the audit record written'),
+  ).action(async (digest: string, flags: BackendFlags & { reason: string; as?: string; json?: boolean }) => {
     if (!flags.reason.trim()) throw new UsageError('quarantine release needs --reason');
     const backend = await openPromotionBackend(flags);
     try {
@@ -37,8 +37,8 @@ export function registerQuarantine(program: Command): void {
       if (!q) throw new UsageError(`${digest} is not quarantined`, 'regman quarantine list');
       const { actor, onBehalfOf } = await backend.actor(flags.as);
       await backend.store.deleteQuarantine(digest);
-      await backend.audit.append({ actor, action: 'promote.quarantine-release', outcome: 'success', correlationId: randomUUID(), repository: q.repository, digest, details: { reason: flags.reason, gate: q.gate, summary: q.summary, ...(onBehalfOf ? { onBehalfOf } : {}) } });
-      process.stdout.write(`${digest}: released\n`);
+      const audit = await backend.audit.append({ actor, action: 'promote.quarantine-release', outcome: 'success', correlationId: randomUUID(), repository: q.repository, digest, details: { reason: flags.reason, gate: q.gate, summary: q.summary, ...(onBehalfOf ? { onBehalfOf } : {}) } });
+      process.stdout.write(flags.json ? JSON.stringify({ quarantine: q, audit }, null, 2) + '\n' : `${digest}: released\n`);
     } finally {
       backend.close();
     }

@@ -50,14 +50,14 @@ describe('esbuild bundling', () => {
     const mod = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler: () => Promise<unknown> };
     expect(await mod.handler()).toEqual({ rules: ['team-a-everywhere', 'base-images'], errors: 0 });
     delete process.env.REGMAN_CONFIG_PATH;
-    // Six functions (replicate, reconcile, four large-image steps), one entry: one asset, bundled once.
-    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(6);
+    // Seven functions (replicate, reconcile, four large-image steps, the audit anchor), one entry: one asset, bundled once.
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(7);
     expect(bundles(app)).toHaveLength(1);
-    console.log(`bundling six functions of one entry took ${seconds.toFixed(1)} s`);
+    console.log(`bundling seven functions of one entry took ${seconds.toFixed(1)} s`);
   });
 
   // The retention handlers and ASL are written by the retention engineer; until they exist, the real
-  // bundles are checked with a config without retention policies (six functions), then with one (nine).
+  // bundles are checked with a config without retention policies (seven functions), then with one (ten); the audit anchor is always there.
   const RETENTION_READY = [HANDLER_ENTRIES.retentionList, HANDLER_ENTRIES.retentionSweep, HANDLER_ENTRIES.pullStats, STATE_MACHINE_FILES.retentionSweep].every(existsSync);
   const REPLICATION_HANDLERS = [HANDLER_ENTRIES.replicate, HANDLER_ENTRIES.reconcile, HANDLER_ENTRIES.largeImagePlan, HANDLER_ENTRIES.largeImageCopyBlob, HANDLER_ENTRIES.largeImagePublish, HANDLER_ENTRIES.largeImageRecord];
   it.runIf(REPLICATION_HANDLERS.every(existsSync))(
@@ -71,7 +71,7 @@ describe('esbuild bundling', () => {
 
       // Assess: one bundle per handler, each with the config and an exported handler.
       const dirs = bundles(app);
-      expect(dirs).toHaveLength(RETENTION_READY ? 9 : 6);
+      expect(dirs).toHaveLength(RETENTION_READY ? 10 : 7);
       for (const dir of dirs) {
         expect(existsSync(join(dir, BUNDLED_CONFIG_FILE))).toBe(true);
         expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toMatch(/export\s*\{[^}]*handler/);
