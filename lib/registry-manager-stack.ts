@@ -19,6 +19,7 @@ import { Webhooks } from './constructs/webhooks.ts';
 import { grantRetentionLockRead } from './promotion-grants.ts';
 import { promotionAccess } from './promotion-scopes.ts';
 import { replicationAccess } from './replication-scopes.ts';
+import { reportAccess } from './report-scopes.ts';
 import { retentionAccess } from './retention-scopes.ts';
 
 /** Handlers are referenced by path only: lib/ never imports runtime code (docs/DESIGN.md). */
@@ -168,6 +169,10 @@ export class RegistryManagerStack extends Stack {
         ...(props.bundle !== undefined ? { bundle: props.bundle } : {}),
       });
       const { PromotionRequestApprovalFunctionArn: requester, PromotionRecordFunctionArn: record } = this.promotion?.functions ?? {};
+      // The report pages read the audit log, the pull statistics and every configured registry.
+      this.approvals.bindReports(reportAccess(props.config), this.tables.pullStats);
+      // The cost inventory reads manifests with BatchGetImage: not a pull that keeps an image alive.
+      this.retention?.ignorePullsOf(this.approvals.console.role);
       if (this.promotion && requester && record) this.approvals.allowCompletingTasksOf(this.promotion.workflow.stateMachine).bindRequester(requester).bindCloser(record);
     }
 

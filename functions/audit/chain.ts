@@ -1,7 +1,7 @@
 // The hash chain, as pure functions: partition choice, sealing a record, the stored item layout, and checking a chain.
 import { createHash } from 'node:crypto';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJsonOmitting } from './canonical-json.ts';
 import type { AuditHead, AuditRecord, ChainBreak, StoredAuditRecord } from './types.ts';
 
 /** `prevHash` of the first record of every partition. */
@@ -44,8 +44,7 @@ export function sha256Hex(text: string): string {
 
 /** sha256 of the canonical JSON of every field except `hash` itself (including `partition`, `seq`, `prevHash`). */
 export function hashRecord(record: StoredAuditRecord | Omit<StoredAuditRecord, 'hash'>): string {
-  const { hash: _hash, ...fields } = record as StoredAuditRecord;
-  return sha256Hex(canonicalJson(fields));
+  return sha256Hex(canonicalJsonOmitting(record, 'hash'));
 }
 
 /** Places a normalised record at `seq` of `partition`, after the record whose hash is `prevHash`. */
@@ -87,7 +86,12 @@ export interface ChainResult {
  * hand changes the recomputed hash.
  */
 export function fromItem(item: Record<string, unknown>): ChainEntry {
-  const { [AUDIT_KEYS.partitionKey]: pk, [AUDIT_KEYS.sortKey]: sk, [AUDIT_KEYS.timeKey]: timeKey, ...rest } = item;
+  const pk = item[AUDIT_KEYS.partitionKey];
+  const sk = item[AUDIT_KEYS.sortKey];
+  const timeKey = item[AUDIT_KEYS.timeKey];
+  // A loop rather than a rest pattern with computed keys, which V8 runs far slower (a million items per verify).
+  const rest: Record<string, unknown> = {};
+  for (const k in item) if (k !== AUDIT_KEYS.partitionKey && k !== AUDIT_KEYS.sortKey && k !== AUDIT_KEYS.timeKey) rest[k] = item[k];
   const record = rest as unknown as StoredAuditRecord;
   const keySeq = Number(sk);
   let keyMismatch: string | undefined;

@@ -12,8 +12,10 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { APPROVALS_ENV } from '../../functions/approvals/env-names.ts';
 import type { RegmanConfig } from '../../functions/config/types.ts';
-import { APPROVALS_INDEXES } from '../../functions/dynamo/tables.ts';
+import { APPROVALS_INDEXES, type TableSpec } from '../../functions/dynamo/tables.ts';
 import { acknowledgeNag, acknowledgeWildcardResources } from '../nag.ts';
+import { grantReportReadAccess } from '../report-grants.ts';
+import type { ReportAccess } from '../report-scopes.ts';
 import { BaseFunction } from './base-function.ts';
 
 /** Which function serves a route: `approvals` (self-authenticated: signed link, Slack signature) or `console` (behind the authorizer). */
@@ -27,7 +29,7 @@ export const APPROVAL_API_ROUTES: readonly { readonly method: 'GET' | 'POST'; re
   { method: 'GET', path: '/', target: 'console' },
   { method: 'GET', path: '/approvals', target: 'console' },
   { method: 'GET', path: '/promotions', target: 'console' },
-  // The report pages (functions/web/reports/): 404 until the console function is given the reports' data in AWS.
+  // The report pages (functions/web/reports/): their data through Approvals.bindReports.
   { method: 'GET', path: '/reports/compliance', target: 'console' },
   { method: 'GET', path: '/reports/costs', target: 'console' },
   { method: 'GET', path: '/reports/usage', target: 'console' },
@@ -197,7 +199,7 @@ export class Approvals extends Construct {
     this.console = new BaseFunction(this, 'Console', {
       ...common,
       entry: props.entries.console,
-      description: 'Console: read-only pages (pending approvals, recent promotions)',
+      description: 'Console: read-only pages (pending approvals, recent promotions, reports)',
       serviceName: 'console',
     });
     this.grantTable(this.console, 'read', true);
@@ -284,6 +286,21 @@ export class Approvals extends Construct {
    */
   bindCloser(fn: BaseFunction): this {
     this.grantTable(fn, 'close', false);
+    return this;
+  }
+
+  /**
+   * Lets the console function serve the report pages (functions/handlers/console-reports-deps.ts): Query on the
+   * audit table and its indexes plus Scan on the table (a period names no repository, actor or action: the time
+   * scan of docs/AUDIT.md), AUDIT_TABLE; Query/GetItem on the pull statistics when given, PULL_STATS_TABLE; the
+   * registries' reads of `access` (lib/report-grants.ts). No write anywhere.
+   */
+  bindReports(access: ReportAccess, pullStats?: { readonly table: dynamodb.ITable; readonly spec: TableSpec }): this {
+    const audit = this.props.auditTable;
+    this.console.readAuditTable(audit);
+    this.console.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AuditTimeScanForReports', actions: ['dynamodb:Scan'], resources: [audit.tableArn] }));
+    if (pullStats) this.console.bindPullStatsTable(pullStats.table, pullStats.spec, 'read');
+    grantReportReadAccess(this.console.role, access);
     return this;
   }
 

@@ -1,5 +1,5 @@
 // Retention (issue 5): the nightly sweep (Scheduler → Step Functions → list + sweep Lambdas) and pull statistics from CloudTrail.
-import { Aws, Duration, Fn } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Lazy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -72,6 +72,8 @@ export class Retention extends Construct {
   readonly mode: RetentionMode;
   /** Undefined when TABLE_SPECS has no pullStats table yet, or `pullStats: false`. */
   readonly pullStats?: { readonly function: BaseFunction; readonly rule: events.Rule; readonly deadLetterQueue: sqs.Queue };
+  /** Roles whose BatchGetImage is not a pull (REGMAN_PULL_STATS_IGNORE_PRINCIPALS, resolved at synth). */
+  private readonly ignoredPullers: iam.IRole[] = [];
 
   constructor(scope: Construct, id: string, props: RetentionProps) {
     super(scope, id);
@@ -141,6 +143,12 @@ export class Retention extends Construct {
     if (pullStatsTable && (props.pullStats ?? true)) this.pullStats = this.pullStatsPipeline(props, shared, pullStatsTable);
   }
 
+  /** Also leaves out `role`'s reads (a function made after the retention, such as the console's reports) from the pull counts. */
+  ignorePullsOf(role: iam.IRole): this {
+    this.ignoredPullers.push(role);
+    return this;
+  }
+
   /** CloudTrail BatchGetImage → EventBridge rule → pull-stats Lambda (UpdateItem on the pullStats table only). */
   private pullStatsPipeline(
     props: RetentionProps,
@@ -172,8 +180,8 @@ export class Retention extends Construct {
     fn.bindPullStatsTable(pullStatsTable.table, pullStatsTable.spec, 'count');
     // Reading manifests with BatchGetImage shows in CloudTrail like a pull (functions/registries/ecr.ts):
     // regman's own reads must not keep images alive.
-    const ignored = [...(props.ignorePullsBy ?? []), this.sweep.role].map((r) => r.roleArn);
-    fn.function.addEnvironment(PULL_STATS_IGNORE_VARIABLE, Fn.join(',', ignored));
+    this.ignoredPullers.push(...(props.ignorePullsBy ?? []), this.sweep.role);
+    fn.function.addEnvironment(PULL_STATS_IGNORE_VARIABLE, Lazy.string({ produce: () => Fn.join(',', this.ignoredPullers.map((r) => r.roleArn)) }));
 
     const rule = new events.Rule(this, 'PullStatsRule', {
       description: 'ECR image pulls recorded by CloudTrail (BatchGetImage), counted per digest per day',

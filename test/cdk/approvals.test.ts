@@ -165,10 +165,43 @@ describe('the approvals function', () => {
 });
 
 describe('the console function', () => {
-  it('only reads the approvals table and its state index by name: no write, no secret, no Step Functions', () => {
+  const WRITES = /^(dynamodb:(Put|Update|Delete|BatchWrite)|ecr:(Put|Batch(Delete|CheckLayer)|InitiateLayerUpload|UploadLayerPart|CompleteLayerUpload|Delete|Tag|Untag|Create|Set)|secretsmanager:(Put|Update|Create|Delete)|states:|ses:|sqs:Send)/;
+  const grants = (): FlatStatement[] => consoleRole.filter((s) => !s.actions.some((a) => a.startsWith('logs:') || a.startsWith('xray:')));
+
+  it('reads the approvals table and its state index by name', () => {
     const approvalsTable = logicalIdOf('AWS::DynamoDB::Table', 'TablesApprovals');
-    expect(consoleRole.filter((s) => !s.actions.some((a) => a.startsWith('logs:') || a.startsWith('xray:'))).flatMap((s) => s.actions).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    expect(resourcesAllowing(consoleRole, 'dynamodb:Query')).toEqual([`<${approvalsTable}.Arn>`, `<${approvalsTable}.Arn>/index/byStateCreated`]);
+    const approvals = grants().filter((s) => s.resources.some((r) => r.includes(approvalsTable)));
+    expect(approvals.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(approvals.flatMap((s) => s.resources)).toEqual([`<${approvalsTable}.Arn>`, `<${approvalsTable}.Arn>/index/byStateCreated`]);
+  });
+
+  it('reads the reports\' data: Query on the audit table and its indexes, Scan on the table only, the pull statistics', () => {
+    const audit = logicalIdOf('AWS::DynamoDB::Table', 'TablesAudit');
+    const pullStats = logicalIdOf('AWS::DynamoDB::Table', 'TablesPullStats');
+    const auditQuery = resourcesAllowing(consoleRole, 'dynamodb:Query').filter((r) => r.includes(audit));
+    expect(auditQuery[0]).toBe(`<${audit}.Arn>`);
+    expect(auditQuery.slice(1).length).toBeGreaterThan(0);
+    for (const index of auditQuery.slice(1)) expect(index).toMatch(new RegExp(`^<${audit}\\.Arn>/index/[A-Za-z]+$`));
+    expect(resourcesAllowing(consoleRole, 'dynamodb:Scan')).toEqual([`<${audit}.Arn>`]);
+    expect(resourcesAllowing(consoleRole, 'dynamodb:GetItem').filter((r) => r.includes(pullStats))[0]).toBe(`<${pullStats}.Arn>`);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Console:'),
+      Environment: { Variables: Match.objectLike({ AUDIT_TABLE: { Ref: audit }, PULL_STATS_TABLE: { Ref: pullStats } }) },
+    });
+  });
+
+  it('reads every configured ECR registry\'s repositories, images and manifests, and the registries\' secrets exactly', () => {
+    const ecr = grants().find((s) => s.sid === 'EcrReadForReports')!;
+    expect([...ecr.actions].sort()).toEqual(['ecr:BatchGetImage', 'ecr:DescribeImages', 'ecr:DescribeRepositories', 'ecr:GetDownloadUrlForLayer', 'ecr:ListImages']);
+    expect(ecr.resources.map((r) => r.replace(/^.*:ecr:/, '')).sort()).toEqual(['eu-west-1:111122223333:repository/*', 'eu-west-1:444455556666:repository/*']);
+    expect(resourcesAllowing(consoleRole, 'ecr:GetAuthorizationToken')).toEqual(['*']);
+    expect(resourcesAllowing(consoleRole, 'secretsmanager:GetSecretValue').map((r) => r.replace(/^.*:secret:/, ''))).toEqual(['regman/harbor-robot-??????']);
+  });
+
+  it('is granted no write: no put, update, delete, push, tag, task completion or message', () => {
+    const actions = grants().flatMap((s) => s.actions);
+    expect(actions.filter((a) => WRITES.test(a))).toEqual([]);
+    expect(actions.filter((a) => a.endsWith('*'))).toEqual([]);
   });
 });
 

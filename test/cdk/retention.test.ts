@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/config/index.ts';
 import type { TableSpec } from '../../functions/dynamo/tables.ts';
@@ -229,7 +230,7 @@ describe('pull statistics', () => {
     const tables = new RegistryTables(stack, 'Tables');
     const spec = pullStatsSpec() ?? STAND_IN_PULL_STATS;
     const pullStats = tables.pullStats ?? { table: tableFromSpec(stack, 'StandInPullStats', spec), spec };
-    new Retention(stack, 'Retention', {
+    const retention = new Retention(stack, 'Retention', {
       access: retentionAccess(config),
       tables: Object.assign(Object.create(tables) as RegistryTables, { pullStats }),
       configFile: 'unused.json',
@@ -238,6 +239,8 @@ describe('pull statistics', () => {
       definitionFile: STATE_MACHINE_FILES.retentionSweep,
       bundle: false,
     });
+    // A reader made after the retention (the console's reports): its manifest reads are not pulls either.
+    retention.ignorePullsOf(new iam.Role(stack, 'LateReaderRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
     pulls = Template.fromStack(stack);
   });
 
@@ -281,6 +284,7 @@ describe('pull statistics', () => {
     const fn = pulls.findResources('AWS::Lambda::Function')[logicalIdIn(pulls, 'AWS::Lambda::Function', 'RetentionPullStatsFunction')];
     const ignored = JSON.stringify(fn?.Properties.Environment.Variables.REGMAN_PULL_STATS_IGNORE_PRINCIPALS);
     expect(ignored).toContain(logicalIdIn(pulls, 'AWS::IAM::Role', 'RetentionSweepRole'));
+    expect(ignored).toContain(logicalIdIn(pulls, 'AWS::IAM::Role', 'LateReaderRole'));
   });
 
   it.runIf(pullStatsSpec() !== undefined)('ignores the pulls of replicate, reconcile, the large-image steps and the sweep in the stack', () => {
