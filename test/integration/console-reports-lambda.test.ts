@@ -113,6 +113,36 @@ describe('console Lambda report pages (HTTP API 2.0, dynalite, a real registry)'
     expect(costs.body).toContain(`regman report costs --table ${db.tableNames.audit} --region eu-west-1`);
   });
 
+  it('serves /reports/usage and /reports/lineage of a configured registry', async () => {
+    // Prepare
+    const handler = createConsoleHandler(readEnvironment(vars), dir);
+    const host = new URL(registry.url).host;
+
+    // Act
+    const usage = await handler(get('/reports/usage', `since=${encodeURIComponent(at(-1))}&until=${encodeURIComponent(at(60))}&registry=dev`));
+    const lineage = await handler(get('/reports/lineage', `image=${encodeURIComponent(`${host}/team/app:v1`)}`));
+
+    // Assess
+    expect(usage.statusCode).toBe(200);
+    expect(usage.body).toContain('team/app');
+    expect(lineage.statusCode).toBe(200);
+    expect(lineage.body).toContain(`${host}/team/app:v1`);
+    expect(lineage.body).toMatch(/sha256:[0-9a-f]{64}/);
+  });
+
+  it('is unavailable (503, the reason in the log) with a deadline that is not a number of milliseconds', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const handler = createConsoleHandler(readEnvironment({ ...vars, [REPORT_DEADLINE_ENV]: 'soon' }), dir, { log: (l) => lines.push(l) });
+
+    // Act
+    const page = await handler(get('/reports/costs'));
+
+    // Assess
+    expect(page.statusCode).toBe(503);
+    expect(lines.join('\n')).toContain(`${REPORT_DEADLINE_ENV} must be a non-negative integer of milliseconds, got soon`);
+  });
+
   it('answers 404 (not configured) without AUDIT_TABLE', async () => {
     // Prepare
     const { AUDIT_TABLE: _, ...rest } = vars;
