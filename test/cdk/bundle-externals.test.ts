@@ -14,9 +14,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('lambdaExternalModules', () => {
   it.each([
-    ['no registries', {}, ['@azure/identity', '@azure/container-registry']],
+    ['no registries', {}, ['@azure/identity', '@azure/container-registry', 'google-auth-library']],
     ['ECR and GAR only', { registries: { a: { kind: 'ecr' }, b: { kind: 'gar' } } }, ['@azure/identity', '@azure/container-registry']],
-    ['an ACR registry', { registries: { a: { kind: 'ecr' }, z: { kind: 'acr' } } }, []],
+    ['ECR and GCR', { registries: { a: { kind: 'ecr' }, b: { kind: 'gcr' } } }, ['@azure/identity', '@azure/container-registry']],
+    ['an ACR registry', { registries: { a: { kind: 'ecr' }, z: { kind: 'acr' } } }, ['google-auth-library']],
+    ['ACR and GAR', { registries: { z: { kind: 'acr' }, g: { kind: 'gar' } } }, []],
   ])('%s', (_name, config, expected) => {
     expect(lambdaExternalModules(config)).toEqual(expected);
   });
@@ -24,6 +26,11 @@ describe('lambdaExternalModules', () => {
   it('only functions/registries/acr/azure-sdk.ts loads @azure/* at run time; every other import of it is type-only', () => {
     const runtime = importGraph(root, ['functions']).filter((e) => e.to.startsWith('@azure/') && !e.typeOnly);
     expect([...new Set(runtime.map((e) => e.from))]).toEqual(['functions/registries/acr/azure-sdk.ts']);
+  });
+
+  it('only functions/registries/gar/token.ts loads google-auth-library at run time (with import(), on the first token request)', () => {
+    const runtime = importGraph(root, ['functions']).filter((e) => e.to.startsWith('google-auth-library') && !e.typeOnly);
+    expect([...new Set(runtime.map((e) => e.from))]).toEqual(['functions/registries/gar/token.ts']);
   });
 
   it('the replicate bundle without them still holds the ACR adapter and initialises with a config that has no ACR registry', async () => {
@@ -46,7 +53,8 @@ describe('lambdaExternalModules', () => {
       expect(run.stdout).toBe('function');
       expect(readFileSync(lean, 'utf8')).toMatch(/import\("@azure\/identity"\)/);
       const inputs = Object.keys(Object.values(metafile?.outputs ?? {})[0]?.inputs ?? {});
-      expect(inputs.filter((i) => /node_modules\/@azure\//.test(i))).toEqual([]);
+      expect(inputs.filter((i) => /node_modules\/(@azure|google-auth-library)\//.test(i))).toEqual([]);
+      expect(readFileSync(lean, 'utf8')).toMatch(/import\("google-auth-library"\)/);
       expect(inputs.some((i) => i.endsWith('functions/registries/acr/adapter.ts'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });

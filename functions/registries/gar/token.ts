@@ -1,9 +1,20 @@
 // Google access tokens for Artifact Registry / GCR: from a service-account key or Application Default
 // Credentials (workload identity), cached and refreshed before they expire.
-import { GoogleAuth, JWT, type AuthClient, type gaxios } from 'google-auth-library';
+// Type-only: the library is loaded on the first token request (loadGoogleAuth), so a Lambda whose config
+// names no GAR/GCR registry is bundled without it (lib/bundle-externals.ts).
+import type * as GoogleAuthLibrary from 'google-auth-library';
+import type { AuthClient, gaxios } from 'google-auth-library';
 import { registerSecret } from '../../oci/redact.ts';
 import { OciError } from '../../oci/errors.ts';
 import { CredentialError } from '../errors.ts';
+
+/** The Google packages only this file loads; the CDK stack marks them external when no GAR/GCR registry is configured. */
+export const GOOGLE_SDK_MODULES = ['google-auth-library'] as const;
+
+/** google-auth-library, on first use (it and its HTTP stack are about 250 KB of a bundle). */
+function loadGoogleAuth(): Promise<typeof GoogleAuthLibrary> {
+  return import('google-auth-library');
+}
 
 /** The scope Artifact Registry and GCR accept for pulls and pushes. */
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -137,6 +148,7 @@ export class GoogleAccessTokens {
     const transport = this.options.transporter ? { transporter: this.options.transporter } : {};
     const spec = this.spec;
     this.client ??= (async (): Promise<AuthClient> => {
+      const { GoogleAuth, JWT } = await loadGoogleAuth();
       if ('keyJson' in spec) {
         const key = parseServiceAccountKey(spec.keyJson, spec.reference, this.options.registryName);
         return new JWT({ email: key.email, key: key.privateKey, scopes: [CLOUD_PLATFORM_SCOPE], eagerRefreshThresholdMillis: margin, ...transport });
