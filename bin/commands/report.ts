@@ -4,6 +4,7 @@ import type { AuditLog, StoredAuditRecord } from '../../functions/audit/index.ts
 import type { ComplianceReport } from '../../functions/reports/compliance.ts';
 import { complianceReport } from '../../functions/reports/compliance-query.ts';
 import { ReportError } from '../../functions/reports/errors.ts';
+import { jsonChunks } from '../../functions/reports/json-chunks.ts';
 import { PROMOTE_PREFIX, buildEvidence, environmentOf, type ReleaseEvidence } from '../../functions/reports/promotion-records.ts';
 import { complianceMarkdown, complianceText, evidenceMarkdown } from '../../functions/reports/render-compliance.ts';
 import { parseTimeBound } from '../../functions/audit/time-bounds.ts';
@@ -16,7 +17,7 @@ import { priceSourceText } from '../../functions/reports/costs/prices.ts';
 import type { CostReport } from '../../functions/reports/costs/report.ts';
 import { renderCostsPage } from '../../functions/web/reports/costs-page.ts';
 import { registerReportUsage } from './report-usage.ts';
-import { emit, parseFormat, type ReportFormat } from './report-output.ts';
+import { emit, emitChunks, parseFormat, type ReportFormat } from './report-output.ts';
 
 export { parseFormat, type ReportFormat } from './report-output.ts';
 
@@ -109,7 +110,9 @@ export function registerReport(program: Command): void {
     const { log, close } = await openAuditLog(flags);
     try {
       const result = await complianceReport(log, { since, until, protectedEnvironments: flags.protected.length > 0 ? flags.protected : ['prod'] });
-      await emit(renderCompliance(result, format), flags.out);
+      // JSON in pieces: a long period lists tens of thousands of promotions (functions/reports/json-chunks.ts).
+      if (format === 'json') await emitChunks(jsonChunks(result as unknown as Record<string, unknown>), flags.out);
+      else await emit(renderCompliance(result, format), flags.out);
       if (!result.chain.ok) process.exitCode = 1;
     } finally {
       await close();

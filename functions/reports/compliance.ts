@@ -71,6 +71,24 @@ class Counter {
   }
 }
 
+/**
+ * The fields of a promotion record that the evidence (buildEvidence), its environment and its time
+ * key read: promotion records are most of a busy log, and until the period ends any of them may
+ * belong to a protected promotion, so they are kept without `prevHash`, sizes and the rest.
+ */
+function evidenceFields(r: StoredAuditRecord): StoredAuditRecord {
+  const { partition, seq, hash, time, action, outcome, actor, correlationId, repository, digest, target, errorCode, tags, details } = r;
+  return {
+    partition, seq, hash, time, action, outcome, actor, correlationId,
+    ...(repository !== undefined ? { repository } : {}),
+    ...(digest !== undefined ? { digest } : {}),
+    ...(target !== undefined ? { target } : {}),
+    ...(errorCode !== undefined ? { errorCode } : {}),
+    ...(tags !== undefined ? { tags } : {}),
+    ...(details !== undefined ? { details } : {}),
+  } as StoredAuditRecord;
+}
+
 /** Records in the time indexes' order (`<time>#<partition>#<seq>`: unique), whatever order they were read in. */
 const byTimeKey = (a: { readonly key: string }, b: { readonly key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -102,7 +120,7 @@ export class ComplianceAccumulator {
     if (r.repository !== undefined) this.repositories.add(r.repository, r.outcome);
     if (r.action.startsWith(PROMOTE_PREFIX)) {
       const list = this.executions.get(r.correlationId) ?? [];
-      list.push(r);
+      list.push(evidenceFields(r));
       this.executions.set(r.correlationId, list);
     }
     const event = securityEventOf(r);

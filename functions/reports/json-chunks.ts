@@ -1,0 +1,35 @@
+// A large report as JSON in pieces: the text of JSON.stringify(value, null, 2), without ever holding it as one string.
+
+/**
+ * Yields the exact text of `JSON.stringify(value, null, 2)` for a plain object, one top-level member
+ * at a time and one element at a time for top-level arrays: a compliance report over a long period
+ * lists tens of thousands of promotions, and one string of all of them (plus its UTF-8 copy on the
+ * way to stdout) is what made it the largest thing in memory.
+ *
+ * @example
+ * for (const chunk of jsonChunks(report)) out.write(chunk);
+ */
+export function* jsonChunks(value: Record<string, unknown>): Generator<string> {
+  const keys = Object.keys(value).filter((k) => JSON.stringify(value[k]) !== undefined);
+  if (keys.length === 0) {
+    yield '{}';
+    return;
+  }
+  yield '{';
+  for (const [i, key] of keys.entries()) {
+    const member = value[key];
+    yield `${i > 0 ? ',' : ''}\n  ${JSON.stringify(key)}: `;
+    if (Array.isArray(member) && member.length > 0) {
+      yield '[';
+      for (const [j, element] of member.entries()) {
+        // JSON.stringify writes undefined (and functions) in arrays as null.
+        const text = JSON.stringify(element, null, 2) ?? 'null';
+        yield `${j > 0 ? ',' : ''}\n    ${text.replace(/\n/g, '\n    ')}`;
+      }
+      yield '\n  ]';
+    } else {
+      yield JSON.stringify(member, null, 2).replace(/\n/g, '\n  ');
+    }
+  }
+  yield '\n}';
+}
