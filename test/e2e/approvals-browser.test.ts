@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog, DynamoAuditStore } from '../../functions/audit/index.ts';
@@ -16,8 +16,9 @@ import { writeEndpoints } from '../../local/endpoints.ts';
 import { startControlServer, type ControlServer } from '../../local/control-server.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { sampleRequest } from '../unit/approvals/fixtures.ts';
+import { screenshotDir } from '../helpers/screenshots.ts';
 
-const DOCS = resolve(import.meta.dirname, '../../docs/screenshots');
+const DOCS = screenshotDir();
 const edge = (from: string, to: string, approvers: string[], required: number) => ({ from, to, gates: { approval: { approvers, required, expiresInHours: 24 } }, autoRollback: true });
 const CONFIG = {
   promotion: [edge('dev', 'staging', ['alice@example.com'], 1), edge('staging', 'prod', ['alice@example.com', 'bob@example.com', 'rita@example.com'], 2)],

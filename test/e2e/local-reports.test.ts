@@ -14,6 +14,7 @@ import { launchChromium } from '../helpers/chromium.ts';
 import { FixtureMediaType, pushCosignSignature, pushImage, pushSbomReferrer, type PushedImage } from '../helpers/images.ts';
 import { RawRegistryClient, sha256Digest } from '../helpers/raw-push.ts';
 import { assertRegistryInstalled } from '../helpers/registry.ts';
+import { screenshotPath } from '../helpers/screenshots.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -247,7 +248,7 @@ describe('reports on the local stack (e2e)', () => {
       expect(replication).toMatch(/east\s+3/);
       expect(replication).toMatch(/west\s+3/);
       expect(await page.locator('#dlq').innerText()).toContain('No dead letters waiting');
-      await page.screenshot({ path: join(ROOT, 'docs/screenshots/report-usage.png'), fullPage: true });
+      await page.screenshot({ path: screenshotPath('report-usage.png'), fullPage: true });
 
       // The lineage form, then an image looked up through it (a GET: nothing changes).
       res = await page.goto(`${base}/reports/lineage`);
@@ -256,7 +257,7 @@ describe('reports on the local stack (e2e)', () => {
       await Promise.all([page.waitForURL(/image=/), page.click('button[type=submit]')]);
       expect(await page.locator('#origin').innerText()).toContain('https://github.com/team/app');
       expect(await page.locator('#went tbody').first().innerText()).toContain('mirror/team/app');
-      await page.screenshot({ path: join(ROOT, 'docs/screenshots/report-lineage.png'), fullPage: true });
+      await page.screenshot({ path: screenshotPath('report-lineage.png'), fullPage: true });
 
       // The same digest on a target under a prefix: found in the log under the source repository.
       res = await page.goto(`${base}/reports/lineage?image=${encodeURIComponent(`${hosts.west}/mirror/team/app:v1`)}`);

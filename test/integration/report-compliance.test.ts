@@ -1,5 +1,4 @@
 // `regman report compliance|evidence` over promotion records written through the real audit log on dynalite; the HTML page in Chromium.
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { complianceReport, releaseEvidence, renderCompliance } from '../../bin/commands/report.ts';
@@ -9,6 +8,7 @@ import type { AuditRecordInput } from '../../functions/audit/types.ts';
 import { evidenceMarkdown } from '../../functions/reports/render-compliance.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
+import { screenshotPath } from '../helpers/screenshots.ts';
 
 const D1 = `sha256:${'a1'.repeat(32)}`;
 const D2 = `sha256:${'b2'.repeat(32)}`;
@@ -116,8 +116,7 @@ describe('compliance report and release evidence (dynalite)', () => {
     const requests: string[] = [];
     pageInBrowser.on('request', (r) => requests.push(r.url()));
     await pageInBrowser.setContent(html);
-    mkdirSync('docs/screenshots', { recursive: true });
-    await pageInBrowser.screenshot({ path: 'docs/screenshots/report-compliance.png', fullPage: true });
+    await pageInBrowser.screenshot({ path: screenshotPath('report-compliance.png'), fullPage: true });
 
     // Assess
     expect(text).toMatch(/Audit chain: verified \(24 records/);

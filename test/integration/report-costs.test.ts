@@ -15,6 +15,7 @@ import { renderCostsPage } from '../../functions/web/reports/costs-page.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { pushImage } from '../helpers/images.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
+import { screenshotPath } from '../helpers/screenshots.ts';
 
 describe('cost report on real registries', () => {
   let a: RunningRegistry;
@@ -57,7 +58,7 @@ describe('cost report on real registries', () => {
       const html = renderCostsPage(report);
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       await page.setContent(html);
-      await page.screenshot({ path: 'docs/screenshots/report-costs.png', fullPage: true });
+      await page.screenshot({ path: screenshotPath('report-costs.png'), fullPage: true });
 
       // Assess
       const regA = report.registries.find((r) => r.registry === 'a')!;
