@@ -1,13 +1,12 @@
 // The promotion ASL (local Step Functions) with the real approvals engine: link from the outbox, Approve in Chromium,
 // the workflow finishes and staging holds the digest (skopeo); a rejection with a reason ends REJECTED with no tag.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxEntry } from '../../functions/approvals/notify/outbox.ts';
 import { AuditLog, InMemoryAuditStore } from '../../functions/audit/index.ts';
-import { loadConfig } from '../../functions/config/index.ts';
 import type { PromotionDeps } from '../../functions/promotion/deps.ts';
 import { DynamoPromotionStore } from '../../functions/promotion/store.ts';
 import { closeAdapters, createAdapters } from '../../functions/registries/factory.ts';
@@ -16,6 +15,7 @@ import { startLocalApprovals, type LocalApprovals } from '../../local/approvals.
 import { newControlToken } from '../../local/control-auth.ts';
 import { startControlServer, type ControlServer } from '../../local/control-server.ts';
 import { createLocalPromotions, type LocalPromotions } from '../../local/promotions.ts';
+import { devStagingConfig } from '../helpers/promotion-config.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { pushImage, type PushedImage } from '../helpers/images.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
@@ -35,23 +35,7 @@ let v1: PushedImage;
 beforeAll(async () => {
   [dev, stg, db] = await Promise.all([startRegistry(), startRegistry(), startDynalite()]);
   dir = mkdtempSync(join(tmpdir(), 'regman-approvals-promotion-'));
-  const file = join(dir, 'registries.yaml');
-  writeFileSync(
-    file,
-    [
-      'version: 1',
-      'registries:',
-      `  dev: { kind: oci, url: '${dev.url}', public: true }`,
-      `  stg: { kind: oci, url: '${stg.url}', public: true }`,
-      'environments:',
-      '  dev: { registries: [dev] }',
-      '  staging: { registries: [stg] }',
-      'promotion:',
-      '  - { from: dev, to: staging, gates: { approval: { approvers: [alice@example.com], required: 1 } } }',
-      '',
-    ].join('\n'),
-  );
-  const config = await loadConfig(file, { env: {} });
+  const config = await devStagingConfig(dir, { dev: dev.url, stg: stg.url }, '{ approval: { approvers: [alice@example.com], required: 1 } }');
   let serve: LocalApprovals['serve'] = async () => false;
   control = await startControlServer({
     log: () => undefined,

@@ -1,6 +1,6 @@
 // An approval link after the real state timeout: promotion.asl.json (aws-local-stepfunctions) with a one-second approval
 // window from the config; once RequestApproval times out, the link renders the expired page and a POST is refused (410), audited.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,6 @@ import type { ApprovalMessage } from '../../functions/approvals/notify/types.ts'
 import { approvalPolicyFor } from '../../functions/approvals/policy.ts';
 import { ApprovalService } from '../../functions/approvals/service.ts';
 import { AuditLog, InMemoryAuditStore } from '../../functions/audit/index.ts';
-import { loadConfig } from '../../functions/config/index.ts';
 import { APPROVAL_ROUTES } from '../../functions/handlers/approvals-http.ts';
 import { createConsoleHttpHandler } from '../../functions/handlers/console-http.ts';
 import type { HttpApiEventV2 } from '../../functions/handlers/http-api.ts';
@@ -17,6 +16,7 @@ import type { PromotionDeps } from '../../functions/promotion/deps.ts';
 import { DynamoPromotionStore } from '../../functions/promotion/store.ts';
 import { closeAdapters, createAdapters } from '../../functions/registries/factory.ts';
 import { createLocalPromotions, type LocalPromotions } from '../../local/promotions.ts';
+import { devStagingConfig } from '../helpers/promotion-config.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { pushImage } from '../helpers/images.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
@@ -45,24 +45,8 @@ const event = (method: string, path: string, body?: string): HttpApiEventV2 => (
 beforeAll(async () => {
   [dev, stg, db] = await Promise.all([startRegistry(), startRegistry(), startDynalite()]);
   dir = mkdtempSync(join(tmpdir(), 'regman-approvals-timeout-'));
-  const file = join(dir, 'registries.yaml');
-  writeFileSync(
-    file,
-    [
-      'version: 1',
-      'registries:',
-      `  dev: { kind: oci, url: '${dev.url}', public: true }`,
-      `  stg: { kind: oci, url: '${stg.url}', public: true }`,
-      'environments:',
-      '  dev: { registries: [dev] }',
-      '  staging: { registries: [stg] }',
-      'promotion:',
-      // 0.0003 h rounds to a 1 s TimeoutSecondsPath (functions/promotion/validate.ts approvalTimeoutSeconds).
-      '  - { from: dev, to: staging, gates: { approval: { approvers: [alice@example.com], required: 1, expiresInHours: 0.0003 } } }',
-      '',
-    ].join('\n'),
-  );
-  const config = await loadConfig(file, { env: {} });
+  // 0.0003 h rounds to a 1 s TimeoutSecondsPath (functions/promotion/validate.ts approvalTimeoutSeconds).
+  const config = await devStagingConfig(dir, { dev: dev.url, stg: stg.url }, '{ approval: { approvers: [alice@example.com], required: 1, expiresInHours: 0.0003 } }');
   const audit = new AuditLog(auditStore);
   service = new ApprovalService({
     store: new DynamoApprovalStore({ docClient: db.docClient, tableName: db.tableNames.approvals }),

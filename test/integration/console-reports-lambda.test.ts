@@ -7,10 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVALS_ENV } from '../../functions/approvals/env-names.ts';
 import { AuditLog } from '../../functions/audit/audit-log.ts';
 import { DynamoAuditStore } from '../../functions/audit/dynamo-store.ts';
+import { loadConfig } from '../../functions/config/index.ts';
 import { readEnvironment } from '../../functions/env.ts';
 import { createConsoleHandler } from '../../functions/handlers/console.ts';
 import { REPORT_DEADLINE_ENV } from '../../functions/handlers/console-reports-deps.ts';
 import type { HttpApiEventV2 } from '../../functions/handlers/http-api.ts';
+import { closeAdapters, createAdapters } from '../../functions/registries/factory.ts';
+import { loadRegistryInventory } from '../../functions/reports/costs/inventory.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { pushImage } from '../helpers/images.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
@@ -141,6 +144,20 @@ describe('console Lambda report pages (HTTP API 2.0, dynalite, a real registry)'
     // Assess
     expect(page.statusCode).toBe(503);
     expect(lines.join('\n')).toContain(`${REPORT_DEADLINE_ENV} must be a non-negative integer of milliseconds, got soon`);
+  });
+
+  it('stops reading an inventory once the deadline\'s signal is aborted', async () => {
+    // Prepare
+    const adapters = createAdapters(await loadConfig(join(dir, 'regman.config.json'), { env: {} }));
+    const aborted = new AbortController();
+    aborted.abort();
+    try {
+      // Act / Assess
+      expect((await loadRegistryInventory(adapters.get('dev')!, { signal: new AbortController().signal })).map((r) => r.repository)).toEqual(['team/api', 'team/app']);
+      await expect(loadRegistryInventory(adapters.get('dev')!, { signal: aborted.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      closeAdapters(adapters.values());
+    }
   });
 
   it('answers 404 (not configured) without AUDIT_TABLE', async () => {

@@ -1,18 +1,18 @@
 // The test gate inside the promotion workflow (real ASL, real registries, dynalite, a real HTTP hook): pass, fail, garbage, timeout.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPromotion } from '../../bin/commands/promotions.ts';
 import { AuditLog, InMemoryAuditStore } from '../../functions/audit/index.ts';
-import { loadConfig } from '../../functions/config/index.ts';
 import type { PromotionDeps } from '../../functions/promotion/deps.ts';
 import { createGateRunners } from '../../functions/promotion/gate-runners.ts';
 import { DynamoPromotionStore } from '../../functions/promotion/store.ts';
 import { closeAdapters, createAdapters } from '../../functions/registries/factory.ts';
 import { createLocalPromotions, type LocalPromotions } from '../../local/promotions.ts';
+import { devStagingConfig } from '../helpers/promotion-config.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { pushImage } from '../helpers/images.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
@@ -50,23 +50,7 @@ describe('promotion test gate (HTTP hook) through promotion.asl.json', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/run`;
     dir = mkdtempSync(join(tmpdir(), 'regman-tests-gate-'));
-    const file = join(dir, 'registries.yaml');
-    writeFileSync(
-      file,
-      [
-        'version: 1',
-        'registries:',
-        `  dev: { kind: oci, url: '${dev.url}', public: true }`,
-        `  stg: { kind: oci, url: '${stg.url}', public: true }`,
-        'environments:',
-        '  dev: { registries: [dev] }',
-        '  staging: { registries: [stg] }',
-        'promotion:',
-        `  - { from: dev, to: staging, gates: { tests: { http: '${hookUrl}', timeoutSeconds: 0.5 } } }`,
-        '',
-      ].join('\n'),
-    );
-    const config = await loadConfig(file, { env: {} });
+    const config = await devStagingConfig(dir, { dev: dev.url, stg: stg.url }, `{ tests: { http: '${hookUrl}', timeoutSeconds: 0.5 } }`);
     auditStore = new InMemoryAuditStore();
     const adapters = createAdapters(config, { ociOptions: { retry: { maxAttempts: 1 } } });
     deps = {

@@ -19,6 +19,8 @@ export interface CollectCostsOptions {
   readonly since?: string;
   readonly unpulledDays?: number;
   readonly now?: Date;
+  /** Aborted: stop reading the inventories (the console's deadline). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function collectCostReport(o: CollectCostsOptions): Promise<CostRep
   const now = o.now ?? new Date();
   const chosen = pickRegistries(costRegistries(o.config), o.registries ?? []);
   const withInventory: CostRegistryInput[] = [];
-  for (const r of chosen) withInventory.push({ ...r, repositories: await loadRegistryInventory(o.adapters.get(r.name)!) });
+  for (const r of chosen) withInventory.push({ ...r, repositories: await loadRegistryInventory(o.adapters.get(r.name)!, o.signal ? { signal: o.signal } : {}) });
   const needed = neededRegistries(o.config);
   return buildCostReport(withInventory, o.log ? costRecords(o.log, o.since ?? '30d') : [], {
     now,

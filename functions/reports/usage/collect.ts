@@ -25,6 +25,8 @@ export interface CollectUsageOptions {
   /** Only these registries (empty: all). @throws ReportError REPORT_UNKNOWN_REGISTRY */
   readonly registries?: readonly string[];
   readonly top?: number;
+  /** Aborted: stop reading the inventories and the audit records (the console's deadline). */
+  readonly signal?: AbortSignal;
 }
 
 export async function collectUsageReport(o: CollectUsageOptions): Promise<UsageReport> {
@@ -33,13 +35,18 @@ export async function collectUsageReport(o: CollectUsageOptions): Promise<UsageR
   const registries: UsageRegistryInput[] = [];
   for (const name of names) {
     const adapter = o.adapters.get(name)!;
-    const repositories = await loadRegistryInventory(adapter);
+    const repositories = await loadRegistryInventory(adapter, o.signal ? { signal: o.signal } : {});
     const scope = pullStatsScopeOf(o.config, name);
     const pulls = o.pullStats && scope ? await pullsOfInventory(o.pullStats, scope, repositories, days, new Date(o.until)) : undefined;
     registries.push({ name, kind: adapter.kind, repositories, ...(pulls ? { pulls } : {}) });
   }
   const acc = new UsageAccumulator({ since: o.since, until: o.until, ...(o.top !== undefined ? { top: o.top } : {}) });
   // A period names no repository, actor or action: the time scan of docs/AUDIT.md, streamed in page order (`any`).
-  if (o.log) for await (const r of o.log.iterate({ since: o.since, until: o.until, order: 'any' })) acc.add(r);
+  if (o.log) {
+    for await (const r of o.log.iterate({ since: o.since, until: o.until, order: 'any' })) {
+      o.signal?.throwIfAborted();
+      acc.add(r);
+    }
+  }
   return acc.finish(registries, o.deadLetters ? await o.deadLetters() : undefined);
 }

@@ -29,19 +29,26 @@ export interface CollectedReportsOptions {
   readonly cliFlags?: string;
 }
 
-/** Races `work` against the deadline; the timer never keeps the process alive. */
-async function withDeadline<T>(work: Promise<T>, ms: number | undefined, command: string): Promise<T> {
-  if (ms === undefined) return work;
+/**
+ * Races `work` against the deadline; on time-out the signal aborts it, so a frozen Lambda does not carry the
+ * collection into its next request. The timer never keeps the process alive.
+ */
+async function withDeadline<T>(ms: number | undefined, command: string, work: (signal?: AbortSignal) => Promise<T>): Promise<T> {
+  if (ms === undefined) return work();
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ReportError(`This report did not finish within the console's ${(ms / 1000).toFixed(0)} s (the registries' inventory or the period is too large for one request). Make it with the CLI instead: ${command}`, { code: 'REPORT_TOO_LARGE' })),
-      ms,
-    );
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new ReportError(`This report did not finish within the console's ${(ms / 1000).toFixed(0)} s (the registries' inventory or the period is too large for one request). Make it with the CLI instead: ${command}`, { code: 'REPORT_TOO_LARGE' }));
+    }, ms);
     timer.unref();
   });
+  const running = work(controller.signal);
+  // The aborted collection's own rejection is not the page's answer.
+  running.catch(() => undefined);
   try {
-    return await Promise.race([work, late]);
+    return await Promise.race([running, late]);
   } finally {
     clearTimeout(timer);
   }
@@ -60,10 +67,13 @@ export function collectedReports(o: CollectedReportsOptions): ConsoleReports {
   const flags = o.cliFlags ? ` ${o.cliFlags}` : '';
   return {
     compliance: (p) =>
-      withDeadline(complianceReport(o.log, p), o.deadlineMs, `regman report compliance --since ${p.since} --until ${p.until}${p.protectedEnvironments.map((e) => ` --protected ${e}`).join('')}${flags}`),
-    costs: (p) => withDeadline(collectCostReport({ config: o.config, adapters: o.adapters, log: o.log, registries: p.registries }), o.deadlineMs, `regman report costs${registryFlags(p.registries)}${flags}`),
+      withDeadline(o.deadlineMs, `regman report compliance --since ${p.since} --until ${p.until}${p.protectedEnvironments.map((e) => ` --protected ${e}`).join('')}${flags}`, () => complianceReport(o.log, p)),
+    costs: (p) =>
+      withDeadline(o.deadlineMs, `regman report costs${registryFlags(p.registries)}${flags}`, (signal) =>
+        collectCostReport({ config: o.config, adapters: o.adapters, log: o.log, registries: p.registries, ...(signal ? { signal } : {}) }),
+      ),
     usage: (p) =>
-      withDeadline(
+      withDeadline(o.deadlineMs, `regman report usage --since ${p.since} --until ${p.until}${registryFlags(p.registries)}${flags}`, (signal) =>
         collectUsageReport({
           config: o.config,
           adapters: o.adapters,
@@ -73,9 +83,8 @@ export function collectedReports(o: CollectedReportsOptions): ConsoleReports {
           registries: p.registries,
           ...(o.deadLetters ? { deadLetters: o.deadLetters } : {}),
           ...(o.pullStats ? { pullStats: o.pullStats } : {}),
+          ...(signal ? { signal } : {}),
         }),
-        o.deadlineMs,
-        `regman report usage --since ${p.since} --until ${p.until}${registryFlags(p.registries)}${flags}`,
       ),
     async lineage(image) {
       const ref = parseReference(image);
@@ -84,16 +93,17 @@ export function collectedReports(o: CollectedReportsOptions): ConsoleReports {
       if (name === undefined) {
         throw new ReportError(`${ref.registry} is not a registry of this stack (registries: ${configured.map((c) => `${c.name} ${c.host}`).join(', ')})`, { code: 'REPORT_UNKNOWN_REGISTRY' });
       }
-      const lineage = collectLineage({
-        registry: o.adapters.get(name)!.oci,
-        registryName: name,
-        repository: ref.repository,
-        reference: referenceTarget(ref),
-        display: image,
-        log: o.log,
-        auditRepositories: auditRepositoriesFor(o.config, name, ref.repository),
-      });
-      return withDeadline(lineage, o.deadlineMs, `regman lineage ${image}${flags}`);
+      return withDeadline(o.deadlineMs, `regman lineage ${image}${flags}`, () =>
+        collectLineage({
+          registry: o.adapters.get(name)!.oci,
+          registryName: name,
+          repository: ref.repository,
+          reference: referenceTarget(ref),
+          display: image,
+          log: o.log,
+          auditRepositories: auditRepositoriesFor(o.config, name, ref.repository),
+        }),
+      );
     },
   };
 }
