@@ -137,7 +137,7 @@ export interface VerifyOptions {
    * also for the records after a chain's first break: a report can aggregate in the same pass.
    */
   readonly visit?: (record: StoredAuditRecord) => void;
-  /** Chains read at a time (default 8): verify is one Query per chain, so it is bound by round trips. */
+  /** Chains read at a time (default 8) when verify reads chain by chain (one partition, or a store without `scanChains`): bound by round trips. */
   readonly concurrency?: number;
   /** Parallel scan segments when the store reads every chain in one Scan (default 4). */
   readonly segments?: number;

@@ -15,7 +15,7 @@ export interface ComplianceQueryOptions {
 
 /**
  * The compliance report of a period, in one pass over the log: the chain verification reads every
- * chain (one Query per partition, on the table's key, several at a time), and each record inside
+ * chain (one parallel Scan of the table, functions/audit/dynamo-store.ts scanChains), and each record inside
  * the period goes into the accumulator on the way. A period names no repository, actor or action,
  * so no index serves it; reading the chains once, rather than a time-filtered Scan and then the
  * chains again for the verification, halves the reads. Nothing is kept but the accumulator's
