@@ -3,11 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { attachArtifact, type AttachResult } from '../../functions/oci/attach.ts';
-import { RegistryClient } from '../../functions/oci/client.ts';
 import { isOciError } from '../../functions/oci/errors.ts';
-import { formatReference, parseReference, referenceTarget, registryEndpoint } from '../../functions/oci/reference.ts';
+import { formatReference, parseReference, referenceTarget } from '../../functions/oci/reference.ts';
 import type { Reference } from '../../functions/oci/types.ts';
-import { credentialsFor } from './copy.ts';
+import { registryClientFor } from './copy.ts';
 import { UsageError } from './run-cli.ts';
 
 export interface AttachCommandOptions {
@@ -38,12 +37,7 @@ export async function runAttach(file: string, imageText: string, opts: AttachCom
   } catch (err) {
     throw new UsageError(`FILE: cannot read ${file}: ${(err as Error).message}`, EXAMPLE);
   }
-  const client = new RegistryClient({
-    host: registryEndpoint(image.registry),
-    credentials: credentialsFor(undefined, '--creds', opts.creds, io.env),
-    ...(opts.plainHttp ? { plainHttp: true } : {}),
-    ...(opts.insecure ? { insecure: true } : {}),
-  });
+  const client = registryClientFor(image, opts, io.env);
   try {
     const result = await attachArtifact(client, image.repository, referenceTarget(image), data, { artifactType: opts.artifactType, fileName: basename(file) });
     io.stdout(opts.json

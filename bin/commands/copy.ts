@@ -71,6 +71,16 @@ function parseRef(text: string, what: 'SRC' | 'DST'): Reference {
   }
 }
 
+/** The client of the one registry a single-registry command (tag, delete, attach) talks to, from its --creds, --plain-http and --insecure. */
+export function registryClientFor(ref: Reference, opts: { readonly creds?: string; readonly plainHttp?: boolean; readonly insecure?: boolean }, env: NodeJS.ProcessEnv): RegistryClient {
+  return new RegistryClient({
+    host: registryEndpoint(ref.registry),
+    credentials: credentialsFor(undefined, '--creds', opts.creds, env),
+    ...(opts.plainHttp ? { plainHttp: true } : {}),
+    ...(opts.insecure ? { insecure: true } : {}),
+  });
+}
+
 export function credentialsFor(specific: string | undefined, flag: string, shared: string | undefined, env: NodeJS.ProcessEnv): CredentialProvider {
   if (specific !== undefined) return new StaticCredentialProvider(parseCreds(specific, flag));
   if (shared !== undefined) return new StaticCredentialProvider(parseCreds(shared, '--creds'));

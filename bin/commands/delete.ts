@@ -1,12 +1,11 @@
 // `regman delete REF`: deletes an image by digest (a tag is resolved first), saying what else points at it and what it would break.
 import type { Command } from 'commander';
-import { RegistryClient } from '../../functions/oci/client.ts';
 import { planDelete, readRepositoryGraph, type DeletePlan } from '../../functions/oci/delete-plan.ts';
 import { isNotFoundError, isOciError } from '../../functions/oci/errors.ts';
-import { formatReference, parseReference, referenceTarget, registryEndpoint } from '../../functions/oci/reference.ts';
+import { formatReference, parseReference, referenceTarget } from '../../functions/oci/reference.ts';
 import type { Reference } from '../../functions/oci/types.ts';
 import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
-import { credentialsFor, type CopyIo } from './copy.ts';
+import { registryClientFor, type CopyIo } from './copy.ts';
 import { UsageError } from './run-cli.ts';
 
 export interface DeleteCommandOptions extends CliAuditFlags {
@@ -36,12 +35,7 @@ export async function runDelete(refText: string, opts: DeleteCommandOptions, io:
   } catch (err) {
     throw new UsageError(`REF: ${(err as Error).message}`, 'regman delete 127.0.0.1:5000/team/app@sha256:…');
   }
-  const client = new RegistryClient({
-    host: registryEndpoint(ref.registry),
-    credentials: credentialsFor(undefined, '--creds', opts.creds, io.env),
-    ...(opts.plainHttp ? { plainHttp: true } : {}),
-    ...(opts.insecure ? { insecure: true } : {}),
-  });
+  const client = registryClientFor(ref, opts, io.env);
   const stderr = io.stderr ?? ((t: string) => process.stderr.write(t + '\n'));
   let trail: CliAuditTrail | undefined;
   try {

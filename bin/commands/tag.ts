@@ -1,12 +1,11 @@
 // `regman tag SRC NEWTAG…`: points more tags at the digest SRC names, moving no bytes (another repository of the same registry: blobs mounted).
 import type { Command } from 'commander';
-import { RegistryClient } from '../../functions/oci/client.ts';
 import { copyImage } from '../../functions/oci/copy.ts';
 import { isNotFoundError, isOciError } from '../../functions/oci/errors.ts';
-import { formatReference, parseReference, referenceTarget, registryEndpoint, tagProblem } from '../../functions/oci/reference.ts';
+import { formatReference, parseReference, referenceTarget, tagProblem } from '../../functions/oci/reference.ts';
 import type { Reference } from '../../functions/oci/types.ts';
 import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
-import { credentialsFor, type CopyIo } from './copy.ts';
+import { registryClientFor, type CopyIo } from './copy.ts';
 import { UsageError } from './run-cli.ts';
 
 export interface TagCommandOptions extends CliAuditFlags {
@@ -66,12 +65,7 @@ export async function runTag(srcText: string, newTags: readonly string[], opts: 
   }
   if (newTags.length === 0) throw new UsageError('give at least one NEWTAG');
   const wanted = newTags.map((t) => parseNewTag(t, src));
-  const client = new RegistryClient({
-    host: registryEndpoint(src.registry),
-    credentials: credentialsFor(undefined, '--creds', opts.creds, io.env),
-    ...(opts.plainHttp ? { plainHttp: true } : {}),
-    ...(opts.insecure ? { insecure: true } : {}),
-  });
+  const client = registryClientFor(src, opts, io.env);
   const stderr = io.stderr ?? ((t: string) => process.stderr.write(t + '\n'));
   let trail: CliAuditTrail | undefined;
   try {
