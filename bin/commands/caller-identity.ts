@@ -3,11 +3,11 @@
 // The project has no STS client package; GetCallerIdentity is one signed POST of the Query API
 // (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), signed with SigV4 by
 // @smithy/signature-v4 (the SDK's own signer) with credentials from the SDK's default provider chain.
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../functions/node-sha256.ts';
 
 type AwsCredentialIdentityProvider = ReturnType<typeof fromNodeProviderChain>;
 type AwsCredentialIdentity = Awaited<ReturnType<AwsCredentialIdentityProvider>>;
@@ -41,32 +41,6 @@ export interface StsCallerIdentityOptions {
   readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** @default 10000 */
   readonly timeoutMs?: number;
-}
-
-/** What the signer hashes (the SDK's SourceData). */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-const bytes = (data: SourceData): string | Buffer =>
-  typeof data === 'string' ? data : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-
-/** SHA-256 and HMAC-SHA256 from node:crypto, in the shape the signer expects. */
-class NodeSha256 {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret !== undefined ? createHmac('sha256', bytes(this.secret)) : createHash('sha256');
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
 }
 
 const BODY = 'Action=GetCallerIdentity&Version=2011-06-15';

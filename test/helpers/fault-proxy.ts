@@ -94,6 +94,12 @@ export interface FaultProxy {
   clearFaults(): void;
   /** Removes every rule and forgets the requests. */
   reset(): void;
+  /**
+   * Resolves once no request is being forwarded: every upstream request has its response (or was
+   * aborted). A request whose whole body arrived is delivered even if its client dies before the
+   * answer, as on a real network, so after `idle()` the target holds everything it will ever commit.
+   */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -153,6 +159,16 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   const requests: { method: string; path: string; status: number; fault?: Fault['kind'] }[] = [];
   let proxyOrigin = '';
   let challenge: Promise<string> | undefined;
+  // Upstream requests not yet finished, and who waits for there to be none.
+  let forwarding = 0;
+  let idleWaiters: (() => void)[] = [];
+  const forwardEnded = (): void => {
+    forwarding--;
+    if (forwarding > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
+  };
 
   /** The target's Bearer challenge parameters (realm, service), read once from `GET /v2/`. */
   function targetChallenge(): Promise<string> {
@@ -249,6 +265,14 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     }
     headers.host = target.host;
     const upReq = httpRequest({ host: target.hostname, port: target.port, method, path, headers, agent });
+    forwarding++;
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      forwardEnded();
+    };
+    upReq.on('close', end);
 
     upReq.on('error', () => {
       if (!res.headersSent && !res.destroyed) {
@@ -257,11 +281,22 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
         res.destroy();
       }
     });
+    let answered = false;
     res.on('close', () => {
-      if (!res.writableFinished) upReq.destroy();
+      // A client gone mid-body: the target must not get the rest. A client gone after sending the whole
+      // request (killed while waiting for the answer): the target still answers it (the registry would
+      // finish a commit anyway), and `idle()` waits for that answer. A client gone while the answer
+      // streams: nothing is left to wait for.
+      if (!res.writableFinished && (!req.complete || answered)) upReq.destroy();
     });
 
     upReq.on('response', (upRes) => {
+      answered = true;
+      if (res.destroyed) {
+        entry.status = upRes.statusCode ?? 502;
+        upRes.resume();
+        return;
+      }
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(upRes.headers)) {
         if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
@@ -364,6 +399,9 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     reset() {
       rules.length = 0;
       requests.length = 0;
+    },
+    idle() {
+      return forwarding === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
     },
     async stop() {
       server.closeAllConnections();
