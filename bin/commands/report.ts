@@ -11,7 +11,7 @@ import { parseTimeBound } from '../../functions/audit/time-bounds.ts';
 import { renderCompliancePage } from '../../functions/web/reports/compliance-page.ts';
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
 import { UsageError } from './run-cli.ts';
-import { defaultIo, loadRegistries, withConfigOption } from './load-adapters.ts';
+import { defaultIo, loadRegistries, runningStackOf, withConfigOption } from './load-adapters.ts';
 import { collectCostReport } from '../../functions/reports/costs/collect.ts';
 import { priceSourceText } from '../../functions/reports/costs/prices.ts';
 import type { CostReport } from '../../functions/reports/costs/report.ts';
@@ -135,7 +135,7 @@ export function registerReport(program: Command): void {
     const unpulledDays = flags.unpulledDays !== undefined ? Number(flags.unpulledDays) : undefined;
     if (unpulledDays !== undefined && (!Number.isInteger(unpulledDays) || unpulledDays < 1)) throw new UsageError(`--unpulled-days ${flags.unpulledDays} must be a positive integer`, '--unpulled-days 90');
     const io = defaultIo();
-    const loaded = await loadRegistries(flags.config, io);
+    const loaded = await loadRegistries(flags.config, io, await runningStackOf(flags));
     try {
       let opened: { log: AuditLog; close(): Promise<void> } | undefined;
       try {
