@@ -1,7 +1,7 @@
 // The embedded local stack behind `npm start`: registries, push events → the replicate handler, dynalite, DLQ file, reconcile, retention sweeps.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
@@ -358,6 +358,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
         const p = registries.processes.get(name);
         return p ? [[name, p.url] as const] : [];
       })),
+      configFile: resolve(options.configFile),
+      configEnv: { ...registries.urlEnv, REGMAN_LOCAL_CONTROL_URL: control.url },
       source,
       environments: Object.fromEntries(Object.entries(config.environments).map(([name, env]) => [name, env.registries])),
       dynamodb: { endpoint: db.endpoint, tables: db.tables },
