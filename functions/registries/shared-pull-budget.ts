@@ -1,6 +1,13 @@
-// A pull budget shared across processes (Lambda invocations): Docker Hub counts pulls per account per window, not per process.
+// A pull budget shared across processes (Lambda invocations): Docker Hub counts pulls per account over a rolling
+// window, not per process and not per calendar slot.
+//
+// Docker Hub: "The pull rate limit is calculated on a 6-hour basis", reported as `ratelimit-limit: 100;w=21600`
+// and `ratelimit-remaining: 20;w=21600` (https://docs.docker.com/docker-hub/usage/pulls/, "View pull rate and
+// limit"). No reset time is given: a pull stops counting one window after it was made, so quota comes back
+// gradually. A fixed window (reset at 00:00, 06:00, …) lets a burst at 05:59 and another at 06:01 spend twice
+// the limit inside six hours, which Hub answers with 429s; a rolling window does not.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** The quota of one credential, from `rateLimit.pulls` per `rateLimit.windowHours`. */
 export interface PullQuota {
@@ -11,23 +18,73 @@ export interface PullQuota {
 /** What taking from the shared budget answered. */
 export interface PullGrant {
   readonly granted: boolean;
-  /** Pulls counted in this window after the take (when granted), or at the refusal (at least the limit). */
+  /** Pulls counted in the rolling window after the take (when granted), or at the refusal. */
   readonly used: number;
-  /** When this window ends (epoch ms): a refused take may succeed then. */
+  /** When (epoch ms) enough earlier pulls have left the window for this take to fit: a refused take may succeed then. */
   readonly resetAt: number;
 }
 
-/** Counts pulls per credential and window where every invocation sees them. */
+/** Counts pulls per credential over a rolling window where every invocation sees them. */
 export interface SharedPullBudget {
-  /** Takes `cost` pulls of `key` (registry host and account, never a secret) in the current window, unless that would exceed the quota. */
+  /** Takes `cost` pulls of `key` (registry host and account, never a secret) unless the pulls of the last window plus `cost` would exceed the quota. */
   take(key: string, cost: number, quota: PullQuota): Promise<PullGrant>;
 }
 
-/** The window of `nowMs`: fixed windows aligned to the epoch. */
-export function pullWindow(nowMs: number, windowSeconds: number): { start: number; end: number } {
-  const w = windowSeconds * 1000;
-  const start = Math.floor(nowMs / w) * w;
-  return { start, end: start + w };
+/** Slots per window: the window's pulls are counted in this many buckets (one item stays small whatever the limit). */
+export const SLOTS_PER_WINDOW = 60;
+
+/** Slot length for a window: 6 min for Docker Hub's six hours. */
+export function slotMs(windowSeconds: number): number {
+  return Math.max(1000, Math.ceil((windowSeconds * 1000) / SLOTS_PER_WINDOW));
+}
+
+/** Pulls per slot start (epoch ms). */
+export type SlotCounts = Readonly<Record<string, number>>;
+
+/** The rolling-window arithmetic over slot counts (pure): what is still counted at `nowMs`, and whether `cost` fits. */
+export interface RollingDecision {
+  readonly granted: boolean;
+  /** Pulls still in the window before the take. */
+  readonly used: number;
+  /** The slots still in the window, with the take added when granted. */
+  readonly slots: Record<string, number>;
+  /** See PullGrant.resetAt. */
+  readonly resetAt: number;
+}
+
+/**
+ * A pull counted in slot `s` was made at some time in `[s, s + slot)`; Hub forgets it one window after it
+ * was made, so it is forgotten here at `s + slot + window`, never earlier than Hub does (conservative by up to
+ * one slot). A refused take says when the oldest slots have left enough room.
+ *
+ * @example
+ * rollingTake({ '0': 3 }, 1, { limit: 3, windowSeconds: 60 }, 30_000) // { granted: false, used: 3, resetAt: 61_000, … }
+ */
+export function rollingTake(counts: SlotCounts, cost: number, quota: PullQuota, nowMs: number): RollingDecision {
+  const slot = slotMs(quota.windowSeconds);
+  const windowMs = quota.windowSeconds * 1000;
+  const live = Object.entries(counts)
+    .map(([start, n]) => [Number(start), n] as const)
+    .filter(([start, n]) => n > 0 && nowMs < start + slot + windowMs)
+    .sort((a, b) => a[0] - b[0]);
+  const used = live.reduce((sum, [, n]) => sum + n, 0);
+  const slots: Record<string, number> = Object.fromEntries(live.map(([s, n]) => [String(s), n]));
+  if (used + cost <= quota.limit) {
+    const current = String(Math.floor(nowMs / slot) * slot);
+    slots[current] = (slots[current] ?? 0) + cost;
+    return { granted: true, used: used + cost, slots, resetAt: nowMs };
+  }
+  // Free the oldest slots until the take fits; a cost above the limit never fits (one window from now).
+  let excess = used + cost - quota.limit;
+  let resetAt = nowMs + windowMs;
+  for (const [start, n] of live) {
+    excess -= n;
+    if (excess <= 0) {
+      resetAt = start + slot + windowMs;
+      break;
+    }
+  }
+  return { granted: false, used, slots, resetAt };
 }
 
 export interface DynamoPullBudgetOptions {
@@ -36,16 +93,19 @@ export interface DynamoPullBudgetOptions {
   readonly tableName: string;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Write conflicts (another invocation took in between) retried before the take is refused for a moment. @default 10 */
+  readonly maxConflicts?: number;
 }
 
 /**
- * The shared budget on DynamoDB: one item per credential and window, `pk = budget#<key>`,
- * `sk = <window start, epoch seconds>`, `used` (N) raised by a conditional `ADD`: the take succeeds
- * only while `used + cost <= limit`, so concurrent invocations can never spend more than the quota
- * between them. Items expire (TTL `expiresAt`) a day after their window.
+ * The shared budget on DynamoDB: one item per credential and window length, `pk = budget#<key>`,
+ * `sk = rolling#<window seconds>`, holding the pulls per slot of the last window (`slots`, a map) and a
+ * revision `rev`. A take reads the item (strongly consistent), drops the slots that left the window, and
+ * writes the new counts only if `rev` is still the one it read (`attribute_not_exists(pk)` for the first
+ * take): two invocations that read the same state cannot both spend the last pulls; the loser re-reads and
+ * decides again. The item expires (TTL `expiresAt`) a day after its last pull left the window.
  *
- * Docker Hub's window is rolling; fixed windows are the approximation a counter can hold. Seed
- * `rateLimit.pulls` below the real limit (or keep a `reserve`) when other clients share the account.
+ * Seed `rateLimit.pulls` below the real limit (or keep a `reserve`) when other clients share the account.
  *
  * @example
  * const shared = new DynamoPullBudget({ docClient, tableName: process.env.STATE_TABLE! });
@@ -53,29 +113,40 @@ export interface DynamoPullBudgetOptions {
  */
 export class DynamoPullBudget implements SharedPullBudget {
   private readonly now: () => number;
+  private readonly maxConflicts: number;
 
   constructor(private readonly options: DynamoPullBudgetOptions) {
     this.now = options.now ?? Date.now;
+    this.maxConflicts = options.maxConflicts ?? 10;
   }
 
   async take(key: string, cost: number, quota: PullQuota): Promise<PullGrant> {
-    const { start, end } = pullWindow(this.now(), quota.windowSeconds);
-    const Key = { pk: `budget#${key}`, sk: String(Math.floor(start / 1000)) };
-    try {
-      const out = await this.options.docClient.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key,
-          UpdateExpression: 'ADD used :c SET expiresAt = :e',
-          ConditionExpression: 'attribute_not_exists(used) OR used <= :max',
-          ExpressionAttributeValues: { ':c': cost, ':max': quota.limit - cost, ':e': Math.floor(end / 1000) + 24 * 3600 },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return { granted: true, used: Number(out.Attributes?.used ?? cost), resetAt: end };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException) && (err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-      return { granted: false, used: quota.limit, resetAt: end };
+    const Key = { pk: `budget#${key}`, sk: `rolling#${quota.windowSeconds}` };
+    for (let conflict = 0; ; conflict++) {
+      const got = await this.options.docClient.send(new GetCommand({ TableName: this.options.tableName, Key, ConsistentRead: true }));
+      const item = got.Item as { slots?: Record<string, number>; rev?: number } | undefined;
+      const now = this.now();
+      const decision = rollingTake(item?.slots ?? {}, cost, quota, now);
+      if (!decision.granted) return { granted: false, used: decision.used, resetAt: decision.resetAt };
+      const rev = item?.rev ?? 0;
+      const lastExpiry = Math.max(...Object.keys(decision.slots).map(Number)) + slotMs(quota.windowSeconds) + quota.windowSeconds * 1000;
+      try {
+        await this.options.docClient.send(
+          new PutCommand({
+            TableName: this.options.tableName,
+            Item: { ...Key, slots: decision.slots, rev: rev + 1, expiresAt: Math.ceil(lastExpiry / 1000) + 24 * 3600 },
+            ...(item === undefined
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': rev } }),
+          }),
+        );
+        return { granted: true, used: decision.used, resetAt: now };
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException) && (err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+        // Contended beyond reason: refuse for a moment (the caller waits and asks again) rather than spend uncounted.
+        if (conflict + 1 >= this.maxConflicts) return { granted: false, used: decision.used - cost, resetAt: now + 1000 };
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * (conflict + 1)));
+      }
     }
   }
 }

@@ -197,6 +197,23 @@ export class BaseFunction extends Construct {
   }
 
   /**
+   * Only the Docker Hub pull budget every invocation shares (`budget#` items: GetItem and the conditional
+   * PutItem of functions/registries/shared-pull-budget.ts, on keys starting `budget#` and no other) and
+   * STATE_TABLE: the large-image Plan and PublishManifests steps, which GET manifests (Hub's pulls).
+   */
+  bindPullBudgetTable(table: dynamodb.ITable): this {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['budget#*'] } },
+      }),
+    );
+    this.function.addEnvironment('STATE_TABLE', table.tableName);
+    return this;
+  }
+
+  /**
    * Sets AUDIT_TABLE WITHOUT any grant: the handlers' deps factory requires the variable and opens the
    * audit log lazily, but a step that never appends (large-image plan, copy-blob, publish) gets no right on it.
    */

@@ -98,6 +98,9 @@ export class LargeImage extends Construct {
       else fn.nameAuditTable(props.tables.audit);
       // CopyBlob reads and writes the images' blob progress (resumable copies, docs/LARGE_IMAGES.md).
       if (step === 'copyBlob') fn.bindBlobProgressTable(props.tables.replicationState);
+      // Plan and Publish GET manifests, which Docker Hub counts as pulls: they spend from the shared pull budget
+      // (`budget#` items) like replicate and reconcile. CopyBlob reads blobs only, which Hub does not count.
+      if (step === 'plan' || step === 'publish') fn.bindPullBudgetTable(props.tables.replicationState);
       grantLargeImageStepAccess(fn.role, props.access, step);
       functions[step] = fn;
     }

@@ -167,11 +167,26 @@ describe('least privilege per step', () => {
     expect(audit.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
   });
 
-  it('only Record may write the audit log; only CopyBlob touches the state table (blob progress: Query and BatchWriteItem); none the idempotency table', () => {
+  it('Plan and Publish spend from the shared pull budget: GetItem/PutItem on the state table, on budget# keys only, and STATE_TABLE', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     for (const step of ['Plan', 'Publish'] as const) {
       const statements = roles[step] as FlatStatement[];
-      expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+      expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+      const onState = statements.filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
+      expect(onState.flatMap((s) => s.resources)).toEqual([`<${logicalIdOf('AWS::DynamoDB::Table', 'TablesReplicationState')}.Arn>`]);
+      // The raw statement carries the LeadingKeys condition (FlatStatement drops conditions).
+      const raw = policies
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(`LargeImage${step}Role`))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Condition?: unknown }[])
+        .filter((st) => [st.Action].flat().includes('dynamodb:PutItem'));
+      expect(raw).toHaveLength(1);
+      expect(raw[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['budget#*'] } });
+      const fn = template.findResources('AWS::Lambda::Function')[functionId(step)];
+      expect(fn?.Properties.Environment.Variables.STATE_TABLE).toEqual({ Ref: logicalIdOf('AWS::DynamoDB::Table', 'TablesReplicationState') });
     }
+  });
+
+  it('only Record may write the audit log; CopyBlob touches the state table for blob progress only (Query and BatchWriteItem); none the idempotency table', () => {
     const copy = roles.CopyBlob as FlatStatement[];
     const onState = copy.filter((s) => s.resources.some((r) => r.includes('TablesReplicationState')));
     expect(onState.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
@@ -180,7 +195,7 @@ describe('least privilege per step', () => {
     expect(copyFn?.Properties.Environment.Variables.STATE_TABLE).toEqual({ Ref: logicalIdOf('AWS::DynamoDB::Table', 'TablesReplicationState') });
     for (const step of STEPS) {
       const resources = (roles[step] as FlatStatement[]).flatMap((s) => s.resources);
-      expect(resources.filter((r) => r.includes('TablesIdempotency') || (step !== 'CopyBlob' && r.includes('TablesReplicationState')))).toEqual([]);
+      expect(resources.filter((r) => r.includes('TablesIdempotency') || (step === 'Record' && r.includes('TablesReplicationState')))).toEqual([]);
     }
   });
 

@@ -32,7 +32,7 @@ export interface BudgetHookOptions {
   readonly max429Retries?: number;
   /**
    * The pulls every invocation spends from the same account (DynamoDB): a pull is taken there too, and
-   * a refusal blocks the credential here until the window ends (then the budget waits or defers).
+   * a refusal blocks the credential here until the oldest pulls leave the rolling window (then the budget waits or defers).
    * Unreachable: the in-process budget and Hub's own 429s still hold. @default none
    */
   readonly shared?: { readonly budget: SharedPullBudget; readonly quota: PullQuota; readonly now?: () => number };
@@ -60,7 +60,7 @@ export function budgetInterceptor(host: string, options: BudgetHookOptions): (ne
       if (cost > 0 && options.shared !== undefined) {
         const grant = await options.shared.budget.take(key, cost, options.shared.quota).catch(() => undefined);
         if (grant?.granted === false) {
-          // Other invocations spent the window: wait (or be deferred) until it ends, as after a 429.
+          // Other invocations spent the window: wait (or be deferred) until enough of it has rolled by, as after a 429.
           options.budget.block(key, grant.resetAt - (options.shared.now ?? Date.now)());
           if (round >= maxRetries) {
             throw new RateLimitedError(`${req.description} on ${host} deferred: the shared pull budget of ${key} is spent until ${new Date(grant.resetAt).toISOString()}`, {

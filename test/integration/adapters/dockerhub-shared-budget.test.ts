@@ -1,10 +1,10 @@
 // Docker Hub's pull limit across invocations: two adapters (two Lambdas, each with its own in-process budget) spend one
-// DynamoDB-counted quota; past it a manifest GET is deferred (RateLimitedError until the window ends) without reaching Hub.
+// DynamoDB-counted quota; past it a manifest GET is deferred (RateLimitedError until the first pulls leave the rolling window) without reaching Hub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerhubRegistryConfig } from '../../../functions/config/types.ts';
 import { createDockerHubAdapter, type DockerHubAdapter } from '../../../functions/registries/dockerhub/adapter.ts';
 import { RateBudget, findRateLimitedError } from '../../../functions/registries/rate-budget.ts';
-import { DynamoPullBudget, pullWindow } from '../../../functions/registries/shared-pull-budget.ts';
+import { DynamoPullBudget, slotMs } from '../../../functions/registries/shared-pull-budget.ts';
 import { startDynalite, type DynaliteHandle } from '../../helpers/dynalite.ts';
 import { Routes, startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.ts';
 import { pushImage, type PushedImage } from '../../helpers/images.ts';
@@ -39,9 +39,10 @@ function invocation(): DockerHubAdapter {
 }
 
 describe('Docker Hub pull budget shared across invocations', () => {
-  it('spends rateLimit.pulls once between two invocations, then defers the next pull until the window ends', async () => {
+  it('spends rateLimit.pulls once between two invocations, then defers the next pull until the first leaves the rolling window', async () => {
     const [a, b] = [invocation(), invocation()];
     // Each in-process budget alone would allow 3 pulls: together they get 3.
+    const firstPull = Date.now();
     await a.oci.manifestGet('acme/app', images[0]!.digest);
     await b.oci.manifestGet('acme/app', images[1]!.digest);
     await a.oci.manifestGet('acme/app', images[2]!.digest);
@@ -50,9 +51,11 @@ describe('Docker Hub pull budget shared across invocations', () => {
     const limited = findRateLimitedError(err);
     expect(limited).toBeDefined();
     expect(limited?.budgetKey).toBe(`${proxy.host}|ci`);
-    const windowEnd = pullWindow(Date.now(), 6 * 3600).end;
-    expect(limited!.retryAfterSeconds).toBeGreaterThan(Math.floor((windowEnd - Date.now()) / 1000) - 5);
-    expect(limited!.retryAfterSeconds).toBeLessThanOrEqual(Math.ceil((windowEnd - Date.now()) / 1000) + 1);
+    // Rolling window: back when the first pull (made a moment ago) is six hours old, counted from the end of its slot.
+    const back = Math.floor(firstPull / slotMs(6 * 3600)) * slotMs(6 * 3600) + slotMs(6 * 3600) + 6 * 3600_000;
+    expect(limited!.retryAfterSeconds).toBeGreaterThanOrEqual(Math.floor((back - Date.now()) / 1000) - 5);
+    expect(limited!.retryAfterSeconds).toBeLessThanOrEqual(Math.ceil((back - Date.now()) / 1000) + 1);
+    expect(limited!.retryAfterSeconds).toBeGreaterThanOrEqual(6 * 3600 - 60);
     // Never sent: Hub would have counted it (or answered 429).
     expect(proxy.count(Routes.manifestGet)).toBe(3);
     // HEADs are free at Hub and are not counted.
