@@ -11,7 +11,7 @@ import { usageMarkdown } from '../../functions/reports/usage/render.ts';
 import { DynamoPullStatsStore } from '../../functions/retention/pull-stats.ts';
 import { renderUsagePage } from '../../functions/web/reports/usage-page.ts';
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
-import { defaultIo, loadRegistries, positiveInt, withConfigOption } from './load-adapters.ts';
+import { defaultIo, loadRegistries, positiveInt, runningStackOf, withConfigOption } from './load-adapters.ts';
 import { emit, parseFormat, type ReportFormat } from './report-output.ts';
 import { UsageError } from './run-cli.ts';
 
@@ -62,7 +62,7 @@ export function registerReportUsage(report: Command): void {
     }
     if (since >= until) throw new UsageError(`--since ${since} is not before --until ${until}`, '--since 30d');
     const io = defaultIo();
-    const loaded = await loadRegistries(flags.config, io);
+    const loaded = await loadRegistries(flags.config, io, await runningStackOf(flags));
     const pullClients = flags.pullStatsTable ? createDynamoClients({ ...(flags.region ? { region: flags.region } : {}), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) }) : undefined;
     let opened: { log: AuditLog; close(): Promise<void> } | undefined;
     try {

@@ -5,13 +5,13 @@ import type { ComplianceReport } from '../../functions/reports/compliance.ts';
 import { complianceReport } from '../../functions/reports/compliance-query.ts';
 import { ReportError } from '../../functions/reports/errors.ts';
 import { jsonChunks } from '../../functions/reports/json-chunks.ts';
-import { PROMOTE_PREFIX, buildEvidence, environmentOf, type ReleaseEvidence } from '../../functions/reports/promotion-records.ts';
+import { buildEvidence, environmentOf, isPromotionRunRecord, type ReleaseEvidence } from '../../functions/reports/promotion-records.ts';
 import { complianceMarkdown, complianceText, evidenceMarkdown } from '../../functions/reports/render-compliance.ts';
 import { parseTimeBound } from '../../functions/audit/time-bounds.ts';
 import { renderCompliancePage } from '../../functions/web/reports/compliance-page.ts';
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
 import { UsageError } from './run-cli.ts';
-import { defaultIo, loadRegistries, withConfigOption } from './load-adapters.ts';
+import { defaultIo, loadRegistries, runningStackOf, withConfigOption } from './load-adapters.ts';
 import { collectCostReport } from '../../functions/reports/costs/collect.ts';
 import { priceSourceText } from '../../functions/reports/costs/prices.ts';
 import type { CostReport } from '../../functions/reports/costs/report.ts';
@@ -49,7 +49,7 @@ export function renderCompliance(report: ComplianceReport, format: ReportFormat)
 export async function releaseEvidence(log: AuditLog, key: { readonly environment: string; readonly repository: string; readonly digest: string }): Promise<ReleaseEvidence> {
   const executions = new Map<string, StoredAuditRecord[]>();
   for await (const r of log.iterate({ repository: key.repository, order: 'oldest-first' })) {
-    if (!r.action.startsWith(PROMOTE_PREFIX) || r.digest !== key.digest) continue;
+    if (!isPromotionRunRecord(r) || r.digest !== key.digest) continue;
     const list = executions.get(r.correlationId) ?? [];
     list.push(r);
     executions.set(r.correlationId, list);
@@ -135,7 +135,7 @@ export function registerReport(program: Command): void {
     const unpulledDays = flags.unpulledDays !== undefined ? Number(flags.unpulledDays) : undefined;
     if (unpulledDays !== undefined && (!Number.isInteger(unpulledDays) || unpulledDays < 1)) throw new UsageError(`--unpulled-days ${flags.unpulledDays} must be a positive integer`, '--unpulled-days 90');
     const io = defaultIo();
-    const loaded = await loadRegistries(flags.config, io);
+    const loaded = await loadRegistries(flags.config, io, await runningStackOf(flags));
     try {
       let opened: { log: AuditLog; close(): Promise<void> } | undefined;
       try {

@@ -9,12 +9,12 @@
 // against AWS exactly as the SDK does, and against dynalite or any local endpoint with dummy credentials.
 // Throttling and server errors are retried with full-jitter backoff like the SDK's standard retry mode
 // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../node-sha256.ts';
 import type { WireItem } from './attribute-values.ts';
 
 type CredentialProvider = ReturnType<typeof fromNodeProviderChain>;
@@ -69,29 +69,15 @@ const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'Throttlin
 /** Socket errors the SDK retries; others (ENOTFOUND: a wrong host name) fail at once. */
 const TRANSIENT_SOCKET = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 
-/** What the signer hashes (the SDK's SourceData). */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytesOf = (data: SourceData): string | Buffer =>
-  typeof data === 'string' ? data : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-
-/** SHA-256 and HMAC-SHA256 from node:crypto, in the shape the signer expects. */
-class NodeSha256 {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret !== undefined ? createHmac('sha256', bytesOf(this.secret)) : createHash('sha256');
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytesOf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
+/**
+ * DynamoDB's signature errors quote the canonical request and the string to sign: the access key id,
+ * the session token and the signature are taken out of a message before it is shown or logged.
+ */
+export function redactSigned(message: string, headers: Readonly<Record<string, string>>): string {
+  const secrets = [headers['x-amz-security-token'], /Credential=([^/,\s]+)\//.exec(headers.authorization ?? '')?.[1]].filter((s): s is string => s !== undefined && s.length > 0);
+  let out = message.replace(/Signature=[0-9a-f]{64}/g, 'Signature=[redacted]');
+  for (const s of secrets) out = out.split(s).join('[redacted]');
+  return out;
 }
 
 /** `https://dynamodb.eu-west-1.amazonaws.com` for a region. */
@@ -198,6 +184,7 @@ export class RawDynamoClient {
       // Not JSON (a proxy's page, a load balancer's 502): keep the status and the start of the body.
     }
     const name = type.startsWith('HTTP ') ? (status >= 500 ? 'ServiceUnavailable' : 'HttpError') : type;
+    message = redactSigned(message, signed.headers);
     throw new RawDynamoError(name, `DynamoDB ${operation} at ${url.host} failed (${type}${attempt > 1 ? `, attempt ${attempt}` : ''}): ${message}`, {
       retryable: status >= 500 || status === 429 || THROTTLING.has(type),
       statusCode: status,

@@ -103,7 +103,18 @@ export async function auditStep(
   input: PromotionInput,
   step: string,
   outcome: AuditOutcome,
-  extra: { digest?: string; registry?: string; tags?: readonly string[]; errorCode?: string; errorMessage?: string; details?: Record<string, AuditJson> } = {},
+  extra: {
+    digest?: string;
+    registry?: string;
+    /** Registries bytes moved between, and how many (Sync): the cost and usage reports price and count them per pair like replication. */
+    source?: string;
+    target?: string;
+    bytes?: number;
+    tags?: readonly string[];
+    errorCode?: string;
+    errorMessage?: string;
+    details?: Record<string, AuditJson>;
+  } = {},
 ): Promise<void> {
   await deps.audit.append({
     actor: input.requester,
@@ -113,6 +124,9 @@ export async function auditStep(
     repository: input.repository,
     ...(extra.digest ? { digest: extra.digest } : {}),
     ...(extra.registry ? { registry: extra.registry } : {}),
+    ...(extra.source ? { source: extra.source } : {}),
+    ...(extra.target ? { target: extra.target } : {}),
+    ...(extra.bytes !== undefined ? { bytes: extra.bytes } : {}),
     ...(extra.tags ? { tags: extra.tags } : {}),
     ...(extra.errorCode ? { errorCode: extra.errorCode } : {}),
     ...(extra.errorMessage ? { errorMessage: extra.errorMessage } : {}),

@@ -32,13 +32,16 @@ export async function syncRegistry(item: { registry: string; state: PromotionSta
     await auditStep(deps, input, 'sync', 'success', {
       digest: run.digest,
       registry: item.registry,
+      source: run.sourceRegistry,
+      target: item.registry,
+      bytes: out.bytesUploaded,
       tags: out.tags,
       details: { blobsUploaded: out.blobsUploaded, bytesUploaded: out.bytesUploaded, referrers: result.referrers.length },
     });
     return out;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    await auditStep(deps, input, 'sync', 'failure', { digest: run.digest, registry: item.registry, tags: [input.tag, run.envTag], errorMessage: message });
+    await auditStep(deps, input, 'sync', 'failure', { digest: run.digest, registry: item.registry, source: run.sourceRegistry, target: item.registry, tags: [input.tag, run.envTag], errorMessage: message });
     const retryable = (err as { retryable?: boolean }).retryable === true;
     throw new PromotionError(retryable ? 'TRANSIENT' : 'SYNC_FAILED', `sync of ${imageName(input, run.digest)} to ${item.registry} failed: ${message}`, { retryable, cause: err });
   }

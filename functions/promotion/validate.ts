@@ -13,6 +13,9 @@ import type { PromotionHistoryEntry, ValidatedPromotion } from './types.ts';
  */
 export async function validatePromotion(state: Pick<PromotionState, 'input'>, deps: PromotionDeps): Promise<ValidatedPromotion> {
   const { input } = state;
+  // Known once the tag resolves: a run blocked after that (quarantine, hold, freeze, soak) is audited with it,
+  // so the compliance report can list the blocked promotion of that digest (functions/reports/promotion-records.ts).
+  let resolved: string | undefined;
   try {
     if (!input.repository || !input.tag || !input.from || !input.to) {
       throw new PromotionError('BAD_INPUT', 'a promotion needs repository, tag, from and to');
@@ -32,6 +35,7 @@ export async function validatePromotion(state: Pick<PromotionState, 'input'>, de
       throw new PromotionError('TAG_NOT_FOUND', `${imageName(input)} does not exist in ${sourceRegistry} (environment ${input.from}): push it, or check the tag with: regman images ${sourceRegistry} ${input.repository}`);
     }
     const digest = descriptor.digest;
+    resolved = digest;
     const image = imageName(input, digest);
     const now = nowOf(deps);
     const historyEnvs = [...new Set([...edge.requires, edge.from])];
@@ -77,7 +81,7 @@ export async function validatePromotion(state: Pick<PromotionState, 'input'>, de
     return run;
   } catch (err) {
     if (isPromotionError(err) && !err.retryable) {
-      await auditStep(deps, input, 'validate', 'rejected', { tags: [input.tag], errorCode: err.code, errorMessage: err.message });
+      await auditStep(deps, input, 'validate', 'rejected', { ...(resolved ? { digest: resolved } : {}), tags: [input.tag], errorCode: err.code, errorMessage: err.message });
     }
     throw err;
   }

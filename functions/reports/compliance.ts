@@ -2,7 +2,7 @@
 import { timeKeyOf } from '../audit/chain.ts';
 import type { StoredAuditRecord, VerifyResult } from '../audit/types.ts';
 import { ReportError } from './errors.ts';
-import { PROMOTE_PREFIX, buildEvidence, environmentOf, type ReleaseEvidence } from './promotion-records.ts';
+import { PROMOTE_PREFIX, buildEvidence, environmentOf, isPromotionRunRecord, type ReleaseEvidence } from './promotion-records.ts';
 
 export interface Count {
   readonly key: string;
@@ -44,17 +44,27 @@ export interface ComplianceReport {
   readonly chain: { readonly ok: boolean; readonly checked: number; readonly broken: VerifyResult['broken'] };
 }
 
-/** What makes a record a security event; the first rule that matches names it. */
+/** The gate steps whose failure blocks a promotion (functions/promotion/gate-step.ts); a failed signature is a failed verification. */
+const GATE_STEPS = new Set(['promote.scan', 'promote.tests', 'promote.scan-gate', 'promote.test-gate']);
+
+/**
+ * What makes a record a security event; the first rule that matches names it. A run's final
+ * `promote.record` is not one: the step that stopped it (a refusal, a gate, a freeze) already is.
+ */
 export function securityEventOf(r: StoredAuditRecord): SecurityEvent | undefined {
   const why = r.errorMessage ?? r.errorCode ?? (typeof r.details?.reason === 'string' ? r.details.reason : r.outcome);
   const base = { time: r.time, actor: r.actor, action: r.action, correlationId: r.correlationId, why, ...(r.repository ? { repository: r.repository } : {}), ...(r.digest ? { digest: r.digest } : {}) };
-  if (r.action === 'promote.approval' && r.outcome === 'rejected') return { ...base, kind: 'approval-refused', why: typeof r.details?.comment === 'string' ? r.details.comment : why };
-  if (r.action.startsWith('quarantine') || r.action === 'promote.quarantine') return { ...base, kind: /release/.test(r.action) ? 'quarantine-release' : 'quarantine' };
+  const comment = typeof r.details?.comment === 'string' ? r.details.comment : undefined;
+  // An approver refused (why: their comment), or the approvals engine refused a decision (not an approver, a used link, ...).
+  if ((r.action === 'approval.reject' && r.outcome === 'success') || (r.action === 'promote.approval' && r.outcome === 'rejected')) return { ...base, kind: 'approval-refused', why: comment ?? why };
+  if (r.action === 'approval.refused') return { ...base, kind: 'approval-refused' };
+  if (r.action.startsWith('quarantine') || r.action === 'promote.quarantine' || r.action === 'promote.quarantine-release') return { ...base, kind: /release/.test(r.action) ? 'quarantine-release' : 'quarantine' };
   // Webhook requests refused at the door (bad or missing signature): duplicates and unmatched events are `skipped`, not security events.
   if (r.errorCode === 'BAD_SIGNATURE' || /^webhook/.test(r.action)) return r.outcome === 'rejected' ? { ...base, kind: 'bad-webhook-signature' } : undefined;
   if (r.action === 'event.rejected') return { ...base, kind: 'event-rejected' };
-  if (r.action.startsWith(PROMOTE_PREFIX) && r.outcome === 'rejected') return { ...base, kind: 'promotion-blocked' };
-  if (/verif|signature-gate/.test(r.action) && r.outcome === 'failure') return { ...base, kind: 'verification-failed' };
+  if (r.action === 'promote.record') return undefined;
+  if ((/verif|signature-gate/.test(r.action) || r.action === 'promote.signature') && r.outcome === 'failure') return { ...base, kind: 'verification-failed' };
+  if (r.action.startsWith(PROMOTE_PREFIX) && (r.outcome === 'rejected' || (GATE_STEPS.has(r.action) && r.outcome === 'failure'))) return { ...base, kind: 'promotion-blocked' };
   return undefined;
 }
 
@@ -118,7 +128,7 @@ export class ComplianceAccumulator {
     this.actions.add(r.action, r.outcome);
     this.actors.add(r.actor, r.outcome);
     if (r.repository !== undefined) this.repositories.add(r.repository, r.outcome);
-    if (r.action.startsWith(PROMOTE_PREFIX)) {
+    if (isPromotionRunRecord(r)) {
       const list = this.executions.get(r.correlationId) ?? [];
       list.push(evidenceFields(r));
       this.executions.set(r.correlationId, list);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromotionRecord } from '../../functions/promotion/types.ts';
+import type { ComplianceReport } from '../../functions/reports/compliance.ts';
 import { controlHeaders } from '../../local/control-auth.ts';
 import type { DemoResult } from '../../local/demo/run-demo.ts';
 import { localSigningKeyPaths } from '../../local/signing-key.ts';
@@ -128,5 +129,21 @@ describe('regman demo on the local stack of config/local.yaml (e2e)', () => {
     expect(toProd.gates.find((g) => g.gate === 'tests')?.summary).toBe(`HTTP hook ${stack.endpoints.control}/hooks/tests passed`);
     expect(toProd.approvers.map((a) => a.identity).sort()).toEqual(['alice@example.com', 'bob@example.com']);
     expect(await skopeoDigest(`${host('prod')}/demo/app:v1.0.0`)).toBe(demo.digest);
+
+    // The reports read what the workflow wrote: the prod release with its evidence, and the promotion's bytes per pair.
+    const [compliance, evidence] = await Promise.all([
+      regman(['report', 'compliance', '--state-dir', stateDir, '--since', '1h', '--format', 'json']),
+      regman(['report', 'evidence', '--state-dir', stateDir, '--env', 'prod', '--repository', 'demo/app', '--digest', demo.digest]),
+    ]);
+    expect(compliance.code, compliance.stderr).toBe(0);
+    const report = JSON.parse(compliance.stdout) as ComplianceReport;
+    expect(report.promotions.map((p) => [p.executionId, p.environment, p.from, p.outcome])).toEqual([[toProd.executionId, 'prod', 'staging', 'promoted']]);
+    const release = report.promotions[0]!;
+    expect(release).toMatchObject({ digest: demo.digest, requester: 'cli:dana', scan: { outcome: 'success', result: '0 critical, 1 high, 1 medium' }, signature: { outcome: 'success' }, test: { outcome: 'success' } });
+    expect(release.approvers.map((a) => [a.approver, a.decision]).sort()).toEqual([['alice@example.com', 'approved'], ['bob@example.com', 'approved']]);
+    expect(release.tags).toEqual(expect.arrayContaining(['v1.0.0', toProd.envTag]));
+    expect(report.chain.ok).toBe(true);
+    expect(evidence.code, evidence.stderr).toBe(0);
+    expect(JSON.parse(evidence.stdout)).toMatchObject({ kind: 'regman.release-evidence', executionId: toProd.executionId, environment: 'prod', outcome: 'promoted' });
   }, 180_000);
 });

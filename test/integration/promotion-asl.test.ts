@@ -129,6 +129,10 @@ describe('promotion.asl.json (local Step Functions, real registries, dynalite)',
     const records = (await new AuditLog(auditStore).query({ repository: 'app' })).filter((r) => r.details?.executionId === executionId);
     expect(new Set(records.map((r) => r.correlationId)).size).toBe(1);
     expect(records.map((r) => r.action)).toEqual(expect.arrayContaining(['promote.validate', 'promote.request-approval', 'promote.sync', 'promote.record']));
+    // Sync names the pair and the bytes, as replication does: the cost and usage reports price and count promotion transfer per pair.
+    const sync = records.find((r) => r.action === 'promote.sync')!;
+    expect(sync).toMatchObject({ source: 'dev', target: 'stg', bytes: sync.details?.bytesUploaded });
+    expect(sync.bytes).toBeGreaterThan(0);
   });
 
   it('a tag moved during the run: the digest Validate resolved is promoted', async () => {
@@ -204,6 +208,8 @@ describe('promotion.asl.json (local Step Functions, real registries, dynalite)',
       const audit = (await new AuditLog(auditStore).query({ action: 'promote.validate' })).find((r) => r.details?.executionId === executionId);
       expect(audit?.outcome).toBe('rejected');
       expect(audit?.errorCode).toBe(code);
+      // Once the tag resolved, a blocked run names the digest it refused (the compliance report lists it).
+      if (code === 'FROZEN') expect(audit?.digest).toMatch(/^sha256:/);
     }
     expect(await tagAt(stg, 'app:nope')).toBeUndefined();
     const overridden = await run({ to: 'qa', tag: 'v9', overrideFreeze: true, reason: 'hotfix' });

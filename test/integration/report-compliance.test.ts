@@ -15,21 +15,32 @@ const D2 = `sha256:${'b2'.repeat(32)}`;
 const T0 = Date.UTC(2026, 0, 10, 9, 0, 0);
 const at = (min: number): string => new Date(T0 + min * 60_000).toISOString();
 
-/** A promotion run as the workflow records it (docs/REPORTS.md, "Promotion records"). */
+/**
+ * A promotion run as the workflow records it (functions/promotion/deps.ts auditStep, functions/approvals/service.ts;
+ * docs/REPORTS.md, "Promotion records"): steps by the requester, decisions by the approvers, one correlation id.
+ */
 function promotion(exec: string, digest: string, env: string, start: number, approve: boolean): AuditRecordInput[] {
   const base = { correlationId: exec, repository: 'team/app', digest, tags: ['1.4.0'] };
-  const d = (extra: Record<string, string | number | boolean | Record<string, number | boolean | string>> = {}) => ({ environment: env, from: 'staging', executionId: exec, ...extra });
+  const d = (extra: Record<string, string | number | boolean> = {}) => ({ executionId: exec, from: 'staging', to: env, ...extra });
+  const decided = (extra: Record<string, string> = {}) => ({ executionId: exec, requestId: exec, edge: `staging->${env}`, channel: 'web', ...extra });
+  const step = (action: string, minute: number, outcome: AuditRecordInput['outcome'], details: ReturnType<typeof d>, extra: Partial<AuditRecordInput> = {}): AuditRecordInput =>
+    ({ ...base, actor: 'cli:alice', action, outcome, time: at(start + minute), details, ...extra });
   const records: AuditRecordInput[] = [
-    { ...base, actor: 'cli:alice', action: 'promote.request', outcome: 'success', time: at(start), details: d() },
-    { ...base, actor: 'system:promotion', action: 'promote.scan-gate', outcome: 'success', time: at(start + 1), details: d({ scan: { critical: 0, high: 1, medium: 4 } }) },
-    { ...base, actor: 'system:promotion', action: 'promote.signature-gate', outcome: 'success', time: at(start + 2), details: d({ signature: { verified: true, keyId: 'cosign-prod' } }) },
-    { ...base, actor: 'system:promotion', action: 'promote.test-gate', outcome: 'success', time: at(start + 3), details: d({ test: { kind: 'http', status: 'passed' } }) },
-    { ...base, actor: 'bob@example.com', action: 'promote.approval', outcome: approve ? 'success' : 'rejected', time: at(start + 10), details: d({ comment: approve ? 'LGTM, change CHG-42' : 'not during the freeze' }) },
+    step('promote.validate', 0, 'success', d({ freezeOverridden: false }), { registry: 'staging' }),
+    step('promote.scan', 1, 'success', d({ summary: '0 critical, 1 high, 4 medium' })),
+    step('promote.signature', 2, 'success', d({ summary: 'signed by cosign-prod (cosign signature (.sig tag))' })),
+    step('promote.tests', 3, 'success', d({ summary: 'HTTP hook https://ci.example/hooks passed' })),
+    { ...base, actor: 'cli:alice', action: 'approval.request', outcome: 'success', time: at(start + 4), details: decided() },
+    { ...base, actor: 'mallory@example.com', action: 'approval.refused', outcome: 'rejected', time: at(start + 5), errorCode: 'APPROVAL_WRONG_APPROVER', errorMessage: 'mallory@example.com is not an approver of this request.', details: decided({ attempted: 'approve' }) },
+    approve
+      ? { ...base, actor: 'bob@example.com', action: 'approval.approve', outcome: 'success', time: at(start + 10), details: decided({ comment: 'LGTM, change CHG-42' }) }
+      : { ...base, actor: 'bob@example.com', action: 'approval.reject', outcome: 'success', time: at(start + 10), details: decided({ comment: 'not during the freeze' }) },
   ];
   if (approve) {
-    records.push({ ...base, actor: 'carol@example.com', action: 'promote.approval', outcome: 'success', time: at(start + 11), details: d({ comment: 'ok' }) });
-    records.push({ ...base, actor: 'system:promotion', action: 'promote.record', outcome: 'success', time: at(start + 12), details: d() });
+    records.push({ ...base, actor: 'carol@example.com', action: 'approval.approve', outcome: 'success', time: at(start + 11), details: decided({ comment: 'ok' }) });
+    records.push(step('promote.sync', 12, 'success', d({ blobsUploaded: 3, bytesUploaded: 5000 }), { tags: ['1.4.0', `${env}-1.4.0`], registry: env, source: 'staging', target: env, bytes: 5000 }));
   }
+  records.push(step('promote.record', 13, approve ? 'success' : 'rejected', d({ status: approve ? 'SUCCEEDED' : 'REJECTED' }), approve ? {} : { errorCode: 'ApprovalRejected', errorMessage: 'not during the freeze (rejected by bob@example.com via web)' }));
   return records;
 }
 
@@ -49,7 +60,9 @@ describe('compliance report and release evidence (dynalite)', () => {
       { actor: 'event:aws.ecr', action: 'replicate', outcome: 'success', correlationId: 'evt-1', repository: 'team/app', digest: D1, source: 'ecr-main', target: 'gar-eu', bytes: 5000, time: at(5) },
       { actor: 'event:aws.ecr', action: 'event.rejected', outcome: 'rejected', correlationId: 'evt-2', errorCode: 'EVENT_INVALID', errorMessage: 'detail.image-digest missing', time: at(6) },
       { actor: 'webhook:github', action: 'webhook.request', outcome: 'rejected', correlationId: 'wh-1', errorCode: 'BAD_SIGNATURE', errorMessage: 'X-Hub-Signature-256 does not match', time: at(7) },
-      { actor: 'system:promotion', action: 'promote.validate', outcome: 'rejected', correlationId: 'exec-4', repository: 'team/app', digest: D2, errorCode: 'FREEZE_WINDOW', errorMessage: 'prod is frozen until 2026-01-12', time: at(300), details: { environment: 'prod' } },
+      { actor: 'cli:alice', action: 'promote.validate', outcome: 'rejected', correlationId: 'exec-4', repository: 'team/app', digest: D2, tags: ['1.4.0'], errorCode: 'FREEZE_WINDOW', errorMessage: 'prod is frozen until 2026-01-12', time: at(300), details: { executionId: 'exec-4', from: 'staging', to: 'prod' } },
+      // A hold names the environment but is not a promotion run.
+      { actor: 'cli:ops', action: 'promote.hold-set', outcome: 'success', correlationId: 'hold-1', repository: 'team/app', time: at(301), details: { environment: 'prod', reason: 'incident 7' } },
       { actor: 'cli:old', action: 'copy', outcome: 'success', correlationId: 'cli-x', repository: 'old/app', time: at(-60) },
     ];
     for (const r of records) await log.append(r);
@@ -64,23 +77,30 @@ describe('compliance report and release evidence (dynalite)', () => {
     const report = await complianceReport(log, period);
 
     // Assess
-    expect(report.records).toBe(7 + 5 + 7 + 4); // the copy before `since` is out
-    expect(report.byAction.find((c) => c.key === 'promote.approval')).toEqual({ key: 'promote.approval', total: 5, outcomes: { success: 4, rejected: 1 } });
-    expect(report.byActor[0]).toMatchObject({ key: 'system:promotion', total: 3 * 3 + 2 + 1 });
+    expect(report.records).toBe(10 + 8 + 10 + 5); // the copy before `since` is out
+    expect(report.byAction.find((c) => c.key === 'approval.approve')).toEqual({ key: 'approval.approve', total: 4, outcomes: { success: 4 } });
+    expect(report.byAction.find((c) => c.key === 'approval.refused')).toEqual({ key: 'approval.refused', total: 3, outcomes: { rejected: 3 } });
+    expect(report.byActor[0]).toMatchObject({ key: 'cli:alice', total: 7 + 6 + 7 + 1 });
     expect(report.promotions.map((p) => [p.executionId, p.outcome])).toEqual([['exec-1', 'promoted'], ['exec-2', 'rejected'], ['exec-4', 'rejected']]);
     const first = report.promotions[0]!;
-    expect(first).toMatchObject({ digest: D1, requester: 'cli:alice', environment: 'prod', from: 'staging', scan: { outcome: 'success', result: { critical: 0, high: 1, medium: 4 } }, signature: { result: { verified: true, keyId: 'cosign-prod' } }, test: { result: { status: 'passed' } } });
+    expect(first).toMatchObject({ digest: D1, requester: 'cli:alice', environment: 'prod', from: 'staging', scan: { outcome: 'success', result: '0 critical, 1 high, 4 medium' }, signature: { outcome: 'success', result: 'signed by cosign-prod (cosign signature (.sig tag))' }, test: { outcome: 'success', result: 'HTTP hook https://ci.example/hooks passed' } });
+    // The refused non-approver is a security event, not an approver of the release.
+    expect(report.promotions[1]).toMatchObject({ executionId: 'exec-2', approvers: [{ approver: 'bob@example.com', decision: 'rejected', comment: 'not during the freeze' }] });
+    expect(report.promotions[2]).toMatchObject({ executionId: 'exec-4', digest: D2, outcome: 'rejected', requester: 'cli:alice' });
     expect(first.approvers).toEqual([
       { approver: 'bob@example.com', decision: 'approved', comment: 'LGTM, change CHG-42', time: at(10) },
       { approver: 'carol@example.com', decision: 'approved', comment: 'ok', time: at(11) },
     ]);
     expect(report.securityEvents.map((e) => [e.kind, e.why])).toEqual([
+      ['approval-refused', 'mallory@example.com is not an approver of this request.'],
       ['event-rejected', 'detail.image-digest missing'],
       ['bad-webhook-signature', 'X-Hub-Signature-256 does not match'],
+      ['approval-refused', 'mallory@example.com is not an approver of this request.'],
       ['approval-refused', 'not during the freeze'],
+      ['approval-refused', 'mallory@example.com is not an approver of this request.'],
       ['promotion-blocked', 'prod is frozen until 2026-01-12'],
     ]);
-    expect(report.chain).toMatchObject({ ok: true, checked: 24 });
+    expect(report.chain).toMatchObject({ ok: true, checked: 34 });
   });
 
   it('exports one release as JSON evidence whose records are in the chain, and as Markdown', async () => {
@@ -90,7 +110,7 @@ describe('compliance report and release evidence (dynalite)', () => {
     const stored = await log.query({ correlationId: 'exec-1', order: 'oldest-first' });
 
     // Assess
-    expect(evidence).toMatchObject({ kind: 'regman.release-evidence', executionId: 'exec-1', outcome: 'promoted', finishedAt: at(12), tags: ['1.4.0'] });
+    expect(evidence).toMatchObject({ kind: 'regman.release-evidence', executionId: 'exec-1', outcome: 'promoted', finishedAt: at(13), tags: ['1.4.0', 'prod-1.4.0'] });
     expect(evidence.records.map((r) => r.hash)).toEqual(stored.map((r) => r.hash));
     expect(md).toContain(`| digest | \`${D1}\` |`);
     expect(md).toMatch(/\| bob@example\.com \| approved \| LGTM, change CHG-42 \|/);
@@ -119,12 +139,12 @@ describe('compliance report and release evidence (dynalite)', () => {
     await pageInBrowser.screenshot({ path: screenshotPath('report-compliance.png'), fullPage: true });
 
     // Assess
-    expect(text).toMatch(/Audit chain: verified \(24 records/);
+    expect(text).toMatch(/Audit chain: verified \(34 records/);
     expect(markdown).toMatch(/^# Compliance report/);
-    expect(await pageInBrowser.locator('#chain .ok').textContent()).toMatch(/verified: 24 records/);
-    expect(await pageInBrowser.locator('#promotions svg circle').count()).toBe(7 + 5 + 1);
+    expect(await pageInBrowser.locator('#chain .ok').textContent()).toMatch(/verified: 34 records/);
+    expect(await pageInBrowser.locator('#promotions svg circle').count()).toBe(10 + 8 + 1);
     expect(await pageInBrowser.locator('#actions svg rect').count()).toBeGreaterThanOrEqual(report.byAction.length);
-    expect(await pageInBrowser.locator('#security tbody tr').count()).toBe(4);
+    expect(await pageInBrowser.locator('#security tbody tr').count()).toBe(7);
     expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
     await pageInBrowser.close();
   });

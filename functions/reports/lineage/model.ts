@@ -3,7 +3,7 @@
 // https://github.com/moby/buildkit/blob/master/docs/attestations/attestation-storage.md
 import type { StoredAuditRecord } from '../../audit/types.ts';
 import type { Descriptor, Manifest } from '../../oci/types.ts';
-import { PROMOTE_PREFIX, buildEvidence } from '../promotion-records.ts';
+import { PROMOTE_PREFIX, buildEvidence, isPromotionRunRecord } from '../promotion-records.ts';
 import { readStatement, type Provenance, type SbomSummary } from './provenance.ts';
 
 /** The OCI annotation keys lineage reads (the same keys as image config labels). */
@@ -199,7 +199,7 @@ export function buildLineage(input: LineageInput): Lineage {
       };
     });
   const runs = new Map<string, StoredAuditRecord[]>();
-  for (const r of records.filter((x) => x.action.startsWith(PROMOTE_PREFIX))) runs.set(r.correlationId, [...(runs.get(r.correlationId) ?? []), r]);
+  for (const r of records.filter(isPromotionRunRecord)) runs.set(r.correlationId, [...(runs.get(r.correlationId) ?? []), r]);
   const promotions: PromotionFound[] = [...runs.values()].flatMap((run) => {
     const e = buildEvidence(run);
     if (!e) return [];

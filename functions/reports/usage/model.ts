@@ -3,6 +3,7 @@ import type { StoredAuditRecord } from '../../audit/types.ts';
 import type { DeadLetterRecord } from '../../replication/dlq.ts';
 import type { Inventory, InventoryImage, PullCount } from '../../retention/types.ts';
 import { ReportError } from '../errors.ts';
+import { environmentOf, isPromotionRunRecord } from '../promotion-records.ts';
 
 /** Actions whose records are copies to a target (replication lag and failures are counted per target). */
 export const COPY_ACTIONS: readonly string[] = ['replicate', 'reconcile', 'sync', 'copy', 'promote.sync'];
@@ -188,6 +189,8 @@ interface RunAcc {
   promoted?: number;
   rejected: boolean;
   failed: boolean;
+  /** The run's `promote.record` status, when it has ended: it decides over the steps. */
+  final?: 'promoted' | 'rejected' | 'failed';
 }
 
 function summary(values: readonly number[]): LagSummary {
@@ -255,14 +258,15 @@ export class UsageAccumulator {
       }
       this.targets.set(r.target, acc);
     }
-    if (r.action.startsWith('promote.')) {
+    if (isPromotionRunRecord(r)) {
       const run = this.runs.get(r.correlationId) ?? { rejected: false, failed: false };
-      const env = typeof r.details?.environment === 'string' ? r.details.environment : undefined;
-      run.environment ??= env;
+      run.environment ??= environmentOf(r);
       run.digest ??= r.digest;
-      if (r.action === 'promote.request') run.requested = t;
-      if (r.outcome === 'rejected') run.rejected = true;
-      if (r.outcome === 'failure') run.failed = true;
+      if (r.action === 'promote.validate' || r.action === 'promote.request') run.requested = t;
+      // The approvals engine's refusals (`approval.refused`: not an approver, ...) do not end a run; an approver's rejection does.
+      if (r.action === 'approval.reject' || (r.action.startsWith('promote.') && r.outcome === 'rejected')) run.rejected = true;
+      if (r.action.startsWith('promote.') && r.outcome === 'failure') run.failed = true;
+      if (r.action === 'promote.record') run.final = r.outcome === 'success' ? 'promoted' : r.outcome === 'rejected' ? 'rejected' : 'failed';
       if (FINAL_STEPS.has(r.action) && r.outcome === 'success') run.promoted = Math.max(run.promoted ?? t, t);
       this.runs.set(r.correlationId, run);
     }
@@ -282,7 +286,7 @@ export class UsageAccumulator {
     }
     return [...byEnv]
       .map(([environment, runs]) => {
-        const outcome = (x: RunAcc): string => (x.rejected ? 'rejected' : x.failed ? 'failed' : x.promoted !== undefined ? 'promoted' : 'in-progress');
+        const outcome = (x: RunAcc): string => x.final ?? (x.rejected ? 'rejected' : x.failed ? 'failed' : x.promoted !== undefined ? 'promoted' : 'in-progress');
         const promoted = runs.filter((x) => outcome(x) === 'promoted');
         return {
           environment,

@@ -112,10 +112,13 @@ describe('lineage model', () => {
     // Act
     const l = buildLineage(base({
       records: [
-        rec({ action: 'promote.approval', time: '2026-01-03T00:01:00.000Z', actor: 'bob', correlationId: 'e1', details: { environment: 'prod' } }),
+        // The workflow's record shapes (functions/promotion/deps.ts auditStep, functions/approvals/service.ts).
+        rec({ action: 'approval.approve', time: '2026-01-03T00:01:00.000Z', actor: 'bob', correlationId: 'e1', details: { executionId: 'e1', requestId: 'e1', edge: 'staging->prod', comment: 'ok' } }),
+        rec({ action: 'approval.refused', outcome: 'rejected', time: '2026-01-03T00:00:30.000Z', actor: 'mallory', correlationId: 'e1', details: { executionId: 'e1', requestId: 'e1', edge: 'staging->prod', attempted: 'approve' } }),
         rec({ action: 'replicate', time: '2026-01-01T00:00:00.000Z', actor: 'event:aws.ecr', source: 'ecr', target: 'gar', details: { targetRepository: 'mirror/app', pushedBy: { principal: 'arn:aws:iam::1:user/ci', source: 'cloudtrail' } } }),
-        rec({ action: 'promote.request', time: '2026-01-03T00:00:00.000Z', actor: 'alice', correlationId: 'e1', details: { environment: 'prod', from: 'staging' } }),
-        rec({ action: 'promote.record', time: '2026-01-03T00:02:00.000Z', correlationId: 'e1', details: { environment: 'prod' } }),
+        rec({ action: 'promote.validate', time: '2026-01-03T00:00:00.000Z', actor: 'alice', correlationId: 'e1', details: { executionId: 'e1', from: 'staging', to: 'prod' } }),
+        rec({ action: 'promote.sync', time: '2026-01-03T00:01:30.000Z', actor: 'alice', correlationId: 'e1', source: 'staging-reg', target: 'prod-reg', bytes: 10, details: { executionId: 'e1', from: 'staging', to: 'prod' } }),
+        rec({ action: 'promote.record', time: '2026-01-03T00:02:00.000Z', actor: 'alice', correlationId: 'e1', details: { executionId: 'e1', from: 'staging', to: 'prod', status: 'SUCCEEDED' } }),
       ],
     }));
     // Assess

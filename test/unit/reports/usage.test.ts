@@ -86,16 +86,26 @@ describe('usage report', () => {
   });
 
   it('counts promotion runs per environment by outcome, with lead times from request and from push to promoted', () => {
-    // Prepare: e1 pushed at 10:00, requested 10:10, promoted 10:30; e2 refused; e3 still waiting. Records out of order.
+    // Prepare: e1 pushed at 10:00, requested 10:10, promoted 10:30; e2 refused by its approver (after the engine refused a
+    // non-approver, which does not end the run); e3 still waiting. The workflow's record shapes (functions/promotion/deps.ts
+    // auditStep, functions/approvals/service.ts); records out of order.
     const acc = new UsageAccumulator({ since: SINCE, until: UNTIL });
+    const run = (executionId: string) => ({ executionId, from: 'staging', to: 'prod' });
     const step = (action: string, correlationId: string, time: string, outcome: StoredAuditRecord['outcome'] = 'success') =>
-      acc.add(rec({ action, correlationId, time, outcome, digest: d(100), details: { environment: 'prod' } }));
+      acc.add(rec({ action, correlationId, time, outcome, digest: d(100), details: run(correlationId) }));
+    const decision = (action: string, correlationId: string, time: string, outcome: StoredAuditRecord['outcome']) =>
+      acc.add(rec({ action, correlationId, time, outcome, digest: d(100), actor: 'bob@example.com', details: { executionId: correlationId, requestId: correlationId, edge: 'staging->prod' } }));
     step('promote.record', 'e1', '2026-03-01T10:30:00.000Z');
-    step('promote.request', 'e1', '2026-03-01T10:10:00.000Z');
+    step('promote.validate', 'e1', '2026-03-01T10:10:00.000Z');
     acc.add(replicate('east', '2026-03-01T10:00:00.000Z', '2026-03-01T10:00:02.000Z', { correlationId: 'p1' }));
-    step('promote.request', 'e2', '2026-03-02T00:00:00.000Z');
-    step('promote.approval', 'e2', '2026-03-02T00:05:00.000Z', 'rejected');
-    step('promote.request', 'e3', '2026-03-03T00:00:00.000Z');
+    step('promote.validate', 'e2', '2026-03-02T00:00:00.000Z');
+    decision('approval.refused', 'e2', '2026-03-02T00:04:00.000Z', 'rejected');
+    decision('approval.reject', 'e2', '2026-03-02T00:05:00.000Z', 'success');
+    step('promote.validate', 'e3', '2026-03-03T00:00:00.000Z');
+    step('promote.request-approval', 'e3', '2026-03-03T00:00:01.000Z');
+    decision('approval.refused', 'e3', '2026-03-03T00:04:00.000Z', 'rejected');
+    // A hold names the environment but no execution: not a run.
+    acc.add(rec({ action: 'promote.hold-set', time: '2026-03-03T00:00:00.000Z', details: { environment: 'prod', reason: 'incident' } }));
     // Act
     const r = acc.finish([]);
     // Assess
