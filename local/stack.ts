@@ -201,7 +201,12 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       LargeImageRecordFunctionArn: createLargeImageRecordHandler(() => deps, stepTools),
     };
     const fanoutPolicy = options.fanout === false ? undefined : (options.fanout ?? fanoutPolicyFromEnvironment(new Environment()));
-    const fanout = createLocalFanoutStarter({ taskHandlers, onFinished: (name, result) => log(formatFanoutFinished(name, result)) });
+    // A step out of rate budget Waits in the ASL; tests cap the wait as they cap the invoker's deferrals.
+    const fanout = createLocalFanoutStarter({
+      taskHandlers,
+      ...(options.maxDeferralMs !== undefined ? { waitMs: options.maxDeferralMs } : {}),
+      onFinished: (name, result) => log(formatFanoutFinished(name, result)),
+    });
     cleanups.push(async () => {
       // Let running executions finish (their registries are still up) rather than cut them mid-blob.
       await Promise.allSettled(fanout.executions.values());

@@ -350,7 +350,7 @@ export function registerCopy(program: Command): void {
     .option('--dest-creds <user:pass>', 'credentials for the target registry')
     .option('--plain-http', 'use http:// for both registries (loopback registries)')
     .option('--insecure', 'skip TLS certificate verification')
-    .option('--concurrency <n>', 'blobs transferred at once (default 4)')
+    .option('--concurrency <n>', 'blobs transferred at once (default 8)')
     .option('--dry-run', 'print what the copy would upload, mount, skip and tag, and the bytes; write nothing (no blob, manifest, tag or audit record)')
     .option('--trust-target', 'when the target has the manifest, do not HEAD its children and blobs (faster; a partly deleted image stays broken)')
     .action(async (srcText: string, dstText: string, opts: CopyCommandOptions) => {
