@@ -1,5 +1,5 @@
 // `regman copy SRC DST`: a thin shell over copyImage / copyRepository with credentials, progress and verification.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { copyImage, copyRepository, type CopyOptions, type CopyRepositoryResult, type CopyResult } from '../../functions/oci/copy.ts';
 import { RegistryClient } from '../../functions/oci/client.ts';
 import { StaticCredentialProvider, type CredentialProvider } from '../../functions/oci/credentials.ts';
@@ -346,7 +346,7 @@ export function registerCopy(program: Command): void {
     )
     .argument('<src>', 'source reference, e.g. 127.0.0.1:5000/team/app:1.0 or …@sha256:…')
     .argument('<dst>', 'target reference, e.g. 127.0.0.1:5001/team/app[:tag]')
-    .option('--platform <os/arch[/variant]>', 'copy only this platform of an index (repeatable): with one, the target tag points at that image; with several, at an index of just those (a new digest)', collect, [])
+    .addOption(new Option('--platform <os/arch[/variant]>', 'copy only this platform of an index (repeatable): with one, the target tag points at that image; with several, at an index of just those (a new digest)').argParser(collect).default([], 'every platform'))
     .option('--no-referrers', 'do not copy referrers (OCI 1.1 referrers, fallback tags, cosign .sig/.att/.sbom tags)')
     .option('--all-tags <regex>', "copy every tag of SRC's repository the regex matches whole, to DST's repository")
     .option('--json', 'print the result as JSON on stdout')

@@ -1,6 +1,6 @@
 // `regman report usage`: storage over time, pushes and pulls, the most pulled images, replication lag and failures per target, the DLQ backlog.
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseTimeBound } from '../../functions/audit/time-bounds.ts';
 import { createDynamoClients } from '../../functions/dynamo/client.ts';
 import type { AuditLog } from '../../functions/audit/index.ts';
@@ -39,8 +39,8 @@ export function registerReportUsage(report: Command): void {
       report
         .command('usage')
         .description('storage per repository over time, pushes and pulls per repository and image, the most pulled, replication lag (p50, p95) and failures per target, the DLQ backlog')
-        .option('--registry <name>', 'only this registry (repeatable)', collect, [])
-        .option('--since <time>', 'ISO time, date, or a duration before now (default 30d)', '30d')
+        .addOption(new Option('--registry <name>', 'only this registry (repeatable)').argParser(collect).default([], 'every registry'))
+        .option('--since <time>', 'ISO time, date, or a duration before now', '30d')
         .option('--until <time>', 'exclusive upper bound (default now)')
         .option('--format <format>', 'text, json, md or html', 'text')
         .option('--top <n>', 'how many images the most-pulled list holds (default 10)')

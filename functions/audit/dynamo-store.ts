@@ -1,6 +1,8 @@
 // AuditStore on DynamoDB (or dynalite): conditional PutItem appends, strongly consistent chain reads, GSI queries.
 import { PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { fromWireItem, type WireAttributeValue } from '../dynamo/attribute-values.ts';
 import { isAwsError } from '../dynamo/client.ts';
+import type { RawDynamoClient } from '../dynamo/raw-client.ts';
 import { AUDIT_INDEXES, AUDIT_KEYS } from '../dynamo/tables.ts';
 import { HEADS_KEY, PARTITION_REGISTRY_KEY, fromItem, toItem, type ChainEntry } from './chain.ts';
 import type { AuditStore, StoreQuery } from './store.ts';
@@ -12,6 +14,12 @@ export interface DynamoAuditStoreOptions {
   readonly tableName: string;
   /** Items per request (DynamoDB `Limit`) for every paginated read; default: DynamoDB's 1 MB pages. Small values exercise pagination in tests. */
   readonly pageSize?: number;
+  /**
+   * The lean client for bulk reads of a few fields (`queryFields`): pages parsed with JSON.parse and
+   * converted by attribute-values.ts instead of the SDK's deserialiser and `unmarshall`. Without one,
+   * `queryFields` sends the same Query through `docClient`.
+   */
+  readonly raw?: RawDynamoClient;
 }
 
 const INDEX_NAME = {
@@ -34,11 +42,13 @@ export class DynamoAuditStore implements AuditStore {
   private readonly docClient: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly pageSize: number | undefined;
+  private readonly raw: RawDynamoClient | undefined;
 
   constructor(options: DynamoAuditStoreOptions) {
     this.docClient = options.docClient;
     this.tableName = options.tableName;
     this.pageSize = options.pageSize;
+    this.raw = options.raw;
   }
 
   async latest(partition: string): Promise<StoredAuditRecord | undefined> {
@@ -218,8 +228,42 @@ export class DynamoAuditStore implements AuditStore {
       yield* this.scanByTime(query);
       return;
     }
-    const names: Record<string, string> = { '#k': AUDIT_KEYS[query.index] };
-    const values: Record<string, unknown> = { ':k': query[query.index] };
+    for await (const item of this.queryPages(this.indexQuery(query))) yield fromItem(item).record;
+  }
+
+  /**
+   * An index query (not `time`) returning only `fields` of each record, a page at a time: the same
+   * key condition and filters as `query` plus a ProjectionExpression, so DynamoDB sends a few
+   * attributes instead of the whole item (the index projects ALL; the read capacity is the same, the
+   * bytes on the wire and the parsing are not). No chain check: the records are not whole.
+   */
+  async *queryFields(query: StoreQuery, fields: readonly string[]): AsyncIterable<Record<string, unknown>[]> {
+    const input = this.indexQuery(query);
+    const names = { ...input.ExpressionAttributeNames };
+    // Every field through a name placeholder: action, bytes and source are DynamoDB reserved words.
+    input.ProjectionExpression = fields.map((f, i) => ((names[`#f${i}`] = f), `#f${i}`)).join(', ');
+    input.ExpressionAttributeNames = names;
+    if (this.pageSize && input.Limit === undefined) input.Limit = this.pageSize;
+    if (this.raw) {
+      const wireValues: Record<string, WireAttributeValue> = {};
+      for (const [k, v] of Object.entries(input.ExpressionAttributeValues ?? {})) wireValues[k] = { S: String(v) };
+      for await (const page of this.raw.pages('Query', { ...input, ExpressionAttributeValues: wireValues })) yield page.Items.map(fromWireItem);
+      return;
+    }
+    let startKey: Item | undefined;
+    do {
+      const page = await this.docClient.send(new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+      yield page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /** The Query of an index `query`: key condition on the index key and `timeKey`, the other filters as a FilterExpression. */
+  private indexQuery(query: StoreQuery): QueryCommandInput {
+    const index = query.index;
+    if (index === 'time') throw new RangeError('a time query has no index: scanByTime reads it');
+    const names: Record<string, string> = { '#k': AUDIT_KEYS[index] };
+    const values: Record<string, string> = { ':k': String(query[index]) };
     // timeKey = `<iso>#…`: `>= since` keeps records at `since`; `< until` / BETWEEN … AND until drop those at `until`.
     let keyCondition = '#k = :k';
     // DynamoDB rejects unused expression attribute names, so #t only when a bound uses it.
@@ -237,14 +281,14 @@ export class DynamoAuditStore implements AuditStore {
     const filters: string[] = [];
     for (const field of ['repository', 'actor', 'action', 'correlationId'] as const) {
       const value = query[field];
-      if (field === query.index || value === undefined) continue;
+      if (field === index || value === undefined) continue;
       names[`#${field}`] = field === 'correlationId' ? 'correlationId' : AUDIT_KEYS[field];
       values[`:${field}`] = value;
       filters.push(`#${field} = :${field}`);
     }
     const input: QueryCommandInput = {
       TableName: this.tableName,
-      IndexName: INDEX_NAME[query.index],
+      IndexName: INDEX_NAME[index],
       KeyConditionExpression: keyCondition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -254,7 +298,7 @@ export class DynamoAuditStore implements AuditStore {
     // Limit counts items read before the filter, so the caller's limit is only a page size without filters.
     const limit = this.pageSize ?? (filters.length === 0 && query.limit ? Math.min(query.limit, 1000) : undefined);
     if (limit !== undefined) input.Limit = limit;
-    for await (const item of this.queryPages(input)) yield fromItem(item).record;
+    return input;
   }
 
   /**

@@ -1,5 +1,6 @@
 // The audit log's public surface: import from here (`functions/audit/index.ts`).
 import { createDynamoClients, type DynamoClientOptions } from '../dynamo/client.ts';
+import { RawDynamoClient } from '../dynamo/raw-client.ts';
 import { AuditLog, type AuditLogOptions } from './audit-log.ts';
 import { DynamoAuditStore } from './dynamo-store.ts';
 
@@ -35,7 +36,8 @@ export interface OpenDynamoAuditLogOptions extends DynamoClientOptions, AuditLog
 
 /**
  * One call for handlers and the CLI: clients from endpoint/region, the DynamoDB store, the log.
- * Call `close()` when done (the CLI) or keep the log for the container's life (Lambda).
+ * Call `close()` when done (the CLI) or keep the log for the container's life (Lambda). The store
+ * also gets the lean client (same endpoint, region and credentials) for the reports' bulk reads.
  *
  * @example
  * const { log, close } = openDynamoAuditLog({ endpoint: 'http://127.0.0.1:8000', tableName: 'regman-audit' });
@@ -43,6 +45,19 @@ export interface OpenDynamoAuditLogOptions extends DynamoClientOptions, AuditLog
  */
 export function openDynamoAuditLog(options: OpenDynamoAuditLogOptions): { log: AuditLog; store: DynamoAuditStore; close(): void } {
   const clients = createDynamoClients(options);
-  const store = new DynamoAuditStore({ docClient: clients.docClient, tableName: options.tableName });
-  return { log: new AuditLog(store, options), store, close: () => clients.destroy() };
+  const raw = new RawDynamoClient({
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+  });
+  const store = new DynamoAuditStore({ docClient: clients.docClient, tableName: options.tableName, raw });
+  return {
+    log: new AuditLog(store, options),
+    store,
+    close: () => {
+      clients.destroy();
+      raw.destroy();
+    },
+  };
 }
