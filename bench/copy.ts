@@ -228,8 +228,9 @@ export function copyMarkdown(results: readonly CaseResult[], runs: number, nodeS
     lines.push(
       '',
       `The no-op column has a floor: \`node -e ''\` alone takes ${nodeStartup.toFixed(2)} s on this machine (median of ${runs}), so a`,
-      'no-op `regman copy` is mostly Node starting; the rest is loading the bundled CLI and one manifest HEAD',
-      'at each side. skopeo is a static Go binary without that floor.',
+      'no-op `regman copy` is mostly Node starting; the rest is loading the bundled CLI (the copy command\'s chunks only),',
+      'the source manifest GET, the tag HEAD at the target, the completeness check (a HEAD of every blob, issue 8;',
+      '`--trust-target` skips it) and the referrers lookup. skopeo is a static Go binary without that floor.',
     );
   }
   return lines.join('\n');
