@@ -242,13 +242,18 @@ async function copyOnce(srcText: string, dstText: string, opts: CopyCommandOptio
     if (dst.digest !== undefined && dst.digest !== result.digest) {
       throw new Error(`DST names ${dst.digest}, but the source is ${result.digest}; the copy was pushed by digest and nothing was tagged`);
     }
-    // Exit 0 only when the target holds exactly the source digest: ask both registries again.
-    const at = await dstClient.manifestHead(dst.repository, dstTag ?? result.digest);
+    // Exit 0 only when the target holds exactly the source digest: ask both registries again, at once
+    // (two registries, one round trip); the target's answer is judged first.
+    const atTarget = dstClient.manifestHead(dst.repository, dstTag ?? result.digest);
+    const atSource = opts.platform.length === 0 ? srcClient.manifestHead(src.repository, referenceTarget(src)) : undefined;
+    // Awaited below, after the target's answer; until then its failure must not go unhandled.
+    atSource?.catch(() => undefined);
+    const at = await atTarget;
     if (at?.digest !== result.digest) {
       throw new Error(`after the copy, ${dst.registry}/${dst.repository}:${dstTag ?? result.digest} is ${at?.digest ?? 'missing'}, expected ${result.digest}`);
     }
-    if (opts.platform.length === 0) {
-      const now = await srcClient.manifestHead(src.repository, referenceTarget(src));
+    if (atSource !== undefined) {
+      const now = await atSource;
       if (now?.digest !== result.digest) {
         throw new Error(`the source ${formatReference(src)} changed during the copy (now ${now?.digest ?? 'missing'}); the target holds ${result.digest}. Run the copy again.`);
       }
