@@ -100,11 +100,11 @@ describe('dry runs (real registries, counting proxies)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'regman-dry-sync-'));
     const config = join(dir, 'registries.yaml');
     writeFileSync(config, ['version: 1', 'registries:', '  a:', '    kind: oci', `    url: ${a.url}`, '    public: true', '  b:', '    kind: oci', `    url: ${pb.url}`, '    public: true', ''].join('\n'));
-    const progress: Record<string, string[]> = { dry: [], real: [] };
+    const progress = { dry: [] as string[], real: [] as string[] };
     const sync = async (dryRun: boolean): Promise<string> => {
       let out = '';
       await runSync({ config, source: 'a', target: ['b'], repository: 'team/app', tags: 'v\\d', referrers: true, platform: [], json: true, dryRun }, {
-        stdout: (t) => (out += t), stderr: (t) => progress[dryRun ? 'dry' : 'real']!.push(t), env: {}, progress: 'lines',
+        stdout: (t) => (out += t), stderr: (t) => progress[dryRun ? 'dry' : 'real'].push(t), env: {}, progress: 'lines',
       });
       return out;
     };
