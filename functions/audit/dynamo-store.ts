@@ -1,8 +1,10 @@
 // AuditStore on DynamoDB (or dynalite): conditional PutItem appends, strongly consistent chain reads, GSI queries.
 import { PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { isAwsError } from '../dynamo/client.ts';
+import type { RawDynamoClient } from '../dynamo/raw-client.ts';
 import { AUDIT_INDEXES, AUDIT_KEYS } from '../dynamo/tables.ts';
 import { HEADS_KEY, PARTITION_REGISTRY_KEY, fromItem, toItem, type ChainEntry } from './chain.ts';
+import { scanSegments } from './lean-scan.ts';
 import type { AuditStore, StoreQuery } from './store.ts';
 import type { AuditHead, StoredAuditRecord } from './types.ts';
 
@@ -12,6 +14,11 @@ export interface DynamoAuditStoreOptions {
   readonly tableName: string;
   /** Items per request (DynamoDB `Limit`) for every paginated read; default: DynamoDB's 1 MB pages. Small values exercise pagination in tests. */
   readonly pageSize?: number;
+  /**
+   * The lean client for the same table (functions/dynamo/raw-client.ts): when given, `scanChains`
+   * reads through it (the whole-table read of verify and compliance), not through the SDK.
+   */
+  readonly raw?: RawDynamoClient;
 }
 
 const INDEX_NAME = {
@@ -34,9 +41,11 @@ export class DynamoAuditStore implements AuditStore {
   private readonly docClient: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly pageSize: number | undefined;
+  private readonly raw: RawDynamoClient | undefined;
 
   constructor(options: DynamoAuditStoreOptions) {
     this.docClient = options.docClient;
+    this.raw = options.raw;
     this.tableName = options.tableName;
     this.pageSize = options.pageSize;
   }
@@ -175,6 +184,11 @@ export class DynamoAuditStore implements AuditStore {
    */
   async *scanChains(segments: number): AsyncIterable<readonly ChainEntry[]> {
     const total = Math.max(1, Math.floor(segments));
+    if (this.raw) {
+      const all = Array.from({ length: total }, (_, i) => i);
+      for await (const page of scanSegments({ raw: this.raw, tableName: this.tableName, segments: all, totalSegments: total, ...(this.pageSize ? { pageSize: this.pageSize } : {}) })) yield page.entries;
+      return;
+    }
     const readSegment = (segment: number) => {
       let startKey: Item | undefined;
       let done = false;

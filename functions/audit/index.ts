@@ -1,5 +1,6 @@
 // The audit log's public surface: import from here (`functions/audit/index.ts`).
 import { createDynamoClients, type DynamoClientOptions } from '../dynamo/client.ts';
+import { RawDynamoClient } from '../dynamo/raw-client.ts';
 import { AuditLog, type AuditLogOptions } from './audit-log.ts';
 import { DynamoAuditStore } from './dynamo-store.ts';
 
@@ -41,8 +42,22 @@ export interface OpenDynamoAuditLogOptions extends DynamoClientOptions, AuditLog
  * const { log, close } = openDynamoAuditLog({ endpoint: 'http://127.0.0.1:8000', tableName: 'regman-audit' });
  * try { console.log(await log.verify()); } finally { close(); }
  */
-export function openDynamoAuditLog(options: OpenDynamoAuditLogOptions): { log: AuditLog; store: DynamoAuditStore; close(): void } {
+export function openDynamoAuditLog(options: OpenDynamoAuditLogOptions): { log: AuditLog; store: DynamoAuditStore; raw: RawDynamoClient; close(): void } {
   const clients = createDynamoClients(options);
-  const store = new DynamoAuditStore({ docClient: clients.docClient, tableName: options.tableName });
-  return { log: new AuditLog(store, options), store, close: () => clients.destroy() };
+  // The whole-table reads go through the lean client: same endpoint, region and credentials provider as the SDK client.
+  const raw = new RawDynamoClient({
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    credentials: clients.client.config.credentials,
+  });
+  const store = new DynamoAuditStore({ docClient: clients.docClient, tableName: options.tableName, raw });
+  return {
+    log: new AuditLog(store, options),
+    store,
+    raw,
+    close: () => {
+      raw.destroy();
+      clients.destroy();
+    },
+  };
 }
