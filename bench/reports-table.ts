@@ -3,8 +3,12 @@
 // dynalite writes about 300-400 items/s on this machine, so a million-record table would take close to an
 // hour to load; this server holds the same sealed items (bench/reports-data.ts) and answers pages at
 // memory speed, so what the benchmark measures is the client: the SDK, pagination, the report model and
-// the chain hashing. It is NOT DynamoDB: it ignores time filters (every generated record is inside the
-// benchmark's period) and returns index pages in time order from a pre-sorted list.
+// the chain hashing. It is NOT DynamoDB. What it does as DynamoDB does: 1 MB pages counted on the items
+// read (before any projection or filter), `Limit`, `ScanIndexForward`, parallel scan segments holding
+// whole partitions, the byActionTime key condition on `timeKey` (`>=`, `<`, `BETWEEN`), and a
+// ProjectionExpression of top-level attributes (only those attributes are returned; a nested path is
+// refused). What it does not: other filter expressions (a Scan's `attribute_exists(seq)` only skips the
+// meta items), other indexes, and real `LastEvaluatedKey`s (its cursor is a position).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -16,8 +20,40 @@ const PAGE_BYTES = 1024 * 1024;
 
 interface Row {
   readonly pk: string;
+  /** The whole item in DynamoDB JSON: `{"name":{"S":"…"},…}`. */
   readonly json: string;
   readonly meta: boolean;
+  /** Its attribute names, in `json` order (shared by every item with the same names). */
+  readonly shape: Shape;
+  /** Where the starts of its attributes' `"name":value` pieces are in `starts` (one per name of the shape). */
+  readonly at: number;
+}
+
+interface Shape {
+  readonly names: readonly string[];
+  readonly index: ReadonlyMap<string, number>;
+  /** Projection (the resolved names, joined) → the attribute positions it keeps. */
+  readonly picks: Map<string, readonly number[]>;
+}
+
+/** A ValidationException answer, as DynamoDB gives for an expression it cannot use. */
+class Invalid extends Error {}
+
+/** Start offsets of every item's attribute pieces, all items in one growing buffer (a million items × ~20 attributes). */
+class Offsets {
+  private buf = new Int32Array(1 << 20);
+  length = 0;
+  push(n: number): void {
+    if (this.length === this.buf.length) {
+      const next = new Int32Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.length++] = n;
+  }
+  get(i: number): number {
+    return this.buf[i]!;
+  }
 }
 
 export interface SyntheticTable {
@@ -41,7 +77,50 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
   const chains: Row[] = [];
   const partitions = new Map<string, Row[]>();
   const byAction = new Map<string, { key: string; row: Row }[]>();
-  const row = (item: Record<string, unknown>, meta: boolean): Row => ({ pk: String(item[AUDIT_KEYS.partitionKey]), json: JSON.stringify(marshall(item, { removeUndefinedValues: true })), meta });
+  const starts = new Offsets();
+  const shapes = new Map<string, Shape>();
+  const row = (item: Record<string, unknown>, meta: boolean): Row => {
+    const wire = marshall(item, { removeUndefinedValues: true });
+    const names = Object.keys(wire);
+    const signature = names.join('\u0000');
+    let shape = shapes.get(signature);
+    if (!shape) shapes.set(signature, (shape = { names, index: new Map(names.map((n, i) => [n, i])), picks: new Map() }));
+    const at = starts.length;
+    let json = '{';
+    names.forEach((n, i) => {
+      if (i > 0) json += ',';
+      starts.push(json.length);
+      json += `${JSON.stringify(n)}:${JSON.stringify(wire[n])}`;
+    });
+    return { pk: String(item[AUDIT_KEYS.partitionKey]), json: json + '}', meta, shape, at };
+  };
+  /** The item with only the projected attributes, cut from its JSON (piece i ends where piece i + 1 starts, less the comma). */
+  const projected = (r: Row, projection: readonly string[], key: string): string => {
+    let picks = r.shape.picks.get(key);
+    if (!picks) r.shape.picks.set(key, (picks = projection.map((n) => r.shape.index.get(n)).filter((i): i is number => i !== undefined)));
+    const last = r.shape.names.length - 1;
+    let out = '{';
+    for (let k = 0; k < picks.length; k++) {
+      const i = picks[k]!;
+      out += (k > 0 ? ',' : '') + r.json.slice(starts.get(r.at + i), i === last ? r.json.length - 1 : starts.get(r.at + i + 1) - 1);
+    }
+    return out + '}';
+  };
+  /** `a, #b` → the attribute names, as DynamoDB resolves them. */
+  const projectionOf = (input: Record<string, unknown>): string[] | undefined => {
+    if (input.ProjectionExpression === undefined) return undefined;
+    const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+    return String(input.ProjectionExpression)
+      .split(',')
+      .map((p) => p.trim())
+      .map((p) => {
+        if (!/^#?[A-Za-z0-9_]+$/.test(p)) throw new Invalid(`synthetic table: projection path ${p} is not served (top-level attributes only)`);
+        if (!p.startsWith('#')) return p;
+        const n = names[p];
+        if (n === undefined) throw new Invalid(`An expression attribute name used in the document path is not defined; attribute name: ${p}`);
+        return n;
+      });
+  };
   for (const c of auditChains(total, repositories)) {
     heads.push(row(c.head, true));
     registry.push(row(c.registration, true));
@@ -57,7 +136,48 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     chains.push(...rows);
   }
   for (const list of byAction.values()) list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const actionRows = new Map([...byAction].map(([k, v]) => [k, v.map((x) => x.row)]));
+  const actionRows = new Map([...byAction].map(([k, v]) => [k, { keys: v.map((x) => x.key), rows: v.map((x) => x.row) }]));
+  /** First index whose key is >= `key` (the list is sorted). */
+  const lowerBound = (keys: readonly string[], key: string): number => {
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  /** The byActionTime rows the key condition's `timeKey` bound selects (`#k = :k` alone: all of the action's rows). */
+  const actionRange = (input: Record<string, unknown>, action: string): readonly Row[] => {
+    const list = actionRows.get(action);
+    if (!list) return [];
+    const cond = String(input.KeyConditionExpression ?? '');
+    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, { S?: string }>;
+    const v = (name: string): string => {
+      const s = values[name]?.S;
+      if (s === undefined) throw new Invalid(`synthetic table: ${name} is not a string value`);
+      return s;
+    };
+    const sort = /AND\s+(#?\w+)\s+(>=|<|BETWEEN)\s+(:\w+)(?:\s+AND\s+(:\w+))?\s*$/.exec(cond);
+    if (!sort) {
+      if (/\bAND\b/.test(cond)) throw new Invalid(`synthetic table: key condition ${cond} is not served`);
+      return list.rows;
+    }
+    const [, , op, a, b] = sort;
+    // timeKey is `<iso>#<partition>#<seq>`; BETWEEN is inclusive at both ends, as in DynamoDB.
+    let from = 0;
+    let to = list.rows.length;
+    if (op === '>=') from = lowerBound(list.keys, v(a!));
+    else if (op === '<') to = lowerBound(list.keys, v(a!));
+    else {
+      from = lowerBound(list.keys, v(a!));
+      const upper = v(b!);
+      to = lowerBound(list.keys, upper);
+      while (to < list.keys.length && list.keys[to] === upper) to++;
+    }
+    return list.rows.slice(from, Math.max(from, to));
+  };
   partitions.set('meta#heads', heads);
   partitions.set('meta#partitions', registry);
   const scanOrder = [...heads, ...registry, ...chains];
@@ -78,7 +198,9 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     return rows;
   };
 
-  const page = (rows: readonly Row[], input: Record<string, unknown>, options: { onlyRecords?: boolean; pkOnly?: boolean; reverse?: boolean }) => {
+  const page = (rows: readonly Row[], input: Record<string, unknown>, options: { onlyRecords?: boolean; reverse?: boolean }) => {
+    const projection = projectionOf(input);
+    const projectionKey = projection?.join('\u0000') ?? '';
     const start = Number((input.ExclusiveStartKey as { pos?: { N: string } } | undefined)?.pos?.N ?? 0);
     const limit = typeof input.Limit === 'number' ? input.Limit : Infinity;
     const out: string[] = [];
@@ -91,7 +213,7 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
       scanned += 1;
       bytes += r.json.length;
       if (options.onlyRecords && r.meta) continue;
-      out.push(options.pkOnly ? `{"${AUDIT_KEYS.partitionKey}":{"S":${JSON.stringify(r.pk)}}}` : r.json);
+      out.push(projection ? projected(r, projection, projectionKey) : r.json);
     }
     const more = pos < rows.length ? `,"LastEvaluatedKey":{"${AUDIT_KEYS.partitionKey}":{"S":"cursor"},"${AUDIT_KEYS.sortKey}":{"S":"cursor"},"pos":{"N":"${pos}"}}` : '';
     return { body: `{"Items":[${out.join(',')}],"Count":${out.length},"ScannedCount":${scanned}${more}}`, next: pos < rows.length ? pos : undefined };
@@ -121,15 +243,15 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     if (ready) return ready;
     const values = (input.ExpressionAttributeValues ?? {}) as Record<string, { S?: string }>;
     if (target === 'Scan') {
-      return page(segmentRows(input), input, { onlyRecords: String(input.FilterExpression ?? '').includes('attribute_exists'), pkOnly: input.ProjectionExpression !== undefined }).body;
+      return page(segmentRows(input), input, { onlyRecords: String(input.FilterExpression ?? '').includes('attribute_exists') }).body;
     }
     if (target === 'Query') {
       const key = values[':pk']?.S ?? values[':k']?.S ?? '';
-      if (input.IndexName === AUDIT_INDEXES.byActionTime) return page(actionRows.get(key) ?? [], input, { reverse: input.ScanIndexForward === false }).body;
-      if (input.IndexName !== undefined) throw new Error(`synthetic table: index ${String(input.IndexName)} is not served`);
+      if (input.IndexName === AUDIT_INDEXES.byActionTime) return page(actionRange(input, key), input, { reverse: input.ScanIndexForward === false }).body;
+      if (input.IndexName !== undefined) throw new Invalid(`synthetic table: index ${String(input.IndexName)} is not served`);
       return page(partitions.get(key) ?? [], input, { reverse: input.ScanIndexForward === false }).body;
     }
-    throw new Error(`synthetic table: ${target} is not served`);
+    throw new Invalid(`synthetic table: ${target} is not served`);
   };
 
   const body = async (req: IncomingMessage): Promise<string> => {
@@ -145,6 +267,7 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
         const out = answer(target, JSON.parse(text) as Record<string, unknown>);
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(out);
       } catch (err) {
+        if (!(err instanceof Invalid)) process.stderr.write(`synthetic table: ${(err as Error).stack}\n`);
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ValidationException', message: (err as Error).message }));
       }
     });

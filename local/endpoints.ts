@@ -6,6 +6,13 @@ import { join } from 'node:path';
 export interface LocalEndpoints {
   /** Registry name → `http://127.0.0.1:PORT`. */
   readonly registries: Readonly<Record<string, string>>;
+  /** The config file the stack runs (absolute): the report commands' default config with --state-dir. */
+  readonly configFile?: string;
+  /**
+   * The config's variables as the stack set them (`REGMAN_LOCAL_*_URL` = the ports it got, the control
+   * URL): a command reading the same config with --state-dir interpolates it as the stack did.
+   */
+  readonly configEnv?: Readonly<Record<string, string>>;
   /** The registry pushes come from (the first replication rule's source). */
   readonly source: string;
   /** Environment name → its registries' names (promotion targets), from the config. */

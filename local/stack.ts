@@ -1,7 +1,7 @@
 // The embedded local stack behind `npm start`: registries, push events → the replicate handler, dynalite, DLQ file, reconcile, retention sweeps.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
@@ -201,7 +201,12 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
       LargeImageRecordFunctionArn: createLargeImageRecordHandler(() => deps, stepTools),
     };
     const fanoutPolicy = options.fanout === false ? undefined : (options.fanout ?? fanoutPolicyFromEnvironment(new Environment()));
-    const fanout = createLocalFanoutStarter({ taskHandlers, onFinished: (name, result) => log(formatFanoutFinished(name, result)) });
+    // A step out of rate budget Waits in the ASL; tests cap the wait as they cap the invoker's deferrals.
+    const fanout = createLocalFanoutStarter({
+      taskHandlers,
+      ...(options.maxDeferralMs !== undefined ? { waitMs: options.maxDeferralMs } : {}),
+      onFinished: (name, result) => log(formatFanoutFinished(name, result)),
+    });
     cleanups.push(async () => {
       // Let running executions finish (their registries are still up) rather than cut them mid-blob.
       await Promise.allSettled(fanout.executions.values());
@@ -353,6 +358,8 @@ export async function startLocalStack(options: StartLocalStackOptions): Promise<
         const p = registries.processes.get(name);
         return p ? [[name, p.url] as const] : [];
       })),
+      configFile: resolve(options.configFile),
+      configEnv: { ...registries.urlEnv, REGMAN_LOCAL_CONTROL_URL: control.url },
       source,
       environments: Object.fromEntries(Object.entries(config.environments).map(([name, env]) => [name, env.registries])),
       dynamodb: { endpoint: db.endpoint, tables: db.tables },

@@ -21,6 +21,16 @@ export interface RunStateMachineOptions {
   readonly onStateEntered?: (state: string) => void;
   /** Changes the parsed definition before it runs (e.g. the local stand-in for `.waitForTaskToken`). */
   readonly transformDefinition?: (definition: { States: Record<string, unknown> }) => void;
+  /** Every Wait state (Map iterations included) pauses this many ms instead of until its timestamp. @default the ASL's */
+  readonly waitMs?: number;
+}
+
+/** A Wait state entered: its input says what it waits for (e.g. `$.copied.deferral.notBefore`). */
+export interface LocalWait {
+  readonly state: string;
+  readonly input: unknown;
+  /** Epoch ms the state was entered. */
+  readonly enteredAt: number;
 }
 
 export interface LocalExecutionResult {
@@ -31,6 +41,8 @@ export interface LocalExecutionResult {
   readonly cause?: string;
   /** States entered, in order. */
   readonly states: string[];
+  /** The Wait states entered, in order, with their input. */
+  readonly waits: LocalWait[];
 }
 
 type JsonValue = Parameters<StateMachine['run']>[0];
@@ -56,6 +68,15 @@ function polyfillWithResolvers(): void {
 /** `${LargeImagePlanFunctionArn}` → `LargeImagePlanFunctionArn`: the placeholder the CDK substitutes. */
 function placeholderOf(resource: string): string | undefined {
   return /^\$\{([A-Za-z0-9_]+)\}$/.exec(resource)?.[1];
+}
+
+/** The names of every Wait state, nested in Map and Parallel too. */
+function waitStates(states: Record<string, TaskState>, out: string[] = []): string[] {
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Wait') out.push(name);
+    for (const nested of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]) if (nested) waitStates(nested.States, out);
+  }
+  return out;
 }
 
 interface TaskState {
@@ -111,19 +132,25 @@ export async function runStateMachine(
   const machine = new Engine(definition as StateMachineDefinition);
   const retryable: Record<string, number> = {};
   if (options.retryIntervalMs !== undefined) for (const name of Object.keys(bound)) retryable[name] = options.retryIntervalMs;
+  const waitOverrides: Record<string, number> = {};
+  if (options.waitMs !== undefined) for (const name of waitStates(definition.States)) waitOverrides[name] = options.waitMs;
   const execution = machine.run(input as JsonValue, {
     overrides: {
       taskResourceLocalHandlers: bound as Record<string, (input: JsonValue) => Promise<JsonValue>>,
       ...(options.retryIntervalMs !== undefined ? { retryIntervalOverrides: retryable } : {}),
+      ...(options.waitMs !== undefined ? { waitTimeOverrides: waitOverrides } : {}),
     },
   });
   const states: string[] = [];
+  const waits: LocalWait[] = [];
   const logs = (async () => {
     for await (const event of execution.eventLogs) {
       if (event.type === 'StateEntered') {
-        const name = (event as { state?: { name?: string } }).state?.name;
+        const state = (event as { state?: { name?: string; type?: string; input?: unknown } }).state;
+        const name = state?.name;
         if (name) {
           states.push(name);
+          if (state.type === 'Wait') waits.push({ state: name, input: state.input, enteredAt: Date.now() });
           options.onStateEntered?.(name);
         }
       }
@@ -132,12 +159,12 @@ export async function runStateMachine(
   try {
     const output = await execution.result;
     await logs.catch(() => undefined);
-    return { status: 'SUCCEEDED', output, states };
+    return { status: 'SUCCEEDED', output, states, waits };
   } catch (err) {
     await logs.catch(() => undefined);
     if (!(err instanceof ExecutionError)) throw err;
     const cause = (err as { cause?: { name?: string; message?: string } }).cause;
-    return { status: 'FAILED', ...(cause?.name ? { error: cause.name } : {}), cause: cause?.message ?? err.message, states };
+    return { status: 'FAILED', ...(cause?.name ? { error: cause.name } : {}), cause: cause?.message ?? err.message, states, waits };
   }
 }
 
@@ -161,6 +188,8 @@ export function createLocalFanoutStarter(options: {
   readonly taskHandlers: Readonly<Record<string, LocalTaskHandler>>;
   readonly aslPath?: string;
   readonly retryIntervalMs?: number;
+  /** Wait states pause this many ms instead of until their timestamp (a deferral for a rate budget). @default the ASL's */
+  readonly waitMs?: number;
   /** Called when an execution ends (the local stack logs it). */
   readonly onFinished?: (name: string, result: LocalExecutionResult) => void;
 }): LocalFanoutStarter & { rerun(input: LargeImageInput): Promise<LocalExecutionResult> } {
@@ -168,6 +197,7 @@ export function createLocalFanoutStarter(options: {
   const launch = (input: LargeImageInput): Promise<LocalExecutionResult> => {
     const run = runStateMachine(options.aslPath ?? REPLICATE_LARGE_ASL, input, options.taskHandlers, {
       ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+      ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
     }).then((result) => {
       options.onFinished?.(input.executionName, result);
       return result;

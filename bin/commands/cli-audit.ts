@@ -1,12 +1,14 @@
 // Where `regman copy` and `regman sync` write their audit records, and as whom: the local stack's log, the AWS table, or nowhere (said on stderr).
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { StsCallerIdentity, type CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
+import type { CallerIdentityResolver } from '../../functions/audit/actor/caller-identity.ts';
 import { resolveCliActor } from '../../functions/audit/actor/cli-actor.ts';
-import { openDynamoAuditLog, type AuditLog, type AuditRecordInput } from '../../functions/audit/index.ts';
-import { openLocalAuditLog } from '../../local/audit-access.ts';
+import type { AuditLog, AuditRecordInput } from '../../functions/audit/index.ts';
 import { UsageError } from './run-cli.ts';
+
+// The audit back ends load only when a record will be written (`import()` below): the DynamoDB
+// client, the AWS credential chain, and the local stack's dynalite are about 4 MB of modules, and
+// parsing them was most of a `regman copy` start-up without any audit flag (docs/BENCHMARKS.md, Copy).
 
 export interface CliAuditFlags {
   /** The local stack's state folder: its audit log. */
@@ -59,16 +61,18 @@ export async function openCliAuditTrail(flags: CliAuditFlags, env: NodeJS.Proces
   let where: string;
   let identity: CallerIdentityResolver | undefined;
   if (flags.stateDir !== undefined) {
+    const { openLocalAuditLog } = await import('../../local/audit-access.ts');
     const opened = await openLocalAuditLog(flags.stateDir);
     ({ log, close } = opened);
     where = `the local audit log (${opened.via})`;
   } else if (table !== undefined && table !== '') {
     const region = flags.auditRegion ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    const { openDynamoAuditLog } = await import('../../functions/audit/index.ts');
     const opened = openDynamoAuditLog({ tableName: table, ...(region ? { region } : {}), ...(flags.auditEndpoint ? { endpoint: flags.auditEndpoint } : {}) });
     log = opened.log;
     close = async () => opened.close();
     where = `the audit table ${table}`;
-    if (flags.auditEndpoint === undefined) identity = deps.identity ?? new StsCallerIdentity({ credentials: fromNodeProviderChain(), ...(region ? { region } : {}) });
+    if (flags.auditEndpoint === undefined) identity = deps.identity ?? (await stsIdentity(region));
   } else {
     deps.stderr('audit: not recorded (no --state-dir, --audit-table or REGMAN_AUDIT_TABLE)');
     return undefined;
@@ -85,4 +89,13 @@ export async function openCliAuditTrail(flags: CliAuditFlags, env: NodeJS.Proces
     },
     close,
   };
+}
+
+/** The STS resolver of the audit actor, with the AWS SDK's default credential chain (loaded on demand). */
+async function stsIdentity(region: string | undefined): Promise<CallerIdentityResolver> {
+  const [{ fromNodeProviderChain }, { StsCallerIdentity }] = await Promise.all([
+    import('@aws-sdk/credential-providers'),
+    import('../../functions/audit/actor/caller-identity.ts'),
+  ]);
+  return new StsCallerIdentity({ credentials: fromNodeProviderChain(), ...(region ? { region } : {}) });
 }

@@ -1,5 +1,5 @@
 // `regman copy SRC DST`: a thin shell over copyImage / copyRepository with credentials, progress and verification.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { copyImage, copyRepository, type CopyOptions, type CopyRepositoryResult, type CopyResult } from '../../functions/oci/copy.ts';
 import { RegistryClient } from '../../functions/oci/client.ts';
 import { StaticCredentialProvider, type CredentialProvider } from '../../functions/oci/credentials.ts';
@@ -242,13 +242,18 @@ async function copyOnce(srcText: string, dstText: string, opts: CopyCommandOptio
     if (dst.digest !== undefined && dst.digest !== result.digest) {
       throw new Error(`DST names ${dst.digest}, but the source is ${result.digest}; the copy was pushed by digest and nothing was tagged`);
     }
-    // Exit 0 only when the target holds exactly the source digest: ask both registries again.
-    const at = await dstClient.manifestHead(dst.repository, dstTag ?? result.digest);
+    // Exit 0 only when the target holds exactly the source digest: ask both registries again, at once
+    // (two registries, one round trip); the target's answer is judged first.
+    const atTarget = dstClient.manifestHead(dst.repository, dstTag ?? result.digest);
+    const atSource = opts.platform.length === 0 ? srcClient.manifestHead(src.repository, referenceTarget(src)) : undefined;
+    // Awaited below, after the target's answer; until then its failure must not go unhandled.
+    atSource?.catch(() => undefined);
+    const at = await atTarget;
     if (at?.digest !== result.digest) {
       throw new Error(`after the copy, ${dst.registry}/${dst.repository}:${dstTag ?? result.digest} is ${at?.digest ?? 'missing'}, expected ${result.digest}`);
     }
-    if (opts.platform.length === 0) {
-      const now = await srcClient.manifestHead(src.repository, referenceTarget(src));
+    if (atSource !== undefined) {
+      const now = await atSource;
       if (now?.digest !== result.digest) {
         throw new Error(`the source ${formatReference(src)} changed during the copy (now ${now?.digest ?? 'missing'}); the target holds ${result.digest}. Run the copy again.`);
       }
@@ -341,7 +346,7 @@ export function registerCopy(program: Command): void {
     )
     .argument('<src>', 'source reference, e.g. 127.0.0.1:5000/team/app:1.0 or …@sha256:…')
     .argument('<dst>', 'target reference, e.g. 127.0.0.1:5001/team/app[:tag]')
-    .option('--platform <os/arch[/variant]>', 'copy only this platform of an index (repeatable): with one, the target tag points at that image; with several, at an index of just those (a new digest)', collect, [])
+    .addOption(new Option('--platform <os/arch[/variant]>', 'copy only this platform of an index (repeatable): with one, the target tag points at that image; with several, at an index of just those (a new digest)').argParser(collect).default([], 'every platform'))
     .option('--no-referrers', 'do not copy referrers (OCI 1.1 referrers, fallback tags, cosign .sig/.att/.sbom tags)')
     .option('--all-tags <regex>', "copy every tag of SRC's repository the regex matches whole, to DST's repository")
     .option('--json', 'print the result as JSON on stdout')
@@ -350,7 +355,7 @@ export function registerCopy(program: Command): void {
     .option('--dest-creds <user:pass>', 'credentials for the target registry')
     .option('--plain-http', 'use http:// for both registries (loopback registries)')
     .option('--insecure', 'skip TLS certificate verification')
-    .option('--concurrency <n>', 'blobs transferred at once (default 4)')
+    .option('--concurrency <n>', 'blobs transferred at once (default 8)')
     .option('--dry-run', 'print what the copy would upload, mount, skip and tag, and the bytes; write nothing (no blob, manifest, tag or audit record)')
     .option('--trust-target', 'when the target has the manifest, do not HEAD its children and blobs (faster; a partly deleted image stays broken)')
     .action(async (srcText: string, dstText: string, opts: CopyCommandOptions) => {

@@ -9,10 +9,9 @@ import type { Reference } from '../../functions/oci/types.ts';
 import { collectLineage } from '../../functions/reports/lineage/collect.ts';
 import { lineageText } from '../../functions/reports/lineage/render.ts';
 import { auditRepositoriesFor, registryForHost } from '../../functions/reports/lineage/resolve.ts';
-import { readLiveEndpoints } from '../../local/endpoints.ts';
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
 import { credentialsFor } from './copy.ts';
-import { defaultIo, loadRegistries, withConfigOption, type LoadedRegistries } from './load-adapters.ts';
+import { defaultIo, loadRegistries, runningStackOf, withConfigOption, type LoadedRegistries } from './load-adapters.ts';
 import { UsageError } from './run-cli.ts';
 
 interface LineageFlags extends ConnectionFlags {
@@ -48,13 +47,14 @@ export function registerLineage(program: Command): void {
     }
     const io = defaultIo();
     // The config is optional: without one, the image's registry is reached directly and named by its host.
+    const stack = await runningStackOf(flags);
     let loaded: LoadedRegistries | undefined;
     try {
-      loaded = await loadRegistries(flags.config, io);
+      loaded = await loadRegistries(flags.config, io, stack);
     } catch (err) {
       if (flags.config !== undefined) throw err;
     }
-    const local = flags.table === undefined ? (await readLiveEndpoints(flags.stateDir ?? '.state'))?.registries : undefined;
+    const local = stack?.registries;
     const name = registryForHost(image.registry, [...(loaded?.adapters.values() ?? [])].map((a) => ({ name: a.name, host: a.host })), local ?? {});
     const adapter = name !== undefined ? loaded?.adapters.get(name) : undefined;
     let client: RegistryClient | undefined;

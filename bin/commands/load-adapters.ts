@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type RegmanConfig } from '../../functions/conf
 import type { RegistryAdapter } from '../../functions/registries/adapter.ts';
 import type { AdapterDeps } from '../../functions/registries/deps.ts';
 import { closeAdapters, createAdapters } from '../../functions/registries/factory.ts';
+import { readLiveEndpoints } from '../../local/endpoints.ts';
 import { defaultConfigFile } from './config.ts';
 import { UsageError } from './run-cli.ts';
 
@@ -39,15 +40,30 @@ export interface LoadedRegistries {
   close(): void;
 }
 
+/** What a running local stack (its endpoints.json) tells about the config it runs. */
+export interface StackRegistries {
+  /** The config file it runs: the default when neither --config nor REGMAN_CONFIG names one. */
+  readonly configFile?: string;
+  /**
+   * The config's variables as the stack set them: `${REGMAN_LOCAL_DEV_URL:-http://127.0.0.1:5000}`
+   * names the port it tried first, this the one it got.
+   */
+  readonly configEnv: Readonly<Record<string, string>>;
+  /** Registry name → `http://127.0.0.1:PORT`. */
+  readonly registries: Readonly<Record<string, string>>;
+}
+
 /**
  * Reads and validates the config, then builds an adapter per registry (nothing is contacted yet).
- * An invalid or unreadable file is a UsageError (exit 2) carrying every config error.
+ * With `stack`, the config is interpolated with the variables the local stack set, so its
+ * registries are reached where they run. An invalid or unreadable file is a UsageError (exit 2)
+ * carrying every config error.
  */
-export async function loadRegistries(configFile: string | undefined, io: RegistryCliIo): Promise<LoadedRegistries> {
-  const file = configFile ?? defaultConfigFile(io.env);
+export async function loadRegistries(configFile: string | undefined, io: RegistryCliIo, stack?: StackRegistries): Promise<LoadedRegistries> {
+  const file = configFile ?? (io.env.REGMAN_CONFIG || stack?.configFile || defaultConfigFile(io.env));
   let config: RegmanConfig;
   try {
-    config = await loadConfig(file, { env: io.env });
+    config = await loadConfig(file, { env: { ...io.env, ...stack?.configEnv } });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message, `regman config validate ${file}`);
     if (typeof (err as { code?: unknown }).code === 'string' && (err as { syscall?: unknown }).syscall !== undefined) {
@@ -57,6 +73,16 @@ export async function loadRegistries(configFile: string | undefined, io: Registr
   }
   const adapters = createAdapters(config, { env: io.env, ...io.deps });
   return { file, config, adapters, close: () => closeAdapters(adapters.values()) };
+}
+
+/**
+ * The local stack running on --state-dir (default .state), for the commands that read its registries
+ * (report costs|usage, lineage); undefined with --table (a deployed stack) or when none runs there.
+ */
+export async function runningStackOf(flags: { readonly stateDir?: string; readonly table?: string }): Promise<StackRegistries | undefined> {
+  if (flags.table !== undefined) return undefined;
+  const e = await readLiveEndpoints(flags.stateDir ?? '.state');
+  return e ? { registries: e.registries, configEnv: e.configEnv ?? {}, ...(e.configFile ? { configFile: e.configFile } : {}) } : undefined;
 }
 
 /** The adapter named `name`, or a UsageError listing the configured names. */

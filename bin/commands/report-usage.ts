@@ -1,6 +1,6 @@
 // `regman report usage`: storage over time, pushes and pulls, the most pulled images, replication lag and failures per target, the DLQ backlog.
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseTimeBound } from '../../functions/audit/time-bounds.ts';
 import { createDynamoClients } from '../../functions/dynamo/client.ts';
 import type { AuditLog } from '../../functions/audit/index.ts';
@@ -11,7 +11,7 @@ import { usageMarkdown } from '../../functions/reports/usage/render.ts';
 import { DynamoPullStatsStore } from '../../functions/retention/pull-stats.ts';
 import { renderUsagePage } from '../../functions/web/reports/usage-page.ts';
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
-import { defaultIo, loadRegistries, positiveInt, withConfigOption } from './load-adapters.ts';
+import { defaultIo, loadRegistries, positiveInt, runningStackOf, withConfigOption } from './load-adapters.ts';
 import { emit, parseFormat, type ReportFormat } from './report-output.ts';
 import { UsageError } from './run-cli.ts';
 
@@ -39,8 +39,8 @@ export function registerReportUsage(report: Command): void {
       report
         .command('usage')
         .description('storage per repository over time, pushes and pulls per repository and image, the most pulled, replication lag (p50, p95) and failures per target, the DLQ backlog')
-        .option('--registry <name>', 'only this registry (repeatable)', collect, [])
-        .option('--since <time>', 'ISO time, date, or a duration before now (default 30d)', '30d')
+        .addOption(new Option('--registry <name>', 'only this registry (repeatable)').argParser(collect).default([], 'every registry'))
+        .option('--since <time>', 'ISO time, date, or a duration before now', '30d')
         .option('--until <time>', 'exclusive upper bound (default now)')
         .option('--format <format>', 'text, json, md or html', 'text')
         .option('--top <n>', 'how many images the most-pulled list holds (default 10)')
@@ -62,7 +62,7 @@ export function registerReportUsage(report: Command): void {
     }
     if (since >= until) throw new UsageError(`--since ${since} is not before --until ${until}`, '--since 30d');
     const io = defaultIo();
-    const loaded = await loadRegistries(flags.config, io);
+    const loaded = await loadRegistries(flags.config, io, await runningStackOf(flags));
     const pullClients = flags.pullStatsTable ? createDynamoClients({ ...(flags.region ? { region: flags.region } : {}), ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) }) : undefined;
     let opened: { log: AuditLog; close(): Promise<void> } | undefined;
     try {

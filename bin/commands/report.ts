@@ -1,5 +1,5 @@
 // `regman report compliance|evidence`: reports from the audit log of the deployed stack (--table) or the local stack (--state-dir).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { AuditLog, StoredAuditRecord } from '../../functions/audit/index.ts';
 import type { ComplianceReport } from '../../functions/reports/compliance.ts';
 import { complianceReport } from '../../functions/reports/compliance-query.ts';
@@ -11,7 +11,7 @@ import { parseTimeBound } from '../../functions/audit/time-bounds.ts';
 import { renderCompliancePage } from '../../functions/web/reports/compliance-page.ts';
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
 import { UsageError } from './run-cli.ts';
-import { defaultIo, loadRegistries, withConfigOption } from './load-adapters.ts';
+import { defaultIo, loadRegistries, runningStackOf, withConfigOption } from './load-adapters.ts';
 import { collectCostReport } from '../../functions/reports/costs/collect.ts';
 import { priceSourceText } from '../../functions/reports/costs/prices.ts';
 import type { CostReport } from '../../functions/reports/costs/report.ts';
@@ -94,7 +94,7 @@ export function registerReport(program: Command): void {
       .requiredOption('--since <time>', 'ISO time, date, or a duration before now (30d)')
       .option('--until <time>', 'exclusive upper bound (default now)')
       .option('--format <format>', 'text, json, md or html', 'text')
-      .option('--protected <env>', 'a protected environment (repeatable; default prod)', collect, [])
+      .addOption(new Option('--protected <env>', 'a protected environment (repeatable)').argParser(collect).default([], 'prod'))
       .option('--out <file>', 'write to a file instead of stdout'),
   ).action(async (flags: ComplianceFlags) => {
     const format = parseFormat(flags.format);
@@ -124,9 +124,9 @@ export function registerReport(program: Command): void {
       report
         .command('costs')
         .description('storage per registry and repository (shared blobs once), transfer per source → target pair, savings with the commands that realise them')
-        .option('--registry <name>', 'only this registry (repeatable)', collect, [])
+        .addOption(new Option('--registry <name>', 'only this registry (repeatable)').argParser(collect).default([], 'every registry'))
         .option('--format <format>', 'text, json, md or html', 'text')
-        .option('--since <time>', 'transfer and reductions from the audit log since (default 30d)', '30d')
+        .option('--since <time>', 'transfer and reductions from the audit log since', '30d')
         .option('--unpulled-days <n>', 'images not pulled in this many days are a saving (default 90)')
         .option('--out <file>', 'write to a file instead of stdout'),
     ),
@@ -135,7 +135,7 @@ export function registerReport(program: Command): void {
     const unpulledDays = flags.unpulledDays !== undefined ? Number(flags.unpulledDays) : undefined;
     if (unpulledDays !== undefined && (!Number.isInteger(unpulledDays) || unpulledDays < 1)) throw new UsageError(`--unpulled-days ${flags.unpulledDays} must be a positive integer`, '--unpulled-days 90');
     const io = defaultIo();
-    const loaded = await loadRegistries(flags.config, io);
+    const loaded = await loadRegistries(flags.config, io, await runningStackOf(flags));
     try {
       let opened: { log: AuditLog; close(): Promise<void> } | undefined;
       try {

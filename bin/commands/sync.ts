@@ -1,5 +1,5 @@
 // `regman sync --source R --target T… --repository X [--tags REGEX]`: copies a repository's tags through the adapters, in parallel.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parsePlatform } from '../../functions/oci/platform.ts';
 import { repositoryPath, syncRepository, type SyncEvent, type SyncResult } from '../../functions/registries/sync.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
@@ -15,7 +15,8 @@ import { dryRunAdapters, formatSyncPlan, type SyncPlan } from './sync-plan.ts';
 interface SyncOptions extends CliAuditFlags {
   readonly config?: string;
   readonly source?: string;
-  readonly target: string[];
+  /** Undefined when no --target was given: runSync says one is required. */
+  readonly target?: string[];
   readonly repository?: string;
   readonly tags?: string;
   readonly referrers: boolean;
@@ -127,7 +128,7 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo & { readonly 
     }
   }
   const concurrency = positiveInt(opts.concurrency, '--concurrency');
-  if (opts.target.length === 0) throw new UsageError('at least one --target is required', '--target gar-eu --target acr-prod');
+  if (opts.target === undefined || opts.target.length === 0) throw new UsageError('at least one --target is required', '--target gar-eu --target acr-prod');
   const repository = opts.repository as string;
 
   const loaded = await loadRegistries(opts.config, io);
@@ -209,11 +210,11 @@ export function registerSync(program: Command, io: RegistryCliIo = defaultIo()):
       ),
   )
     .requiredOption('--source <name>', 'the registry to copy from')
-    .requiredOption('--target <name>', 'a registry to copy to (repeat for several)', collect, [])
+    .option('--target <name>', 'a registry to copy to (required; repeat for several)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .requiredOption('--repository <name>', 'the repository, e.g. team/app')
     .option('--tags <regex>', 'copy only tags the regular expression matches whole (default: every tag)')
     .option('--no-referrers', 'do not copy referrers (OCI 1.1 referrers, fallback tags, cosign .sig/.att/.sbom tags)')
-    .option('--platform <os/arch[/variant]>', 'copy only this platform of each index', collect, [])
+    .addOption(new Option('--platform <os/arch[/variant]>', 'copy only this platform of each index (repeatable)').argParser(collect).default([], 'every platform'))
     .option('--concurrency <n>', 'tag copies in flight at once (default 4)')
     .option('--json', 'print the result as JSON on stdout')
     .option('--dry-run', 'print per target what would be uploaded, mounted, skipped and tagged, and the bytes; write nothing (no blob, manifest, tag or audit record)')

@@ -1,5 +1,6 @@
 // AuditStore on DynamoDB (or dynalite): conditional PutItem appends, strongly consistent chain reads, GSI queries.
 import { PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { fromWireItem, type WireAttributeValue } from '../dynamo/attribute-values.ts';
 import { isAwsError } from '../dynamo/client.ts';
 import type { RawDynamoClient } from '../dynamo/raw-client.ts';
 import { AUDIT_INDEXES, AUDIT_KEYS } from '../dynamo/tables.ts';
@@ -15,8 +16,10 @@ export interface DynamoAuditStoreOptions {
   /** Items per request (DynamoDB `Limit`) for every paginated read; default: DynamoDB's 1 MB pages. Small values exercise pagination in tests. */
   readonly pageSize?: number;
   /**
-   * The lean client for the same table (functions/dynamo/raw-client.ts): when given, `scanChains`
-   * reads through it (the whole-table read of verify and compliance), not through the SDK.
+   * The lean client for bulk reads (functions/dynamo/raw-client.ts): pages parsed with JSON.parse and
+   * converted by attribute-values.ts instead of the SDK's deserialiser and `unmarshall`, for
+   * `queryFields` and for `scanChains` (the whole-table read of verify and compliance). Without one,
+   * both send the same requests through `docClient`.
    */
   readonly raw?: RawDynamoClient;
 }
@@ -45,9 +48,9 @@ export class DynamoAuditStore implements AuditStore {
 
   constructor(options: DynamoAuditStoreOptions) {
     this.docClient = options.docClient;
-    this.raw = options.raw;
     this.tableName = options.tableName;
     this.pageSize = options.pageSize;
+    this.raw = options.raw;
   }
 
   async latest(partition: string): Promise<StoredAuditRecord | undefined> {
@@ -232,8 +235,42 @@ export class DynamoAuditStore implements AuditStore {
       yield* this.scanByTime(query);
       return;
     }
-    const names: Record<string, string> = { '#k': AUDIT_KEYS[query.index] };
-    const values: Record<string, unknown> = { ':k': query[query.index] };
+    for await (const item of this.queryPages(this.indexQuery(query))) yield fromItem(item).record;
+  }
+
+  /**
+   * An index query (not `time`) returning only `fields` of each record, a page at a time: the same
+   * key condition and filters as `query` plus a ProjectionExpression, so DynamoDB sends a few
+   * attributes instead of the whole item (the index projects ALL; the read capacity is the same, the
+   * bytes on the wire and the parsing are not). No chain check: the records are not whole.
+   */
+  async *queryFields(query: StoreQuery, fields: readonly string[]): AsyncIterable<Record<string, unknown>[]> {
+    const input = this.indexQuery(query);
+    const names = { ...input.ExpressionAttributeNames };
+    // Every field through a name placeholder: action, bytes and source are DynamoDB reserved words.
+    input.ProjectionExpression = fields.map((f, i) => ((names[`#f${i}`] = f), `#f${i}`)).join(', ');
+    input.ExpressionAttributeNames = names;
+    if (this.pageSize && input.Limit === undefined) input.Limit = this.pageSize;
+    if (this.raw) {
+      const wireValues: Record<string, WireAttributeValue> = {};
+      for (const [k, v] of Object.entries(input.ExpressionAttributeValues ?? {})) wireValues[k] = { S: String(v) };
+      for await (const page of this.raw.pages('Query', { ...input, ExpressionAttributeValues: wireValues })) yield page.Items.map(fromWireItem);
+      return;
+    }
+    let startKey: Item | undefined;
+    do {
+      const page = await this.docClient.send(new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+      yield page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /** The Query of an index `query`: key condition on the index key and `timeKey`, the other filters as a FilterExpression. */
+  private indexQuery(query: StoreQuery): QueryCommandInput {
+    const index = query.index;
+    if (index === 'time') throw new RangeError('a time query has no index: scanByTime reads it');
+    const names: Record<string, string> = { '#k': AUDIT_KEYS[index] };
+    const values: Record<string, string> = { ':k': String(query[index]) };
     // timeKey = `<iso>#…`: `>= since` keeps records at `since`; `< until` / BETWEEN … AND until drop those at `until`.
     let keyCondition = '#k = :k';
     // DynamoDB rejects unused expression attribute names, so #t only when a bound uses it.
@@ -251,14 +288,14 @@ export class DynamoAuditStore implements AuditStore {
     const filters: string[] = [];
     for (const field of ['repository', 'actor', 'action', 'correlationId'] as const) {
       const value = query[field];
-      if (field === query.index || value === undefined) continue;
+      if (field === index || value === undefined) continue;
       names[`#${field}`] = field === 'correlationId' ? 'correlationId' : AUDIT_KEYS[field];
       values[`:${field}`] = value;
       filters.push(`#${field} = :${field}`);
     }
     const input: QueryCommandInput = {
       TableName: this.tableName,
-      IndexName: INDEX_NAME[query.index],
+      IndexName: INDEX_NAME[index],
       KeyConditionExpression: keyCondition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -268,7 +305,7 @@ export class DynamoAuditStore implements AuditStore {
     // Limit counts items read before the filter, so the caller's limit is only a page size without filters.
     const limit = this.pageSize ?? (filters.length === 0 && query.limit ? Math.min(query.limit, 1000) : undefined);
     if (limit !== undefined) input.Limit = limit;
-    for await (const item of this.queryPages(input)) yield fromItem(item).record;
+    return input;
   }
 
   /**

@@ -36,7 +36,8 @@ export interface OpenDynamoAuditLogOptions extends DynamoClientOptions, AuditLog
 
 /**
  * One call for handlers and the CLI: clients from endpoint/region, the DynamoDB store, the log.
- * Call `close()` when done (the CLI) or keep the log for the container's life (Lambda).
+ * Call `close()` when done (the CLI) or keep the log for the container's life (Lambda). The store
+ * also gets the lean client (same endpoint, region and credentials) for the reports' bulk reads.
  *
  * @example
  * const { log, close } = openDynamoAuditLog({ endpoint: 'http://127.0.0.1:8000', tableName: 'regman-audit' });
@@ -44,11 +45,12 @@ export interface OpenDynamoAuditLogOptions extends DynamoClientOptions, AuditLog
  */
 export function openDynamoAuditLog(options: OpenDynamoAuditLogOptions): { log: AuditLog; store: DynamoAuditStore; raw: RawDynamoClient; close(): void } {
   const clients = createDynamoClients(options);
-  // The whole-table reads go through the lean client: same endpoint, region and credentials provider as the SDK client.
+  // Bulk reads (scanChains, queryFields) go through the lean client: same endpoint, region and credentials as the SDK client.
   const raw = new RawDynamoClient({
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-    credentials: clients.client.config.credentials,
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   });
   const store = new DynamoAuditStore({ docClient: clients.docClient, tableName: options.tableName, raw });
   return {
@@ -56,8 +58,8 @@ export function openDynamoAuditLog(options: OpenDynamoAuditLogOptions): { log: A
     store,
     raw,
     close: () => {
-      raw.destroy();
       clients.destroy();
+      raw.destroy();
     },
   };
 }

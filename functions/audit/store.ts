@@ -57,4 +57,9 @@ export interface AuditStore {
    * items come in key order, which keeps the verifier's reorder buffer empty (it is correct in any order).
    */
   scanChains?(segments: number): AsyncIterable<readonly ChainEntry[]>;
+  /**
+   * Optional: an index query (not `time`) returning only `fields` of each record, a page at a time
+   * (a ProjectionExpression). `AuditLog.pages` falls back to `query` and picks the fields.
+   */
+  queryFields?(query: StoreQuery, fields: readonly string[]): AsyncIterable<Record<string, unknown>[]>;
 }

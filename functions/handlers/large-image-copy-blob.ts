@@ -1,7 +1,7 @@
 // Lambda entry of the replicate-large CopyBlob step (one Map item): one blob to each target that needs it.
 import { readEnvironment } from '../env.ts';
-import { copyPlannedBlob } from '../replication/large/copy-blob.ts';
-import type { CopyBlobInput, CopyBlobResult } from '../replication/large/types.ts';
+import { copyOrDeferBlob } from '../replication/large/copy-blob.ts';
+import type { CopyBlobInput, CopyBlobResult, DeferredStep } from '../replication/large/types.ts';
 import { moduleDir, replicationDepsFromEnvironment } from './deps.ts';
 import { createLargeImageStep, stepInput, type LargeImageDepsFactory, type LargeImageStepHandler, type LargeImageStepOptions } from './large-image-step.ts';
 
@@ -10,13 +10,15 @@ import { createLargeImageStep, stepInput, type LargeImageDepsFactory, type Large
  *
  * @example
  * const copy = createLargeImageCopyBlobHandler(() => deps);
- * await copy({ correlationId, sourceRegistry, repository, targets, blob }); // { digest, outcomes: ['uploaded'] }
+ * await copy({ correlationId, sourceRegistry, repository, targets, blob }); // { digest, outcomes: ['uploaded'] }, or { deferral }
  */
-export function createLargeImageCopyBlobHandler(depsFactory: LargeImageDepsFactory, options?: LargeImageStepOptions): LargeImageStepHandler<CopyBlobResult> {
+export function createLargeImageCopyBlobHandler(depsFactory: LargeImageDepsFactory, options?: LargeImageStepOptions): LargeImageStepHandler<CopyBlobResult | DeferredStep> {
   return createLargeImageStep('CopyBlob', depsFactory, async (input, deps, logger) => {
     const item = stepInput<CopyBlobInput>(input, 'CopyBlob', ['sourceRegistry', 'repository', 'targets', 'blob']);
-    const result = await copyPlannedBlob(item, deps);
-    logger.info('Blob copied', { digest: item.blob.digest, size: item.blob.size, outcomes: result.outcomes });
+    // Targets out of rate budget (a Docker Hub target's 429s): a deferral the item's WaitBeforeCopyBlob waits out.
+    const result = await copyOrDeferBlob(item, deps);
+    if ('deferral' in result) logger.warn('Blob deferred: out of rate budget', { digest: item.blob.digest, ...result.deferral });
+    else logger.info('Blob copied', { digest: item.blob.digest, size: item.blob.size, outcomes: result.outcomes });
     return result;
   }, options);
 }

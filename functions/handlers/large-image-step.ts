@@ -4,7 +4,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { deferStep, previousDeferral } from '../replication/large/deferral.ts';
 import { LargeImageError, toLargeImageError } from '../replication/large/errors.ts';
+import type { DeferredStep } from '../replication/large/types.ts';
 import type { ReplicationDeps } from '../replication/replicate.ts';
 import { lambdaContext, type LambdaContextLike } from './context.ts';
 import { memoizeRetrying } from './memoize.ts';
@@ -64,4 +66,23 @@ export function createLargeImageStep<O>(
   };
   const wrapped = middy(run).use(captureLambdaHandler(tracer)).use(injectLambdaContext(logger, { resetKeys: true }));
   return (input, context) => wrapped(input, lambdaContext(context, `regman-large-${step.toLowerCase()}`)) as Promise<O>;
+}
+
+/**
+ * Runs a step's work; a failure that says "wait for the rate budget" becomes the step's deferral answer (the
+ * ASL Waits until its `notBefore`, then runs the step again), anything else is thrown as before.
+ * `previous` is where the step's result goes in the state: its deferral of the last round, if any.
+ *
+ * @example
+ * return orDefer('Plan', state.plan, deps, logger, () => planLargeImage(state, deps));
+ */
+export async function orDefer<O>(step: string, previous: unknown, deps: LargeImageDeps, logger: Logger, work: () => Promise<O>): Promise<O | DeferredStep> {
+  try {
+    return await work();
+  } catch (err) {
+    const deferred = deferStep(err, previousDeferral(previous), deps.now?.() ?? new Date(), step);
+    if (!deferred) throw err;
+    logger.warn(`${step} deferred: out of rate budget`, { ...deferred.deferral });
+    return deferred;
+  }
 }

@@ -56,9 +56,14 @@ const ANNOTATIONS = {
   'org.opencontainers.image.base.digest': `sha256:${'a'.repeat(64)}`,
 };
 
+/**
+ * The CLI as a user runs it in another terminal: without the URL variables the stack set in this
+ * process, so the config's registries are found through --state-dir's endpoints.json alone.
+ */
 function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGMAN_E2E_REP_')));
   return new Promise((resolve) => {
-    execFile(TSX, [join(ROOT, 'test', 'e2e', 'report-cli.ts'), ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(TSX, [join(ROOT, 'test', 'e2e', 'report-cli.ts'), ...args], { cwd: ROOT, env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -149,7 +154,8 @@ describe('reports on the local stack (e2e)', () => {
     // Act
     const [costs, usage, bad] = await Promise.all([
       runCli(['report', 'costs', ...common(), '--format', 'json']),
-      runCli(['report', 'usage', ...common(), '--format', 'json', '--since', '1d']),
+      // No --config: the stack's own config (endpoints.json names it).
+      runCli(['report', 'usage', '--state-dir', stateDir, '--format', 'json', '--since', '1d']),
       runCli(['report', 'costs', ...common(), '--registry', 'nope']),
     ]);
 

@@ -3,10 +3,12 @@ import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../functions/audit/audit-log.ts';
 import { DynamoAuditStore } from '../../functions/audit/dynamo-store.ts';
+import { InMemoryAuditStore } from '../../functions/audit/memory-store.ts';
+import { RawDynamoClient } from '../../functions/dynamo/raw-client.ts';
 import type { AuditRecordInput } from '../../functions/audit/types.ts';
 import { ComplianceAccumulator } from '../../functions/reports/compliance.ts';
 import { complianceReport } from '../../functions/reports/compliance-query.ts';
-import { costRecords } from '../../functions/reports/costs/records.ts';
+import { COST_FIELDS, costRecords, type CostRecord } from '../../functions/reports/costs/records.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 
 const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);
@@ -80,9 +82,39 @@ describe('streaming reports over the audit log (dynalite, 4-item pages)', () => 
 
   it('feeds the cost report from one index query per action, only those actions', async () => {
     const seen: string[] = [];
-    for await (const r of costRecords(log, period.since)) seen.push(r.action);
+    for await (const page of costRecords(log, period.since)) for (const r of page) seen.push(r.action);
     expect(seen.filter((a) => a === 'replicate')).toHaveLength(32);
     expect(seen.filter((a) => a === 'retention.delete')).toHaveLength(8);
     expect(new Set(seen)).toEqual(new Set(['replicate', 'retention.delete']));
+  });
+
+  it('projects only the cost fields, the same records through the lean client, the SDK and the in-memory store', async () => {
+    // Prepare: the whole records, and the same log behind the lean client and in memory.
+    const whole = (await log.query({ since: period.since, order: 'oldest-first' })).filter((r) => r.action === 'replicate' || r.action === 'retention.delete');
+    const expected = whole.map((r) => Object.fromEntries(COST_FIELDS.filter((f) => r[f] !== undefined).map((f) => [f, r[f]])));
+    const raw = new RawDynamoClient({ endpoint: db.endpoint, region: 'us-east-1' });
+    const memory = new AuditLog(new InMemoryAuditStore());
+    for (const r of records()) await memory.append(r);
+    const read = async (from: Pick<AuditLog, 'pages'>): Promise<CostRecord[]> => {
+      const out: CostRecord[] = [];
+      for await (const page of costRecords(from, period.since)) out.push(...page);
+      return out;
+    };
+    const order = (rs: readonly object[]): string[] => rs.map((r) => JSON.stringify(r)).sort();
+    try {
+      // Act
+      const lean = await read(new AuditLog(new DynamoAuditStore({ docClient: db.docClient, tableName: db.tableNames.audit, pageSize: 4, raw })));
+      const sdk = await read(log);
+      const inMemory = await read(memory);
+
+      // Assess
+      expect(lean).toHaveLength(40);
+      expect(order(lean)).toEqual(order(expected));
+      expect(order(sdk)).toEqual(order(expected));
+      expect(order(inMemory)).toEqual(order(expected));
+      for (const r of lean) expect(Object.keys(r).every((k) => (COST_FIELDS as readonly string[]).includes(k))).toBe(true);
+    } finally {
+      raw.destroy();
+    }
   });
 });

@@ -3,7 +3,9 @@ import { CopyContext, copyBlob, type BlobSettings } from '../../oci/copy-blob.ts
 import type { CopyEventListener } from '../../oci/progress.ts';
 import { toLargeImageError, LargeImageError } from './errors.ts';
 import { adapterOf, type LargeImageStepDeps } from './plan.ts';
-import type { BlobOutcome, CopyBlobInput, CopyBlobResult } from './types.ts';
+import { deferralOf } from '../deferral.ts';
+import { deferStep, previousDeferral } from './deferral.ts';
+import type { BlobOutcome, CopyBlobInput, CopyBlobResult, DeferredStep } from './types.ts';
 import type { ReplicationCopyOptions } from '../types.ts';
 import type { BlobProgressStore } from '../blob-progress.ts';
 
@@ -16,6 +18,8 @@ export interface CopyBlobStepDeps extends LargeImageStepDeps {
   readonly onCopyEvent?: (target: string, event: Parameters<CopyEventListener>[0]) => void;
   /** Blob progress shared with the inline copy: a blob recorded at a target is skipped, one copied is recorded. */
   readonly blobProgress?: BlobProgressStore;
+  /** Clock of a deferral's `notBefore`. @default the system clock */
+  readonly now?: () => Date;
 }
 
 function settingsOf(options: ReplicationCopyOptions = {}): BlobSettings {
@@ -38,12 +42,31 @@ function settingsOf(options: ReplicationCopyOptions = {}): BlobSettings {
  * const { outcomes } = await copyPlannedBlob({ correlationId, sourceRegistry: 'ecr', repository: 'team/app', targets, blob }, { adapters });
  */
 export async function copyPlannedBlob(input: CopyBlobInput, deps: CopyBlobStepDeps): Promise<CopyBlobResult> {
+  const answer = await copyOrDeferBlob(input, deps);
+  if ('deferral' in answer) throw new LargeImageError('RATE_LIMITED', answer.deferral.reason, { retryable: true });
+  return answer;
+}
+
+/**
+ * The CopyBlob step: like copyPlannedBlob, but when every target that failed is out of rate budget it answers a
+ * deferral (the ASL Waits, then runs the item again) carrying the outcomes of the targets that finished, so the
+ * next round copies only the others and the audit still counts what this round uploaded.
+ *
+ * @throws as copyPlannedBlob for any other failure; RATE_LIMITED (fatal) after MAX_DEFERRALS rounds.
+ * @example
+ * const answer = await copyOrDeferBlob(item, deps); // { digest, outcomes } or { deferral: { notBefore, … } }
+ */
+export async function copyOrDeferBlob(input: CopyBlobInput, deps: CopyBlobStepDeps): Promise<CopyBlobResult | DeferredStep> {
   const { blob } = input;
   const source = adapterOf(deps, input.sourceRegistry);
   const settings = settingsOf(deps.copyOptions);
   const desc = { digest: blob.digest, size: blob.size, mediaType: blob.mediaType };
+  const previous = previousDeferral(input.copied);
   const results = await Promise.allSettled(
-    blob.targets.map(async (index): Promise<BlobOutcome> => {
+    blob.targets.map(async (index, k): Promise<BlobOutcome> => {
+      // Finished before the previous round was deferred.
+      const done = previous?.outcomes?.[k];
+      if (done) return done;
       const target = input.targets[index];
       if (!target) throw new LargeImageError('STATE_INVALID', `blob ${blob.digest} names target #${index}, the input has ${input.targets.length}`, { retryable: false });
       const dst = adapterOf(deps, target.registry);
@@ -59,7 +82,15 @@ export async function copyPlannedBlob(input: CopyBlobInput, deps: CopyBlobStepDe
       return ctx.stats.uploaded > 0 ? 'uploaded' : ctx.stats.mounted > 0 ? 'mounted' : 'skipped';
     }),
   );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected.length > 0 && rejected.every((r) => deferralOf(r.reason) !== undefined)) {
+    // Every failed target must wait for its budget: wait for the longest, then run the item again.
+    const longest = rejected.reduce((a, b) => ((deferralOf(b.reason)?.retryAfterSeconds ?? 0) > (deferralOf(a.reason)?.retryAfterSeconds ?? 0) ? b : a));
+    const outcomes = results.map((r) => (r.status === 'fulfilled' ? r.value : null));
+    const deferred = deferStep(longest.reason, previous, deps.now?.() ?? new Date(), `CopyBlob ${blob.digest}`, outcomes);
+    if (deferred) return deferred;
+  }
+  const failed = rejected.find((r) => deferralOf(r.reason) === undefined) ?? rejected[0];
   if (failed) {
     const err = toLargeImageError(failed.reason, 'COPY_FAILED');
     throw new LargeImageError(err.code, `blob ${blob.digest} (${blob.size} bytes): ${err.message.replace(/^\[[A-Z0-9_]+\]\s*/, '')}`, { retryable: err.retryable, cause: failed.reason });

@@ -1,5 +1,6 @@
 // The PublishManifests step of a large image: per target, verify every planned blob, then manifests by digest, referrer tags, the tag last.
 import type { Manifest } from '../../oci/types.ts';
+import { deferralOf } from '../deferral.ts';
 import { LargeImageError, toLargeImageError } from './errors.ts';
 import { adapterOf, type LargeImageStepDeps } from './plan.ts';
 import type { LargeImageState, LargeImageTarget, PlannedTarget, PublishedTarget } from './types.ts';
@@ -89,9 +90,15 @@ export async function publishManifests(state: LargeImageState, deps: LargeImageS
   const results = await Promise.allSettled(state.targets.map((t, i) => publishTarget(state, getSource, i, t, plan.targets[i] as PlannedTarget, deps)));
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => toLargeImageError(r.reason, 'PUBLISH_FAILED'));
   if (failures.length > 0) {
-    // Retry only when every failure may heal; a fatal one would fail the retries the same way.
-    const retryable = failures.every((f) => f.retryable);
-    const first = failures[0] as LargeImageError;
+    // Every failed target out of rate budget: throw the longest wait, which the step answers as a deferral
+    // (the ASL Waits, then publishes again; what was pushed is skipped by HEAD).
+    const waits = failures.map((f) => deferralOf(f)?.retryAfterSeconds);
+    if (waits.every((w) => w !== undefined)) throw failures[waits.indexOf(Math.max(...(waits as number[])))] as LargeImageError;
+    // Otherwise the first failure that is not a wait decides. Retry only when every such failure may heal; a fatal
+    // one would fail the retries the same way.
+    const decisive = failures.filter((_, i) => waits[i] === undefined);
+    const retryable = decisive.every((f) => f.retryable);
+    const first = decisive[0] as LargeImageError;
     throw new LargeImageError(first.code, failures.map((f) => f.message.replace(/^\[[A-Z0-9_]+\]\s*/, '')).join('; '), { retryable, cause: first });
   }
   return results.map((r) => (r as PromiseFulfilledResult<PublishedTarget>).value);

@@ -45,7 +45,8 @@ export async function recordLargeImage(state: LargeImageState, deps: RecordStepD
   const stats = blobStats(state);
   const outcomes: LargeImageTargetOutcome[] = await Promise.all(
     state.targets.map(async (target, i): Promise<LargeImageTargetOutcome> => {
-      const expected = state.plan?.targets[i]?.root ?? state.digest;
+      // `plan` is the Plan step's deferral when Plan waited and then failed: no plan, the pushed digest is expected.
+      const expected = state.plan?.targets?.[i]?.root ?? state.digest;
       const s = stats[i] ?? { uploaded: 0, mounted: 0, skipped: 0, bytes: 0 };
       const base = { target: target.registry, repository: target.repository, bytes: s.bytes, blobs: { uploaded: s.uploaded, mounted: s.mounted, skipped: s.skipped } };
       let tagged: string | undefined;

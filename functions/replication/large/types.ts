@@ -68,6 +68,29 @@ export interface LargeImagePlan {
   readonly totalBytes: number;
 }
 
+/**
+ * A step's answer when a registry is out of rate budget (Docker Hub's pulls spent, a 429 with a long
+ * Retry-After): not an error. The ASL's Choice sees `deferral`, Waits until `notBefore`, and runs the same
+ * step again, whose input then carries this answer where the step's result goes (so the count goes on).
+ */
+export interface StepDeferral {
+  /** ISO time the registry said the budget is back. */
+  readonly notBefore: string;
+  readonly retryAfterSeconds: number;
+  /** Deferrals of this step so far (1 for the first). */
+  readonly deferrals: number;
+  /** Why, for the execution history. */
+  readonly reason: string;
+  readonly registry?: string;
+  readonly budgetKey?: string;
+  /** CopyBlob only: the outcome of each of the blob's targets that finished before the deferral (null: still to do). */
+  readonly outcomes?: readonly (BlobOutcome | null)[];
+}
+
+export interface DeferredStep {
+  readonly deferral: StepDeferral;
+}
+
 /** A CopyBlob item's input (the Map's ItemSelector). */
 export interface CopyBlobInput {
   readonly correlationId: string;
@@ -77,6 +100,8 @@ export interface CopyBlobInput {
   readonly repository: string;
   readonly targets: readonly LargeImageTarget[];
   readonly blob: PlannedBlob;
+  /** The previous round's answer (the item's ResultPath): a deferral when the item waited and runs again. */
+  readonly copied?: CopyBlobResult | DeferredStep;
 }
 
 export type BlobOutcome = 'uploaded' | 'mounted' | 'skipped';

@@ -12,7 +12,7 @@ export interface CollectCostsOptions {
   readonly config: RegmanConfig;
   readonly adapters: ReadonlyMap<string, RegistryAdapter>;
   /** Where transfer and retention records come from; without one, transfer and reductions are empty. */
-  readonly log?: Pick<AuditLog, 'iterate'>;
+  readonly log?: Pick<AuditLog, 'pages'>;
   /** Only these registries (empty: all). @throws ReportError REPORT_UNKNOWN_REGISTRY */
   readonly registries?: readonly string[];
   /** Transfer and reductions since (ISO time or a duration such as 30d). @default 30d */

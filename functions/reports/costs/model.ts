@@ -39,15 +39,24 @@ export interface RegistryCost {
   readonly repositories: readonly RepositoryCost[];
 }
 
-/** Blob digest → size of an image (a manifest without blob list counts its `sizeBytes` under its own digest). */
-function blobsOf(image: InventoryImage): [string, number][] {
-  if (image.blobs && image.blobs.length > 0) return image.blobs.map((b) => [b.digest, b.size]);
-  return image.sizeBytes !== undefined ? [[image.digest, image.sizeBytes]] : [];
+/**
+ * Calls `each(digest, size)` for every blob of an image (a manifest without blob list counts its
+ * `sizeBytes` under its own digest). A callback rather than a list of pairs: the models walk every
+ * blob of a 100k-tag inventory several times, and a pair array per image was most of their garbage.
+ */
+function forEachBlob(image: InventoryImage, each: (digest: string, size: number) => void): void {
+  const blobs = image.blobs;
+  if (blobs && blobs.length > 0) {
+    for (let i = 0; i < blobs.length; i++) each(blobs[i]!.digest, blobs[i]!.size);
+  } else if (image.sizeBytes !== undefined) {
+    each(image.digest, image.sizeBytes);
+  }
 }
 
 function repositoryBlobs(inv: Inventory): Map<string, number> {
   const blobs = new Map<string, number>();
-  for (const image of inv.images) for (const [d, s] of blobsOf(image)) blobs.set(d, s);
+  const set = (d: string, s: number): void => void blobs.set(d, s);
+  for (const image of inv.images) forEachBlob(image, set);
   return blobs;
 }
 
@@ -55,25 +64,28 @@ function repositoryBlobs(inv: Inventory): Map<string, number> {
 export function registryStorageCost(reg: CostRegistryInput): RegistryCost {
   const perRepo = reg.repositories.map((inv) => ({ repository: inv.repository, blobs: repositoryBlobs(inv) }));
   const holders = new Map<string, { size: number; repos: number }>();
+  // Map.forEach, not for…of over entries: no [digest, size] pair per blob (a 100k-tag inventory has ~300k).
   for (const r of perRepo) {
-    for (const [d, s] of r.blobs) {
-      const h = holders.get(d) ?? { size: s, repos: 0 };
-      h.repos += 1;
-      holders.set(d, h);
-    }
+    r.blobs.forEach((s, d) => {
+      const h = holders.get(d);
+      if (h) h.repos += 1;
+      else holders.set(d, { size: s, repos: 1 });
+    });
   }
-  const storedBytes = reg.sheet.dedupe === 'registry' ? [...holders.values()].reduce((n, h) => n + h.size, 0) : perRepo.reduce((n, r) => n + sum(r.blobs.values()), 0);
+  let storedBytes = 0;
+  if (reg.sheet.dedupe === 'registry') holders.forEach((h) => void (storedBytes += h.size));
+  else for (const r of perRepo) storedBytes += sum(r.blobs.values());
   const billableGb = Math.max(0, storedBytes / GB - reg.sheet.includedGb);
   const storageRaw = billableGb * reg.sheet.storagePerGbMonth;
   const repositories = perRepo.map((r) => {
     const bytes = sum(r.blobs.values());
     let uniqueBytes = 0;
     let attributed = 0;
-    for (const [d, s] of r.blobs) {
+    r.blobs.forEach((s, d) => {
       const h = holders.get(d) as { repos: number };
       if (h.repos === 1) uniqueBytes += s;
       attributed += reg.sheet.dedupe === 'registry' ? s / h.repos : s;
-    }
+    });
     return { repository: r.repository, bytes, uniqueBytes, storagePerMonth: storedBytes > 0 ? cents((storageRaw * attributed) / storedBytes) : 0 };
   });
   return {
@@ -124,7 +136,7 @@ export class TransferAccumulator {
 
   constructor(private readonly registries: ReadonlyMap<string, CostRegistryInput>) {}
 
-  add(r: StoredAuditRecord): void {
+  add(r: Pick<StoredAuditRecord, 'action' | 'outcome' | 'bytes' | 'source' | 'target'>): void {
     if (!TRANSFER_ACTIONS.has(r.action) || r.outcome !== 'success' || !r.bytes || !r.source || !r.target) return;
     if (!this.registries.has(r.source) || !this.registries.has(r.target)) {
       this.unpricedBytes += r.bytes;
@@ -162,11 +174,14 @@ export interface Saving {
 
 /** Bytes of `images`' blobs that no other image of the repository references. */
 export function uniqueBytesOf(images: readonly InventoryImage[], inv: Inventory): number {
-  const leaving = new Set(images.map((i) => i.digest));
+  const leaving = new Set<string>();
+  for (const i of images) leaving.add(i.digest);
   const kept = new Set<string>();
-  for (const other of inv.images) if (!leaving.has(other.digest)) for (const [d] of blobsOf(other)) kept.add(d);
+  const keep = (d: string): void => void kept.add(d);
+  for (const other of inv.images) if (!leaving.has(other.digest)) forEachBlob(other, keep);
   const freed = new Map<string, number>();
-  for (const image of images) for (const [d, s] of blobsOf(image)) if (!kept.has(d)) freed.set(d, s);
+  const free = (d: string, s: number): void => void (kept.has(d) || freed.set(d, s));
+  for (const image of images) forEachBlob(image, free);
   return sum(freed.values());
 }
 
@@ -195,7 +210,11 @@ export function findSavings(registries: readonly CostRegistryInput[], options: S
   }
   for (const reg of registries) {
     for (const inv of reg.repositories) {
-      const referenced = new Set(inv.images.flatMap((i) => [...(i.manifests ?? []), ...(i.subject ? [i.digest] : [])]));
+      const referenced = new Set<string>();
+      for (const i of inv.images) {
+        if (i.manifests) for (const m of i.manifests) referenced.add(m);
+        if (i.subject) referenced.add(i.digest);
+      }
       const untagged = inv.images.filter((i) => i.tags.length === 0 && !referenced.has(i.digest) && i.subject === undefined);
       if (untagged.length > 0) {
         const bytes = uniqueBytesOf(untagged, inv);
@@ -210,8 +229,19 @@ export function findSavings(registries: readonly CostRegistryInput[], options: S
   }
   // The same digest in several registries, where no rule needs the extra copies.
   const where = new Map<string, { reg: CostRegistryInput; inv: Inventory; image: InventoryImage }[]>();
-  for (const reg of registries) for (const inv of reg.repositories) for (const image of inv.images) if (image.tags.length > 0) where.set(image.digest, [...(where.get(image.digest) ?? []), { reg, inv, image }]);
+  for (const reg of registries) {
+    for (const inv of reg.repositories) {
+      for (const image of inv.images) {
+        if (image.tags.length === 0) continue;
+        const list = where.get(image.digest);
+        if (list) list.push({ reg, inv, image });
+        else where.set(image.digest, [{ reg, inv, image }]);
+      }
+    }
+  }
   for (const [digest, copies] of where) {
+    // Most digests are in one place: no set to build for them.
+    if (copies.length < 2) continue;
     const regs = new Set(copies.map((c) => c.reg.name));
     if (regs.size < 2) continue;
     for (const c of copies.slice(1)) {

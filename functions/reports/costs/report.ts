@@ -1,5 +1,5 @@
 // The cost report: storage per registry and repository, transfer per pair, savings and reduction achieved, from inventories and audit records.
-import type { StoredAuditRecord } from '../../audit/types.ts';
+import type { CostRecord } from './records.ts';
 import { TransferAccumulator, findSavings, reductionFromBytesFreed, registryStorageCost, type CostRegistryInput, type RegistryCost, type Saving, type TransferPair } from './model.ts';
 
 export interface CostReport {
@@ -12,18 +12,26 @@ export interface CostReport {
   readonly savingsPerMonth: number;
 }
 
-/** Assembles the report; `records` are the transfer and `retention.delete` records, streamed once and summed as they come (none is kept). */
+/**
+ * Assembles the report; `records` are the transfer and `retention.delete` records (full records or
+ * just their COST_FIELDS), a list or streamed in pages (`costRecords`), summed as they come: none is kept.
+ */
 export async function buildCostReport(
   registries: readonly CostRegistryInput[],
-  records: AsyncIterable<StoredAuditRecord> | Iterable<StoredAuditRecord>,
+  records: Iterable<CostRecord> | AsyncIterable<readonly CostRecord[]>,
   options: { readonly now: Date; readonly needed?: (registry: string, repository: string) => boolean; readonly unpulledDays?: number },
 ): Promise<CostReport> {
   const byName = new Map(registries.map((r) => [r.name, r]));
   const transfer = new TransferAccumulator(byName);
   const freed = new Map<string, number>();
-  for await (const r of records) {
+  const add = (r: CostRecord): void => {
     transfer.add(r);
     if (r.action === 'retention.delete' && r.outcome === 'success' && r.registry !== undefined) freed.set(r.registry, (freed.get(r.registry) ?? 0) + (r.bytes ?? 0));
+  };
+  if (Symbol.asyncIterator in records) {
+    for await (const page of records) for (const r of page) add(r);
+  } else {
+    for (const r of records) add(r);
   }
   const costs = registries.map((r) => {
     const cost = registryStorageCost(r);

@@ -23,6 +23,7 @@ describe('local replication log lines', () => {
     const ok = formatFanoutFinished('exec-1', {
       status: 'SUCCEEDED',
       states: [],
+      waits: [],
       output: {
         status: 'partial', executionName: 'exec-1', digest, tag: 'v1',
         targets: [
@@ -36,6 +37,6 @@ describe('local replication log lines', () => {
       '  → east/team/app: ok (2.0 KiB, blobs 3 uploaded / 0 mounted / 1 skipped)',
       '  → west/mirror/team/app: FAILED BLOB_UNKNOWN gone',
     ]);
-    expect(formatFanoutFinished('exec-2', { status: 'FAILED', states: [], error: 'States.TaskFailed', cause: 'plan failed' })).toBe('large image execution exec-2: FAILED States.TaskFailed plan failed');
+    expect(formatFanoutFinished('exec-2', { status: 'FAILED', states: [], waits: [], error: 'States.TaskFailed', cause: 'plan failed' })).toBe('large image execution exec-2: FAILED States.TaskFailed plan failed');
   });
 });

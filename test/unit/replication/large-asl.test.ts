@@ -9,6 +9,9 @@ interface Catcher { ErrorEquals: string[]; Next: string; ResultPath?: string }
 interface State {
   Type: string;
   Next?: string;
+  Default?: string;
+  Choices?: { Variable: string; IsPresent?: boolean; Next: string }[];
+  TimestampPath?: string;
   End?: boolean;
   Resource?: string;
   Retry?: Retrier[];
@@ -32,7 +35,7 @@ function reachable(def: Definition): Set<string> {
     seen.add(name);
     const s = def.States[name];
     expect(s, `state ${name} is referenced but not defined`).toBeDefined();
-    for (const next of [s?.Next, ...(s?.Catch ?? []).map((c) => c.Next)]) if (next) queue.push(next);
+    for (const next of [s?.Next, s?.Default, ...(s?.Choices ?? []).map((c) => c.Next), ...(s?.Catch ?? []).map((c) => c.Next)]) if (next) queue.push(next);
   }
   return seen;
 }
@@ -47,10 +50,12 @@ describe('statemachines/replicate-large.asl.json', () => {
     expect([...reachable(asl)].sort()).toEqual(Object.keys(asl.States).sort());
     const inner = mapState.ItemProcessor as Definition;
     expect([...reachable(inner)].sort()).toEqual(Object.keys(inner.States).sort());
-    for (const s of Object.values(asl.States)) if (!s.Next) expect(['Succeed', 'Fail']).toContain(s.Type);
-    expect(asl.States.Plan?.Next).toBe('CopyBlobs');
+    for (const s of Object.values(asl.States)) if (!s.Next) expect(['Succeed', 'Fail', 'Choice']).toContain(s.Type);
+    expect(asl.States.Plan?.Next).toBe('PlanDeferred');
+    expect(asl.States.PlanDeferred?.Default).toBe('CopyBlobs');
     expect(mapState.Next).toBe('PublishManifests');
-    expect(asl.States.PublishManifests?.Next).toBe('Record');
+    expect(asl.States.PublishManifests?.Next).toBe('PublishDeferred');
+    expect(asl.States.PublishDeferred?.Default).toBe('Record');
     expect(asl.States.RecordFailure?.Next).toBe('ReplicationFailed');
   });
 
@@ -72,6 +77,48 @@ describe('statemachines/replicate-large.asl.json', () => {
     expect(asl.States.Record?.Catch?.[0]?.Next).toBe('AuditFailed');
     expect(asl.States.RecordFailure?.Catch?.[0]?.Next).toBe('AuditFailed');
     expect(asl.States.Record?.Resource).toBe(asl.States.RecordFailure?.Resource);
+  });
+
+  it('a step out of rate budget Waits on its own deferral and runs again: Plan, each CopyBlob item, PublishManifests', () => {
+    const inner = (mapState.ItemProcessor as Definition).States;
+    for (const [states, task, slot, choice, wait] of [
+      [asl.States, 'Plan', '$.plan', 'PlanDeferred', 'WaitBeforePlan'],
+      [inner, 'CopyBlob', '$.copied', 'BlobDeferred', 'WaitBeforeCopyBlob'],
+      [asl.States, 'PublishManifests', '$.published', 'PublishDeferred', 'WaitBeforePublish'],
+    ] as const) {
+      expect(states[task]?.Next, task).toBe(choice);
+      expect(states[choice]?.Choices, task).toEqual([{ Variable: `${slot}.deferral`, IsPresent: true, Next: wait }]);
+      expect(states[wait], task).toMatchObject({ Type: 'Wait', TimestampPath: `${slot}.deferral.notBefore`, Next: task });
+    }
+    expect(copyBlob).toMatchObject({ ResultPath: '$.copied' });
+    expect(inner.BlobCopied).toMatchObject({ Type: 'Pass', InputPath: '$.copied', End: true });
+    // Docker Hub's window is six hours and a step may wait 12 times: the execution outlives a day.
+    expect((asl as { TimeoutSeconds?: number }).TimeoutSeconds).toBeGreaterThanOrEqual(72 * 3600);
+  });
+
+  it('runs a deferred item again after its Wait (no Retry spent), the item\'s result is the copy\'s, and the other items go on', async () => {
+    // Prepare: blob b answers a deferral once, then copies
+    const calls: string[] = [];
+    const notBefore = new Date(Date.now() + 90_000).toISOString();
+    const handlers = {
+      LargeImagePlanFunctionArn: async () => ({ blobs: [{ digest: 'a', targets: [0] }, { digest: 'b', targets: [0] }], targets: [{}], totalBytes: 2 }),
+      LargeImageCopyBlobFunctionArn: async (input: unknown) => {
+        const item = input as { blob: { digest: string }; copied?: { deferral?: { deferrals: number } } };
+        calls.push(`${item.blob.digest}${item.copied?.deferral ? `#${item.copied.deferral.deferrals}` : ''}`);
+        if (item.blob.digest === 'b' && !item.copied) return { deferral: { notBefore, retryAfterSeconds: 90, deferrals: 1, reason: 'test', outcomes: [null] } };
+        return { digest: item.blob.digest, outcomes: ['uploaded'] };
+      },
+      LargeImagePublishFunctionArn: async () => [{ target: 't', digest: 'd', manifestsPushed: 1, tagged: true }],
+      LargeImageRecordFunctionArn: async (input: unknown) => ({ copied: (input as { copied: unknown }).copied }),
+    };
+    // Act
+    const result = await runStateMachine(REPLICATE_LARGE_ASL, { correlationId: 'c', sourceRegistry: 's', repository: 'r', digest: 'd', targets: [{}] }, handlers, { retryIntervalMs: 0, waitMs: 0 });
+    // Assess
+    expect(result, JSON.stringify(result)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(calls.sort()).toEqual(['a', 'b', 'b#1']);
+    expect(result.waits.map((w) => [w.state, (w.input as { copied: { deferral: { notBefore: string } } }).copied.deferral.notBefore])).toEqual([['WaitBeforeCopyBlob', notBefore]]);
+    expect(result.output).toEqual({ copied: [{ digest: 'a', outcomes: ['uploaded'] }, { digest: 'b', outcomes: ['uploaded'] }] });
+    expect(result.states).not.toContain('RecordFailure');
   });
 
   it('maps one item per planned blob, at most 8 at once, with a small item selector', () => {
