@@ -16,7 +16,11 @@ export async function buildCli(outdir: string): Promise<string> {
   // Chunk names carry content hashes: without a clean folder, every build leaves the last one's behind.
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
-    entryPoints: { regman: fileURLToPath(new URL('../bin/regman.ts', import.meta.url)) },
+    entryPoints: {
+      regman: fileURLToPath(new URL('../bin/regman.ts', import.meta.url)),
+      // A worker thread's module is its own entry: parallel-audit-scan.ts starts it by this name beside its chunk.
+      'parallel-audit-scan-worker': fileURLToPath(new URL('../functions/reports/parallel-audit-scan-worker.ts', import.meta.url)),
+    },
     bundle: true,
     splitting: true,
     platform: 'node',

@@ -1,6 +1,6 @@
 // `regman audit query|verify`: reads the hash-chained audit log of the deployed stack (--table) or of the local stack (--state-dir).
 import type { Command } from 'commander';
-import { openDynamoAuditLog, type AuditLog, type AuditQuery, type StoredAuditRecord, type VerifyResult } from '../../functions/audit/index.ts';
+import { openDynamoAuditLog, type AuditHead, type AuditLog, type AuditQuery, type StoredAuditRecord, type VerifyResult } from '../../functions/audit/index.ts';
 import { openLocalAuditLog } from '../../local/audit-access.ts';
 import { UsageError } from './run-cli.ts';
 import { readFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { verifyAnchored, writeAnchor, type AnchoredVerifyResult } from '../../fu
 import { FileAnchorSink } from '../../functions/audit/anchors/file-sink.ts';
 import { S3AnchorSink } from '../../functions/audit/anchors/s3-sink.ts';
 import { anchorFolder, anchorLocalLog } from '../../local/audit-anchors.ts';
+import { scanInWorkers, type ParallelScanSource } from '../../functions/reports/parallel-audit-scan.ts';
 
 export interface ConnectionFlags {
   readonly stateDir?: string;
@@ -46,7 +47,7 @@ interface AnchorFlags extends ConnectionFlags {
 const DEFAULT_STATE_DIR = '.state';
 
 /** Opens the log named by the flags: `--table` (AWS, or `--endpoint`) or `--state-dir` (the local stack; the default). */
-export async function openAuditLog(flags: ConnectionFlags): Promise<{ log: AuditLog; close(): Promise<void> }> {
+export async function openAuditLog(flags: ConnectionFlags): Promise<{ log: AuditLog; close(): Promise<void>; parallel?: ParallelScanSource }> {
   if (flags.table !== undefined && flags.stateDir !== undefined) {
     throw new UsageError('--table and --state-dir name two different audit logs: give one', '--state-dir .state   or   --table <AuditTable> --region eu-west-1');
   }
@@ -56,7 +57,8 @@ export async function openAuditLog(flags: ConnectionFlags): Promise<{ log: Audit
       ...(flags.region !== undefined ? { region: flags.region } : {}),
       ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint } : {}),
     });
-    return { log: opened.log, close: async () => opened.close() };
+    // Whole-table reads (verify, compliance) in worker threads over the lean client (functions/reports/parallel-audit-scan.ts).
+    return { log: opened.log, close: async () => opened.close(), parallel: { raw: opened.raw, tableName: flags.table } };
   }
   if (flags.region !== undefined || flags.endpoint !== undefined) throw new UsageError('--region and --endpoint go with --table', '--table <AuditTable> --region eu-west-1');
   return openLocalAuditLog(flags.stateDir ?? DEFAULT_STATE_DIR);
@@ -158,12 +160,13 @@ export function registerAudit(program: Command): void {
       .option('--anchor-public-key <file>', 'PEM public key the anchors must be signed with (default: the key each anchor names)')
       .option('--json', 'JSON: the verify result'),
   ).action(async (flags: VerifyFlags) => {
-    const { log, close } = await openAuditLog(flags);
+    const { log, close, parallel } = await openAuditLog(flags);
     try {
       const trustedPublicKey = flags.anchorPublicKey !== undefined ? await readFile(flags.anchorPublicKey, 'utf8') : undefined;
       const result = await verifyAnchored(log, anchorSinkFor(flags), {
         ...(flags.partition !== undefined ? { partition: flags.partition } : {}),
         ...(trustedPublicKey !== undefined ? { trustedPublicKey } : {}),
+        ...(parallel ? { scan: async (anchors: ReadonlyMap<string, AuditHead[]>) => (await scanInWorkers(parallel, anchors)).chains } : {}),
       });
       process.stdout.write((flags.json ? JSON.stringify(result, null, 2) : formatVerifyResult(result)) + '\n');
       if (!result.ok) process.exitCode = 1;

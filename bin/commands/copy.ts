@@ -177,7 +177,7 @@ async function copyOnce(srcText: string, dstText: string, opts: CopyCommandOptio
   // DST without a tag takes SRC's tag; with SRC pinned by digest and no DST tag, the copy is by digest only.
   const dstTag = hasExplicitTag(dstText) ? dst.tag : src.digest !== undefined && !hasExplicitTag(srcText) ? undefined : src.tag;
   const controller = new AbortController();
-  const reporter = io.reporter ?? createProgressReporter();
+  const reporter = io.reporter ?? createProgressReporter({ dryRun: opts.dryRun === true });
   const options = copyOptionsOf(opts, controller.signal, reporter);
   const client = (host: string, credentials: CredentialProvider): RegistryClient =>
     new RegistryClient({ host: registryEndpoint(host), credentials, ...(opts.plainHttp ? { plainHttp: true } : {}), ...(opts.insecure ? { insecure: true } : {}) });

@@ -16,8 +16,15 @@ export function wantsBar(stream: NodeJS.WriteStream = process.stderr, env: NodeJ
   return Boolean(stream.isTTY) && !env.CI;
 }
 
+/** How the lines and the bar speak: a dry run (`--dry-run`) reports what would happen, nothing is sent. */
+export interface ReporterOptions {
+  readonly dryRun?: boolean;
+}
+
 /** One stderr line per blob outcome (and retries), for logs and CI. */
-export function lineReporter(write: (line: string) => void = (l) => process.stderr.write(l + '\n')): ProgressReporter {
+export function lineReporter(write: (line: string) => void = (l) => process.stderr.write(l + '\n'), options: ReporterOptions = {}): ProgressReporter {
+  const uploaded = options.dryRun ? 'would upload' : 'uploaded';
+  const mounted = options.dryRun ? 'would mount' : 'mounted';
   return {
     onEvent: (e) => {
       if (e.type !== 'blob') {
@@ -27,10 +34,10 @@ export function lineReporter(write: (line: string) => void = (l) => process.stde
       const size = formatBytes(e.size);
       switch (e.phase) {
         case 'finished':
-          write(`blob ${short(e.digest)} uploaded ${size}`);
+          write(`blob ${short(e.digest)} ${uploaded} ${size}`);
           break;
         case 'mounted':
-          write(`blob ${short(e.digest)} mounted ${size} ${e.reason ?? ''}`.trimEnd());
+          write(`blob ${short(e.digest)} ${mounted} ${size} ${e.reason ?? ''}`.trimEnd());
           break;
         case 'skipped':
           write(`blob ${short(e.digest)} skipped ${size} (${e.reason ?? 'present'})`);
@@ -50,11 +57,11 @@ export function lineReporter(write: (line: string) => void = (l) => process.stde
 }
 
 /** A single bar of bytes over every blob seen so far (the total grows as blobs start). */
-export function barReporter(stream: NodeJS.WritableStream = process.stderr): ProgressReporter {
+export function barReporter(stream: NodeJS.WritableStream = process.stderr, options: ReporterOptions = {}): ProgressReporter {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: 'copy [{bar}] {percentage}% | {done}/{count} blobs | {bytes}/{totalBytes} | {duration_formatted}',
+      format: `${options.dryRun ? 'plan' : 'copy'} [{bar}] {percentage}% | {done}/{count} blobs | {bytes}/{totalBytes} | {duration_formatted}`,
       hideCursor: true,
       clearOnComplete: false,
       fps: 10,
@@ -96,6 +103,6 @@ export function barReporter(stream: NodeJS.WritableStream = process.stderr): Pro
 }
 
 /** The reporter for this terminal. */
-export function createProgressReporter(): ProgressReporter {
-  return wantsBar() ? barReporter() : lineReporter();
+export function createProgressReporter(options: ReporterOptions = {}): ProgressReporter {
+  return wantsBar() ? barReporter(process.stderr, options) : lineReporter(undefined, options);
 }

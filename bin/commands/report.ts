@@ -107,9 +107,9 @@ export function registerReport(program: Command): void {
     } catch (err) {
       throw new UsageError((err as Error).message, '--since 30d   or   --since 2026-01-01 --until 2026-02-01');
     }
-    const { log, close } = await openAuditLog(flags);
+    const { log, close, parallel } = await openAuditLog(flags);
     try {
-      const result = await complianceReport(log, { since, until, protectedEnvironments: flags.protected.length > 0 ? flags.protected : ['prod'] });
+      const result = await complianceReport(log, { since, until, protectedEnvironments: flags.protected.length > 0 ? flags.protected : ['prod'], ...(parallel ? { parallel } : {}) });
       // JSON in pieces: a long period lists tens of thousands of promotions (functions/reports/json-chunks.ts).
       if (format === 'json') await emitChunks(jsonChunks(result as unknown as Record<string, unknown>), flags.out);
       else await emit(renderCompliance(result, format), flags.out);

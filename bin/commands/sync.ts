@@ -3,8 +3,8 @@ import { Option, type Command } from 'commander';
 import { parsePlatform } from '../../functions/oci/platform.ts';
 import { repositoryPath, syncRepository, type SyncEvent, type SyncResult } from '../../functions/registries/sync.ts';
 import { formatBytes } from '../../functions/format-bytes.ts';
-import { barReporter, lineReporter, wantsBar, type ProgressReporter } from './progress-bar.ts';
-import { defaultIo, loadRegistries, pickAdapter, positiveInt, shortDigest, withConfigOption, type RegistryCliIo } from './load-adapters.ts';
+import { barReporter, lineReporter, wantsBar, type ProgressReporter, type ReporterOptions } from './progress-bar.ts';
+import { defaultIo, loadRegistries, pickAdapter, positiveInt, runningStackOf, shortDigest, withConfigOption, type RegistryCliIo } from './load-adapters.ts';
 import { abortOnSigint } from './interrupt.ts';
 import { UsageError } from './run-cli.ts';
 import { openCliAuditTrail, withAuditOptions, type CliAuditFlags, type CliAuditTrail } from './cli-audit.ts';
@@ -34,10 +34,10 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * prefixed with target and tag. Bar: one bar over the bytes of every target (a blob sent to two
  * targets counts twice).
  */
-function syncProgress(io: RegistryCliIo): { onEvent: (e: SyncEvent) => void; stop: () => void } {
+function syncProgress(io: RegistryCliIo, options: ReporterOptions = {}): { onEvent: (e: SyncEvent) => void; stop: () => void } {
   const bar = (io.progress ?? (wantsBar() ? 'bar' : 'lines')) === 'bar';
   if (bar) {
-    const reporter = barReporter();
+    const reporter = barReporter(process.stderr, options);
     return {
       onEvent: (e) => {
         if (e.type === 'copy') reporter.onEvent({ ...e.event, digest: `${e.target}/${e.event.digest}` });
@@ -56,7 +56,7 @@ function syncProgress(io: RegistryCliIo): { onEvent: (e: SyncEvent) => void; sto
           io.stderr(`${e.target} ${e.tag}: started`);
           break;
         case 'tag-finished':
-          io.stderr(`${e.target} ${e.tag}: ${e.result.noop ? 'up to date' : 'copied'} ${shortDigest(e.result.digest)}`);
+          io.stderr(`${e.target} ${e.tag}: ${e.result.noop ? 'up to date' : options.dryRun ? 'would copy' : 'copied'} ${shortDigest(e.result.digest)}`);
           break;
         case 'tag-failed':
           io.stderr(`${e.target} ${e.tag}: FAILED: ${e.error.message}`);
@@ -65,7 +65,7 @@ function syncProgress(io: RegistryCliIo): { onEvent: (e: SyncEvent) => void; sto
           const key = `${e.target} ${e.tag}`;
           let r = perCopy.get(key);
           if (r === undefined) {
-            r = lineReporter((line) => io.stderr(`${key}: ${line}`));
+            r = lineReporter((line) => io.stderr(`${key}: ${line}`), options);
             perCopy.set(key, r);
           }
           r.onEvent(e.event);
@@ -131,8 +131,9 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo & { readonly 
   if (opts.target === undefined || opts.target.length === 0) throw new UsageError('at least one --target is required', '--target gar-eu --target acr-prod');
   const repository = opts.repository as string;
 
-  const loaded = await loadRegistries(opts.config, io);
-  const progress = syncProgress(io);
+  // With --state-dir, the local stack's registries are reached where it runs (the config's defaults are only the ports it tried first).
+  const loaded = await loadRegistries(opts.config, io, opts.stateDir !== undefined ? await runningStackOf({ stateDir: opts.stateDir }) : undefined);
+  const progress = syncProgress(io, { dryRun: opts.dryRun === true });
   const controller = new AbortController();
   const sigint = abortOnSigint(controller);
   let trail: CliAuditTrail | undefined;

@@ -162,10 +162,16 @@ export class AuditLog {
           all.add(p);
         }
         // The full scan below finds them itself.
-        if (!this.store.scanChains) for await (const p of this.store.discoverPartitions()) all.add(p);
+        if (!this.store.scanChains && !options.scan) for await (const p of this.store.discoverPartitions()) all.add(p);
         for (const p of anchors.keys()) all.add(p);
       }
       const visit = options.visit;
+      if (options.partition === undefined && options.scan) {
+        const scanned = await options.scan(anchors);
+        for (const p of scanned.keys()) all.add(p);
+        const partitions = [...all].sort();
+        return assemble(partitions, (p) => scanned.get(p) ?? new ChainChecker(p, anchors.get(p)).result(0), registered);
+      }
       if (options.partition === undefined && this.store.scanChains) {
         const scanned = await verifyFromScan(this.store.scanChains(options.segments ?? 4), anchors, visit);
         for (const p of scanned.keys()) all.add(p);
@@ -268,7 +274,7 @@ function assemble(partitions: string[], resultOf: (partition: string, i: number)
  * predecessors have been checked, and whatever still waits at the end is fed in key order (the
  * checker then reports the gap), so the result is that of reading each chain by itself.
  */
-async function verifyFromScan(
+export async function verifyFromScan(
   pages: AsyncIterable<readonly ChainEntry[]>,
   anchors: ReadonlyMap<string, AuditHead[]>,
   visit: ((record: StoredAuditRecord) => void) | undefined,

@@ -20,65 +20,81 @@ export function canonicalJson(value: unknown): string {
  * field but `hash`), without copying the record first.
  */
 export function canonicalJsonOmitting(value: unknown, omit: string | undefined): string {
-  path.length = 0;
-  return serialise(value, omit);
+  try {
+    if (omit === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) return serialise(value);
+    return object(value as Record<string, unknown>, omit);
+  } catch (err) {
+    if (err instanceof NotJson) throw new TypeError(`canonicalJson: $${err.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')} is ${err.what}`);
+    throw err;
+  }
 }
 
 /**
- * Keys and indexes from the root to the value being written, only read to name it in an error: the
- * verifier hashes a million records, so the path is not built as a string for every member.
+ * A value JSON cannot represent, with the keys and indexes from it back to the root added as the
+ * error unwinds: the verifier hashes a million records, so no path is kept while nothing is wrong.
  */
-const path: (string | number)[] = [];
-
-function where(): string {
-  return `$${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}`;
+class NotJson extends Error {
+  readonly path: (string | number)[] = [];
+  constructor(readonly what: string) {
+    super(what);
+  }
 }
 
-function serialise(value: unknown, omit: string | undefined): string {
-  if (value === null) return 'null';
+function serialise(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new NotJson(`${value}, not a finite number`);
+      // -0 === 0: written as 0 (String() is JSON.stringify for finite numbers, and gives "0" for -0 too).
+      return String(value);
     case 'boolean':
       return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${where()} is ${value}, not a finite number`);
-      // -0 would print as 0 anyway; normalise explicitly so the intent is visible. String() is JSON.stringify for finite numbers.
-      return Object.is(value, -0) ? '0' : String(value);
-    case 'object': {
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let i = 0; i < value.length; i += 1) {
-          const v: unknown = value[i];
-          if (i > 0) out += ',';
-          if (v === undefined) out += 'null';
-          else {
-            path.push(i);
-            out += serialise(v, undefined);
-            path.pop();
-          }
-        }
-        return `${out}]`;
-      }
-      const proto = Object.getPrototypeOf(value) as unknown;
-      if (proto !== Object.prototype && proto !== null) {
-        throw new TypeError(`canonicalJson: ${where()} is a ${(value as object).constructor?.name ?? 'non-plain object'}, not a plain object`);
-      }
-      const record = value as Record<string, unknown>;
-      // The default sort compares UTF-16 code units, which is the order wanted.
-      const keys = Object.keys(record).sort();
-      let out = '{';
-      for (const k of keys) {
-        const v = record[k];
-        if (v === undefined || k === omit) continue;
-        if (out.length > 1) out += ',';
-        path.push(k);
-        out += `${JSON.stringify(k)}:${serialise(v, undefined)}`;
-        path.pop();
-      }
-      return `${out}}`;
-    }
+    case 'object':
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return array(value);
+      return object(value as Record<string, unknown>, undefined);
     default:
-      throw new TypeError(`canonicalJson: ${where()} is a ${typeof value}, which JSON cannot represent`);
+      throw new NotJson(`a ${typeof value}, which JSON cannot represent`);
   }
+}
+
+function array(value: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < value.length; i += 1) {
+    const v = value[i];
+    if (i > 0) out += ',';
+    if (v === undefined) {
+      out += 'null';
+      continue;
+    }
+    try {
+      out += serialise(v);
+    } catch (err) {
+      if (err instanceof NotJson) err.path.unshift(i);
+      throw err;
+    }
+  }
+  return out + ']';
+}
+
+function object(record: Record<string, unknown>, omit: string | undefined): string {
+  const proto = Object.getPrototypeOf(record) as unknown;
+  if (proto !== Object.prototype && proto !== null) throw new NotJson(`a ${(record as object).constructor?.name ?? 'non-plain object'}, not a plain object`);
+  // The default sort compares UTF-16 code units, which is the order wanted.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i += 1) {
+    const k = keys[i]!;
+    const v = record[k];
+    if (v === undefined || k === omit) continue;
+    if (out.length > 1) out += ',';
+    try {
+      out += JSON.stringify(k) + ':' + serialise(v);
+    } catch (err) {
+      if (err instanceof NotJson) err.path.unshift(k);
+      throw err;
+    }
+  }
+  return out + '}';
 }

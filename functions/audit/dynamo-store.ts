@@ -5,6 +5,7 @@ import { isAwsError } from '../dynamo/client.ts';
 import type { RawDynamoClient } from '../dynamo/raw-client.ts';
 import { AUDIT_INDEXES, AUDIT_KEYS } from '../dynamo/tables.ts';
 import { HEADS_KEY, PARTITION_REGISTRY_KEY, fromItem, toItem, type ChainEntry } from './chain.ts';
+import { scanSegments } from './lean-scan.ts';
 import type { AuditStore, StoreQuery } from './store.ts';
 import type { AuditHead, StoredAuditRecord } from './types.ts';
 
@@ -15,9 +16,10 @@ export interface DynamoAuditStoreOptions {
   /** Items per request (DynamoDB `Limit`) for every paginated read; default: DynamoDB's 1 MB pages. Small values exercise pagination in tests. */
   readonly pageSize?: number;
   /**
-   * The lean client for bulk reads of a few fields (`queryFields`): pages parsed with JSON.parse and
-   * converted by attribute-values.ts instead of the SDK's deserialiser and `unmarshall`. Without one,
-   * `queryFields` sends the same Query through `docClient`.
+   * The lean client for bulk reads (functions/dynamo/raw-client.ts): pages parsed with JSON.parse and
+   * converted by attribute-values.ts instead of the SDK's deserialiser and `unmarshall`, for
+   * `queryFields` and for `scanChains` (the whole-table read of verify and compliance). Without one,
+   * both send the same requests through `docClient`.
    */
   readonly raw?: RawDynamoClient;
 }
@@ -185,6 +187,11 @@ export class DynamoAuditStore implements AuditStore {
    */
   async *scanChains(segments: number): AsyncIterable<readonly ChainEntry[]> {
     const total = Math.max(1, Math.floor(segments));
+    if (this.raw) {
+      const all = Array.from({ length: total }, (_, i) => i);
+      for await (const page of scanSegments({ raw: this.raw, tableName: this.tableName, segments: all, totalSegments: total, ...(this.pageSize ? { pageSize: this.pageSize } : {}) })) yield page.entries;
+      return;
+    }
     const readSegment = (segment: number) => {
       let startKey: Item | undefined;
       let done = false;

@@ -43,8 +43,9 @@ export interface OpenDynamoAuditLogOptions extends DynamoClientOptions, AuditLog
  * const { log, close } = openDynamoAuditLog({ endpoint: 'http://127.0.0.1:8000', tableName: 'regman-audit' });
  * try { console.log(await log.verify()); } finally { close(); }
  */
-export function openDynamoAuditLog(options: OpenDynamoAuditLogOptions): { log: AuditLog; store: DynamoAuditStore; close(): void } {
+export function openDynamoAuditLog(options: OpenDynamoAuditLogOptions): { log: AuditLog; store: DynamoAuditStore; raw: RawDynamoClient; close(): void } {
   const clients = createDynamoClients(options);
+  // Bulk reads (scanChains, queryFields) go through the lean client: same endpoint, region and credentials as the SDK client.
   const raw = new RawDynamoClient({
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(options.region !== undefined ? { region: options.region } : {}),
@@ -55,6 +56,7 @@ export function openDynamoAuditLog(options: OpenDynamoAuditLogOptions): { log: A
   return {
     log: new AuditLog(store, options),
     store,
+    raw,
     close: () => {
       clients.destroy();
       raw.destroy();

@@ -141,6 +141,12 @@ export interface VerifyOptions {
   readonly concurrency?: number;
   /** Parallel scan segments when the store reads every chain in one Scan (default 4). */
   readonly segments?: number;
+  /**
+   * Checks every chain in one pass of its own instead of the store's `scanChains` (the CLI's
+   * worker-thread Scan, functions/reports/parallel-audit-scan.ts), given the anchors by partition;
+   * returns each chain's result (chain.ts ChainResult). Used when no `partition` is given; `visit` is not called then.
+   */
+  readonly scan?: (anchors: ReadonlyMap<string, AuditHead[]>) => Promise<ReadonlyMap<string, { readonly checked: number; readonly brk: ChainBreak | undefined; readonly seen: number }>>;
 }
 
 export interface VerifyResult {

@@ -96,6 +96,7 @@ export function dynamoEndpointFor(region: string): string {
 export class RawDynamoClient {
   readonly endpoint: URL;
   private readonly region: string;
+  private readonly credentials: RawDynamoClientOptions['credentials'] & object;
   private readonly signer: SignatureV4;
   private readonly agent: HttpAgent | HttpsAgent;
   private readonly maxAttempts: number;
@@ -106,7 +107,7 @@ export class RawDynamoClient {
   constructor(options: RawDynamoClientOptions = {}) {
     this.region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
     this.endpoint = new URL(options.endpoint ?? dynamoEndpointFor(this.region));
-    const credentials = options.credentials ?? (options.endpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : fromNodeProviderChain());
+    const credentials = (this.credentials = options.credentials ?? (options.endpoint ? { accessKeyId: 'local', secretAccessKey: 'local' } : fromNodeProviderChain()));
     this.signer = new SignatureV4({ service: 'dynamodb', region: this.region, credentials: credentials as Credentials | CredentialProvider, sha256: NodeSha256 });
     this.agent = this.endpoint.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true });
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 3);
@@ -147,6 +148,19 @@ export class RawDynamoClient {
       startKey = page.LastEvaluatedKey;
       yield page.Items === undefined ? { ...page, Items: [] } : page;
     } while (startKey);
+  }
+
+  /**
+   * The endpoint, region and credentials (resolved now) as plain data, for a client in another
+   * thread (a provider function cannot be posted to a worker); keep it in memory only.
+   */
+  async connection(): Promise<{ endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } }> {
+    const c = typeof this.credentials === 'function' ? await this.credentials() : this.credentials;
+    return {
+      endpoint: this.endpoint.href,
+      region: this.region,
+      credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) },
+    };
   }
 
   /** Closes the idle sockets. */

@@ -68,13 +68,26 @@ export function securityEventOf(r: StoredAuditRecord): SecurityEvent | undefined
   return undefined;
 }
 
+type CounterEntries = [string, { total: number; outcomes: Record<string, number> }][];
+
 class Counter {
   private readonly map = new Map<string, { total: number; outcomes: Record<string, number> }>();
   add(key: string, outcome: string): void {
-    const c = this.map.get(key) ?? { total: 0, outcomes: {} };
+    let c = this.map.get(key);
+    if (!c) this.map.set(key, (c = { total: 0, outcomes: {} }));
     c.total += 1;
     c.outcomes[outcome] = (c.outcomes[outcome] ?? 0) + 1;
-    this.map.set(key, c);
+  }
+  entries(): CounterEntries {
+    return [...this.map];
+  }
+  merge(entries: CounterEntries): void {
+    for (const [key, other] of entries) {
+      let c = this.map.get(key);
+      if (!c) this.map.set(key, (c = { total: 0, outcomes: {} }));
+      c.total += other.total;
+      for (const o in other.outcomes) c.outcomes[o] = (c.outcomes[o] ?? 0) + other.outcomes[o]!;
+    }
   }
   list(): Count[] {
     return [...this.map].map(([key, c]) => ({ key, ...c })).sort((a, b) => b.total - a.total || (a.key < b.key ? -1 : 1));
@@ -102,11 +115,43 @@ function evidenceFields(r: StoredAuditRecord): StoredAuditRecord {
 /** Records in the time indexes' order (`<time>#<partition>#<seq>`: unique), whatever order they were read in. */
 const byTimeKey = (a: { readonly key: string }, b: { readonly key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
+/** A promotion into a protected environment, with the key the report lists it by (request time, then chain position). */
+interface FinishedPromotion {
+  readonly key: string;
+  readonly evidence: ReleaseEvidence;
+}
+
+/**
+ * An accumulator's state as plain data, to move between threads (the worker-thread scan,
+ * functions/reports/parallel-audit-scan.ts): what `merge` adds into another accumulator.
+ */
+export interface ComplianceParts {
+  readonly count: number;
+  readonly actions: CounterEntries;
+  readonly actors: CounterEntries;
+  readonly repositories: CounterEntries;
+  /** Runs still open: correlation id → its records so far. */
+  readonly open: [string, StoredAuditRecord[]][];
+  /** Runs finished by `closeChain`: the protected ones' evidence, and every finished run's correlation id. */
+  readonly finished: FinishedPromotion[];
+  readonly closed: string[];
+  readonly security: { readonly key: string; readonly event: SecurityEvent }[];
+  /** A record came for a run already finished by `closeChain`: the run spans chains, and this accumulator's evidence for it is incomplete. */
+  readonly spansChains: boolean;
+}
+
 /**
  * Feed records (any order, any number: only promotion records and security events are kept, so a
  * period of a million records costs a few counters), then `finish` with the chain's verify result.
  * The report is the same whatever order the records came in: what is listed is sorted by time, ties
  * by chain position.
+ *
+ * A reader that knows a chain has been read to its end calls `closeChain`: the runs whose records
+ * all came from that chain are finished then (the protected ones' evidence built, the rest
+ * dropped), so memory holds the open runs of the chains being read, not every run of the period.
+ * A run's records are in its repository's chain (the workflow and the approvals record the
+ * repository on each), so this is exact; a record that still comes for a finished run sets
+ * `spansChains`, and the caller reads again without closing (compliance-query.ts).
  *
  * @example
  * const acc = new ComplianceAccumulator({ since, until, protectedEnvironments: ['prod'] });
@@ -119,9 +164,17 @@ export class ComplianceAccumulator {
   private readonly actors = new Counter();
   private readonly repositories = new Counter();
   private readonly executions = new Map<string, StoredAuditRecord[]>();
+  /** Open runs by the chain their first record came from. */
+  private readonly runsOfChain = new Map<string, string[]>();
+  private readonly finished: FinishedPromotion[] = [];
+  private readonly closed = new Set<string>();
   private readonly security: { readonly key: string; readonly event: SecurityEvent }[] = [];
+  private readonly protectedSet: ReadonlySet<string>;
+  private conflict = false;
 
-  constructor(private readonly options: { readonly since: string; readonly until: string; readonly protectedEnvironments: readonly string[] }) {}
+  constructor(private readonly options: { readonly since: string; readonly until: string; readonly protectedEnvironments: readonly string[] }) {
+    this.protectedSet = new Set(options.protectedEnvironments);
+  }
 
   add(r: StoredAuditRecord): void {
     this.count += 1;
@@ -129,12 +182,82 @@ export class ComplianceAccumulator {
     this.actors.add(r.actor, r.outcome);
     if (r.repository !== undefined) this.repositories.add(r.repository, r.outcome);
     if (isPromotionRunRecord(r)) {
-      const list = this.executions.get(r.correlationId) ?? [];
+      if (this.closed.has(r.correlationId)) this.conflict = true;
+      let list = this.executions.get(r.correlationId);
+      if (!list) {
+        this.executions.set(r.correlationId, (list = []));
+        let runs = this.runsOfChain.get(r.partition);
+        if (!runs) this.runsOfChain.set(r.partition, (runs = []));
+        runs.push(r.correlationId);
+      }
       list.push(evidenceFields(r));
-      this.executions.set(r.correlationId, list);
     }
     const event = securityEventOf(r);
     if (event) this.security.push({ key: timeKeyOf(r), event });
+  }
+
+  /** `partition` has been read to its end: finishes the runs whose records all came from it. */
+  closeChain(partition: string): void {
+    const runs = this.runsOfChain.get(partition);
+    if (!runs) return;
+    this.runsOfChain.delete(partition);
+    for (const id of runs) {
+      const records = this.executions.get(id);
+      if (!records || records.some((r) => r.partition !== partition)) continue;
+      this.executions.delete(id);
+      this.closed.add(id);
+      const done = this.promotionOf(records);
+      if (done) this.finished.push(done);
+    }
+  }
+
+  /** True when a record came for a run `closeChain` had already finished (see the class comment). */
+  get spansChains(): boolean {
+    return this.conflict;
+  }
+
+  parts(): ComplianceParts {
+    return {
+      count: this.count,
+      actions: this.actions.entries(),
+      actors: this.actors.entries(),
+      repositories: this.repositories.entries(),
+      open: [...this.executions],
+      finished: this.finished,
+      closed: [...this.closed],
+      security: this.security,
+      spansChains: this.conflict,
+    };
+  }
+
+  /** Adds another accumulator's parts (of other chains); a run finished on both sides, or finished on one and open on the other, sets `spansChains`. */
+  merge(p: ComplianceParts): void {
+    this.count += p.count;
+    this.actions.merge(p.actions);
+    this.actors.merge(p.actors);
+    this.repositories.merge(p.repositories);
+    if (p.spansChains) this.conflict = true;
+    for (const id of p.closed) {
+      if (this.closed.has(id) || this.executions.has(id)) this.conflict = true;
+      this.closed.add(id);
+    }
+    for (const [id, records] of p.open) {
+      if (this.closed.has(id)) this.conflict = true;
+      const list = this.executions.get(id);
+      if (list) list.push(...records);
+      else this.executions.set(id, records);
+    }
+    for (const f of p.finished) this.finished.push(f);
+    for (const e of p.security) this.security.push(e);
+  }
+
+  /** One run's listing, when it went into a protected environment and has evidence. */
+  private promotionOf(records: readonly StoredAuditRecord[]): FinishedPromotion | undefined {
+    if (!records.some((r) => this.protectedSet.has(environmentOf(r) ?? ''))) return undefined;
+    const sorted = records.map((r) => ({ key: timeKeyOf(r), r })).sort(byTimeKey);
+    const evidence = buildEvidence(sorted.map((x) => x.r));
+    if (!evidence) return undefined;
+    return { key: `${evidence.requestedAt ?? evidence.records[0]?.time ?? ''}\u0000${sorted[0]!.key}`, evidence };
   }
 
   /** @throws ReportError `REPORT_EMPTY_PERIOD` when no record was added. */
@@ -144,15 +267,11 @@ export class ComplianceAccumulator {
         code: 'REPORT_EMPTY_PERIOD',
       });
     }
-    const protectedSet = new Set(this.options.protectedEnvironments);
-    const promotions = [...this.executions.values()]
-      .filter((records) => records.some((r) => protectedSet.has(environmentOf(r) ?? '')))
-      .map((records) => records.map((r) => ({ key: timeKeyOf(r), r })).sort(byTimeKey))
-      .map((sorted) => ({ key: sorted[0]!.key, evidence: buildEvidence(sorted.map((x) => x.r)) }))
-      .filter((e): e is { key: string; evidence: ReleaseEvidence } => e.evidence !== undefined)
-      .map((e) => ({ key: `${e.evidence.requestedAt ?? e.evidence.records[0]?.time ?? ''}\u0000${e.key}`, evidence: e.evidence }))
-      .sort(byTimeKey)
-      .map((e) => e.evidence);
+    const promotions = [...this.finished];
+    for (const records of this.executions.values()) {
+      const p = this.promotionOf(records);
+      if (p) promotions.push(p);
+    }
     return {
       kind: 'regman.compliance-report',
       since: this.options.since,
@@ -162,7 +281,7 @@ export class ComplianceAccumulator {
       byActor: this.actors.list(),
       byRepository: this.repositories.list(),
       protectedEnvironments: [...this.options.protectedEnvironments],
-      promotions,
+      promotions: promotions.sort(byTimeKey).map((e) => e.evidence),
       securityEvents: [...this.security].sort(byTimeKey).map((x) => x.event),
       chain: { ok: chain.ok, checked: chain.checked, broken: chain.broken },
     };

@@ -100,10 +100,11 @@ describe('dry runs (real registries, counting proxies)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'regman-dry-sync-'));
     const config = join(dir, 'registries.yaml');
     writeFileSync(config, ['version: 1', 'registries:', '  a:', '    kind: oci', `    url: ${a.url}`, '    public: true', '  b:', '    kind: oci', `    url: ${pb.url}`, '    public: true', ''].join('\n'));
+    const progress = { dry: [] as string[], real: [] as string[] };
     const sync = async (dryRun: boolean): Promise<string> => {
       let out = '';
       await runSync({ config, source: 'a', target: ['b'], repository: 'team/app', tags: 'v\\d', referrers: true, platform: [], json: true, dryRun }, {
-        stdout: (t) => (out += t), stderr: () => undefined, env: {}, progress: 'lines',
+        stdout: (t) => (out += t), stderr: (t) => progress[dryRun ? 'dry' : 'real'].push(t), env: {}, progress: 'lines',
       });
       return out;
     };
@@ -123,6 +124,11 @@ describe('dry runs (real registries, counting proxies)', () => {
       const bytes = real.targets[0]!.tags.reduce((n, o) => n + o.result.bytesUploaded, 0);
       expect(sent).toBe(t.upload.length);
       expect(bytes).toBe(t.bytes.upload);
+      // The progress lines of the dry run say what would happen; only the real sync says it uploaded and copied.
+      expect(progress.dry.filter((l) => / would upload /.test(l))).toHaveLength(9);
+      expect(progress.dry.filter((l) => / (uploaded|copied) /.test(l))).toEqual([]);
+      expect(progress.dry).toContain(`b v1: would copy ${index.digest.slice(7, 19)}`);
+      expect(progress.real.filter((l) => / uploaded /.test(l))).toHaveLength(9);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

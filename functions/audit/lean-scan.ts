@@ -1,0 +1,64 @@
+// The audit table's chains read by a parallel Scan through the lean client (functions/dynamo/raw-client.ts): pages JSON.parsed once, items converted straight into chain entries.
+import type { RawDynamoClient, RawPage } from '../dynamo/raw-client.ts';
+import type { WireItem } from '../dynamo/attribute-values.ts';
+import { AUDIT_KEYS } from '../dynamo/tables.ts';
+import { HEADS_KEY, PARTITION_REGISTRY_KEY, entryFromWire, type ChainEntry } from './chain.ts';
+
+export interface ScanSegmentsOptions {
+  readonly raw: RawDynamoClient;
+  readonly tableName: string;
+  /** The segments to read, of `totalSegments` (DynamoDB's parallel scan: a partition, so a whole chain, is in one segment). */
+  readonly segments: readonly number[];
+  readonly totalSegments: number;
+  /** DynamoDB `Limit` per page (tests); default DynamoDB's 1 MB pages. */
+  readonly pageSize?: number;
+}
+
+/** One page of one segment: its chain entries (no head or partition-list item), in the segment's order. */
+export interface SegmentPage {
+  readonly segment: number;
+  readonly entries: ChainEntry[];
+  /** True on the segment's last page. */
+  readonly last: boolean;
+}
+
+/**
+ * Every chain item of the given segments, strongly consistent, each segment one request ahead (the
+ * next page downloads while this one is checked); pages of different segments interleave. No
+ * filter: an item whose `seq` was removed by hand must still reach the verifier.
+ *
+ * @example
+ * for await (const { entries } of scanSegments({ raw, tableName, segments: [0, 1, 2, 3], totalSegments: 4 })) check(entries);
+ */
+export async function* scanSegments(options: ScanSegmentsOptions): AsyncIterable<SegmentPage> {
+  const { raw, tableName, totalSegments } = options;
+  const request = (segment: number, startKey: WireItem | undefined): Promise<{ segment: number; page: RawPage }> =>
+    raw
+      .call<RawPage>('Scan', {
+        TableName: tableName,
+        ConsistentRead: true,
+        ...(totalSegments > 1 ? { Segment: segment, TotalSegments: totalSegments } : {}),
+        ...(options.pageSize ? { Limit: options.pageSize } : {}),
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      })
+      .then((page) => ({ segment, page }));
+  const inFlight = new Map<number, Promise<{ segment: number; page: RawPage }>>();
+  for (const segment of options.segments) inFlight.set(segment, request(segment, undefined));
+  try {
+    while (inFlight.size > 0) {
+      const { segment, page } = await Promise.race(inFlight.values());
+      inFlight.delete(segment);
+      const next = page.LastEvaluatedKey;
+      if (next) inFlight.set(segment, request(segment, next));
+      const entries: ChainEntry[] = [];
+      for (const item of page.Items ?? []) {
+        const pk = item[AUDIT_KEYS.partitionKey]?.S;
+        if (pk !== PARTITION_REGISTRY_KEY && pk !== HEADS_KEY) entries.push(entryFromWire(item));
+      }
+      yield { segment, entries, last: next === undefined };
+    }
+  } finally {
+    // A caller that stops early (or a failed page) leaves reads in flight: their failures are not unhandled.
+    for (const p of inFlight.values()) p.catch(() => undefined);
+  }
+}

@@ -1,0 +1,49 @@
+// A worker thread of parallel-audit-scan.ts: reads its Scan segments with the lean client, checks each chain, folds each record into a compliance accumulator, posts the results.
+import { parentPort, workerData } from 'node:worker_threads';
+import { verifyFromScan } from '../audit/audit-log.ts';
+import type { ChainEntry } from '../audit/chain.ts';
+import { scanSegments } from '../audit/lean-scan.ts';
+import { RawDynamoClient } from '../dynamo/raw-client.ts';
+import { ComplianceAccumulator } from './compliance.ts';
+import type { ScanWorkerInput, ScanWorkerOutput } from './parallel-audit-scan.ts';
+
+const input = workerData as ScanWorkerInput;
+
+async function run(): Promise<ScanWorkerOutput> {
+  const raw = new RawDynamoClient({ endpoint: input.connection.endpoint, region: input.connection.region, credentials: input.connection.credentials, maxAttempts: 10 });
+  const c = input.compliance;
+  const acc = c ? new ComplianceAccumulator({ since: c.since, until: c.until, protectedEnvironments: c.protectedEnvironments }) : undefined;
+  /** The chain each segment is in the middle of: a segment's items come partition by partition. */
+  const current = new Map<number, string>();
+  async function* pages(): AsyncIterable<readonly ChainEntry[]> {
+    for await (const page of scanSegments({ raw, tableName: input.tableName, segments: input.segments, totalSegments: input.totalSegments, ...(input.pageSize ? { pageSize: input.pageSize } : {}) })) {
+      // The chains this page finishes: every partition the segment moved past, and on its last page the one it ends in.
+      const ended: string[] = [];
+      let at = current.get(page.segment);
+      for (const entry of page.entries) {
+        const key = entry.keyPartition ?? entry.record.partition;
+        if (key !== at) {
+          if (at !== undefined) ended.push(at);
+          at = key;
+        }
+      }
+      if (at !== undefined) current.set(page.segment, at);
+      if (page.last && at !== undefined) ended.push(at);
+      yield page.entries;
+      // Back here once the verifier has visited (and so folded) every entry of the page.
+      if (acc && c?.closeChains) for (const p of ended) acc.closeChain(p);
+    }
+  }
+  try {
+    const visit = acc && c ? (r: Parameters<ComplianceAccumulator['add']>[0]) => (r.seq !== undefined && r.time >= c.since && r.time < c.until ? acc.add(r) : undefined) : undefined;
+    const chains = await verifyFromScan(pages(), new Map(input.anchors), visit);
+    return { ok: true, chains: [...chains], ...(acc ? { compliance: acc.parts() } : {}) };
+  } finally {
+    raw.destroy();
+  }
+}
+
+run().then(
+  (out) => parentPort!.postMessage(out),
+  (err: unknown) => parentPort!.postMessage({ ok: false, name: (err as Error).name ?? 'Error', message: (err as Error).message ?? String(err) } satisfies ScanWorkerOutput),
+);
