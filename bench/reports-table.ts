@@ -36,6 +36,13 @@ interface Shape {
   readonly picks: Map<string, readonly number[]>;
 }
 
+/** `rows[from..to)`: a range of a list without copying it (an action's list holds up to ~450k rows). */
+interface Rows {
+  readonly rows: readonly Row[];
+  readonly from: number;
+  readonly to: number;
+}
+
 /** A ValidationException answer, as DynamoDB gives for an expression it cannot use. */
 class Invalid extends Error {}
 
@@ -86,13 +93,14 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     let shape = shapes.get(signature);
     if (!shape) shapes.set(signature, (shape = { names, index: new Map(names.map((n, i) => [n, i])), picks: new Map() }));
     const at = starts.length;
-    let json = '{';
-    names.forEach((n, i) => {
-      if (i > 0) json += ',';
-      starts.push(json.length);
-      json += `${JSON.stringify(n)}:${JSON.stringify(wire[n])}`;
-    });
-    return { pk: String(item[AUDIT_KEYS.partitionKey]), json: json + '}', meta, shape, at };
+    // Pieces joined once: a flat string (building it with += leaves a rope that every slice would flatten again).
+    const pieces = names.map((n) => `${JSON.stringify(n)}:${JSON.stringify(wire[n])}`);
+    let offset = 1;
+    for (const piece of pieces) {
+      starts.push(offset);
+      offset += piece.length + 1;
+    }
+    return { pk: String(item[AUDIT_KEYS.partitionKey]), json: `{${pieces.join(',')}}`, meta, shape, at };
   };
   /** The item with only the projected attributes, cut from its JSON (piece i ends where piece i + 1 starts, less the comma). */
   const projected = (r: Row, projection: readonly string[], key: string): string => {
@@ -149,9 +157,9 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     return lo;
   };
   /** The byActionTime rows the key condition's `timeKey` bound selects (`#k = :k` alone: all of the action's rows). */
-  const actionRange = (input: Record<string, unknown>, action: string): readonly Row[] => {
+  const actionRange = (input: Record<string, unknown>, action: string): Rows => {
     const list = actionRows.get(action);
-    if (!list) return [];
+    if (!list) return { rows: [], from: 0, to: 0 };
     const cond = String(input.KeyConditionExpression ?? '');
     const values = (input.ExpressionAttributeValues ?? {}) as Record<string, { S?: string }>;
     const v = (name: string): string => {
@@ -162,7 +170,7 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     const sort = /AND\s+(#?\w+)\s+(>=|<|BETWEEN)\s+(:\w+)(?:\s+AND\s+(:\w+))?\s*$/.exec(cond);
     if (!sort) {
       if (/\bAND\b/.test(cond)) throw new Invalid(`synthetic table: key condition ${cond} is not served`);
-      return list.rows;
+      return { rows: list.rows, from: 0, to: list.rows.length };
     }
     const [, , op, a, b] = sort;
     // timeKey is `<iso>#<partition>#<seq>`; BETWEEN is inclusive at both ends, as in DynamoDB.
@@ -176,7 +184,7 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
       to = lowerBound(list.keys, upper);
       while (to < list.keys.length && list.keys[to] === upper) to++;
     }
-    return list.rows.slice(from, Math.max(from, to));
+    return { rows: list.rows, from, to: Math.max(from, to) };
   };
   partitions.set('meta#heads', heads);
   partitions.set('meta#partitions', registry);
@@ -198,7 +206,8 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     return rows;
   };
 
-  const page = (rows: readonly Row[], input: Record<string, unknown>, options: { onlyRecords?: boolean; reverse?: boolean }) => {
+  const page = ({ rows, from, to }: Rows, input: Record<string, unknown>, options: { onlyRecords?: boolean; reverse?: boolean }) => {
+    const length = to - from;
     const projection = projectionOf(input);
     const projectionKey = projection?.join('\u0000') ?? '';
     const start = Number((input.ExclusiveStartKey as { pos?: { N: string } } | undefined)?.pos?.N ?? 0);
@@ -207,24 +216,25 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     let bytes = 0;
     let scanned = 0;
     let pos = start;
-    while (pos < rows.length && scanned < limit && bytes < PAGE_BYTES) {
-      const r = rows[options.reverse ? rows.length - 1 - pos : pos]!;
+    while (pos < length && scanned < limit && bytes < PAGE_BYTES) {
+      const r = rows[options.reverse ? to - 1 - pos : from + pos]!;
       pos += 1;
       scanned += 1;
       bytes += r.json.length;
       if (options.onlyRecords && r.meta) continue;
       out.push(projection ? projected(r, projection, projectionKey) : r.json);
     }
-    const more = pos < rows.length ? `,"LastEvaluatedKey":{"${AUDIT_KEYS.partitionKey}":{"S":"cursor"},"${AUDIT_KEYS.sortKey}":{"S":"cursor"},"pos":{"N":"${pos}"}}` : '';
-    return { body: `{"Items":[${out.join(',')}],"Count":${out.length},"ScannedCount":${scanned}${more}}`, next: pos < rows.length ? pos : undefined };
+    const more = pos < length ? `,"LastEvaluatedKey":{"${AUDIT_KEYS.partitionKey}":{"S":"cursor"},"${AUDIT_KEYS.sortKey}":{"S":"cursor"},"pos":{"N":"${pos}"}}` : '';
+    return { body: `{"Items":[${out.join(',')}],"Count":${out.length},"ScannedCount":${scanned}${more}}`, next: pos < length ? pos : undefined };
   };
 
+  const all = (rows: readonly Row[]): Rows => ({ rows, from: 0, to: rows.length });
   const rendered = new Map<string, Buffer>();
   for (const totalSegments of prerenderSegments) {
     for (let segment = 0; segment < totalSegments; segment += 1) {
       const input: Record<string, unknown> = { Segment: segment, TotalSegments: totalSegments };
       for (let start = 0; ; ) {
-        const { body, next } = page(segmentRows(input), input, {});
+        const { body, next } = page(all(segmentRows(input)), input, {});
         rendered.set(`${segment}/${totalSegments}@${start}`, Buffer.from(body));
         if (next === undefined) break;
         input.ExclusiveStartKey = { pos: { N: String(next) } };
@@ -243,13 +253,13 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     if (ready) return ready;
     const values = (input.ExpressionAttributeValues ?? {}) as Record<string, { S?: string }>;
     if (target === 'Scan') {
-      return page(segmentRows(input), input, { onlyRecords: String(input.FilterExpression ?? '').includes('attribute_exists') }).body;
+      return page(all(segmentRows(input)), input, { onlyRecords: String(input.FilterExpression ?? '').includes('attribute_exists') }).body;
     }
     if (target === 'Query') {
       const key = values[':pk']?.S ?? values[':k']?.S ?? '';
       if (input.IndexName === AUDIT_INDEXES.byActionTime) return page(actionRange(input, key), input, { reverse: input.ScanIndexForward === false }).body;
       if (input.IndexName !== undefined) throw new Invalid(`synthetic table: index ${String(input.IndexName)} is not served`);
-      return page(partitions.get(key) ?? [], input, { reverse: input.ScanIndexForward === false }).body;
+      return page(all(partitions.get(key) ?? []), input, { reverse: input.ScanIndexForward === false }).body;
     }
     throw new Invalid(`synthetic table: ${target} is not served`);
   };

@@ -131,7 +131,8 @@ export const TRANSFER_ACTIONS = new Set(['replicate', 'reconcile', 'sync', 'copy
  * under `unpriced` (e.g. `regman copy` between hosts).
  */
 export class TransferAccumulator {
-  private readonly pairs = new Map<string, { source: string; target: string; bytes: number; copies: number }>();
+  /** source → target → sums: two lookups per record, no key string built for each. */
+  private readonly pairs = new Map<string, Map<string, { source: string; target: string; bytes: number; copies: number }>>();
   private unpricedBytes = 0;
 
   constructor(private readonly registries: ReadonlyMap<string, CostRegistryInput>) {}
@@ -142,21 +143,26 @@ export class TransferAccumulator {
       this.unpricedBytes += r.bytes;
       return;
     }
-    const key = `${r.source}\u0000${r.target}`;
-    const p = this.pairs.get(key) ?? { source: r.source, target: r.target, bytes: 0, copies: 0 };
-    p.bytes += r.bytes;
-    p.copies += 1;
-    this.pairs.set(key, p);
+    let targets = this.pairs.get(r.source);
+    if (!targets) this.pairs.set(r.source, (targets = new Map()));
+    const p = targets.get(r.target);
+    if (p) {
+      p.bytes += r.bytes;
+      p.copies += 1;
+    } else {
+      targets.set(r.target, { source: r.source, target: r.target, bytes: r.bytes, copies: 1 });
+    }
   }
 
   finish(): { pairs: TransferPair[]; total: number; unpricedBytes: number } {
-    const pairs = [...this.pairs.values()].map((p) => {
+    const pairs = [...this.pairs.values()].flatMap((targets) => [...targets.values()]).map((p) => {
       const src = this.registries.get(p.source) as CostRegistryInput;
       const relation = relationOf(src, this.registries.get(p.target) as CostRegistryInput);
       const pricePerGb = src.sheet.transferPerGb[relation];
       return { ...p, relation, pricePerGb, cost: cents((p.bytes / GB) * pricePerGb) };
     });
-    pairs.sort((a, b) => b.cost - a.cost || b.bytes - a.bytes);
+    // Names last: the parallel queries deliver records in any order, and a tie must not depend on it.
+    pairs.sort((a, b) => b.cost - a.cost || b.bytes - a.bytes || (a.source < b.source ? -1 : a.source > b.source ? 1 : a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
     return { pairs, total: cents(pairs.reduce((n, p) => n + p.cost, 0)), unpricedBytes: this.unpricedBytes };
   }
 }
