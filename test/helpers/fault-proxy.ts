@@ -283,11 +283,14 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     });
     let answered = false;
     res.on('close', () => {
-      // A client gone mid-body: the target must not get the rest. A client gone after sending the whole
-      // request (killed while waiting for the answer): the target still answers it (the registry would
-      // finish a commit anyway), and `idle()` waits for that answer. A client gone while the answer
+      // A client gone mid-body: the target must not get the rest. A client gone after the proxy had read
+      // the whole request (killed while waiting for the answer): the target still answers it (the registry
+      // would finish a commit anyway), and `idle()` waits for that answer. A client gone while the answer
       // streams: nothing is left to wait for.
-      if (!res.writableFinished && (!req.complete || answered)) upReq.destroy();
+      // `readableEnded`, not `complete`: `complete` is set once the body is parsed, while a slow pipe (the
+      // throttle) may still hold unread chunks in `req`; destroying the socket drops them, `end` never
+      // comes, and the target would wait for the rest of the body forever (so would `idle()`).
+      if (!res.writableFinished && (!req.readableEnded || answered)) upReq.destroy();
     });
 
     upReq.on('response', (upRes) => {
