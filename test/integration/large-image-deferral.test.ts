@@ -7,22 +7,19 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { AuditLog, InMemoryAuditStore } from '../../functions/audit/index.ts';
-import type { DockerhubRegistryConfig } from '../../functions/config/types.ts';
-import { validateConfig } from '../../functions/config/validate-config.ts';
 import { createLargeImageCopyBlobHandler } from '../../functions/handlers/large-image-copy-blob.ts';
 import { createLargeImagePlanHandler } from '../../functions/handlers/large-image-plan.ts';
 import { createLargeImagePublishHandler } from '../../functions/handlers/large-image-publish.ts';
 import { createLargeImageRecordHandler } from '../../functions/handlers/large-image-record.ts';
 import { createReplicateHandler } from '../../functions/handlers/replicate.ts';
-import { createDockerHubAdapter } from '../../functions/registries/dockerhub/adapter.ts';
-import { closeAdapters, createAdapters } from '../../functions/registries/factory.ts';
-import { RateBudget } from '../../functions/registries/rate-budget.ts';
+import { closeAdapters } from '../../functions/registries/factory.ts';
 import { imageActionEvent } from '../../functions/replication/event.ts';
 import type { DeferredStep, LargeImageInput, StepDeferral } from '../../functions/replication/large/types.ts';
 import type { ReplicationDeps } from '../../functions/replication/types.ts';
 import { createAsyncInvoker, type AttemptReport, type DeadLetter } from '../../local/async-invoker.ts';
 import { createLocalFanoutStarter, type LocalTaskHandler } from '../../local/step-functions.ts';
 import { Routes, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
+import { hubBehindProxy } from '../helpers/hub-behind-proxy.ts';
 import { pushImage } from '../helpers/images.ts';
 import { RawRegistryClient } from '../helpers/raw-push.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
@@ -68,27 +65,9 @@ function observed(step: string, handler: LocalTaskHandler): LocalTaskHandler {
 beforeAll(async () => {
   [source, hubRegistry] = await Promise.all([startRegistry(), startRegistry()]);
   proxy = await startFaultProxy(hubRegistry.url);
-  const { config, errors } = validateConfig(
-    JSON.stringify({
-      version: 1,
-      registries: {
-        source: { kind: 'oci', url: source.url, public: true },
-        hub: { kind: 'dockerhub', namespace: 'acme', credentials: { env: 'HUB' } },
-      },
-      replication: [{ name: 'to-hub', source: 'source', repositories: ['big/**'], tags: { include: ['v*'] }, targets: [{ registry: 'hub' }] }],
-    }),
-    'large-deferral-it.json',
-  );
-  expect(errors).toEqual([]);
-  const adapters = createAdapters({ registries: { source: config!.registries.source! } });
-  adapters.set('hub', createDockerHubAdapter('hub', config!.registries.hub as DockerhubRegistryConfig, {
-    env: { HUB_USERNAME: 'alice', HUB_PASSWORD: 'pw' },
-    ociEndpoint: () => ({ host: proxy.host, plainHttp: true }),
-    hubApiUrl: 'http://127.0.0.1:9',
-    rateBudget: new RateBudget({ now: () => Date.now() + clockOffsetMs }),
-  }));
+  const { config, adapters } = hubBehindProxy(source.url, proxy, { repositories: ['big/**'], now: () => Date.now() + clockOffsetMs, file: 'large-deferral-it.json' });
   audit = new AuditLog(new InMemoryAuditStore());
-  deps = { config: config!, adapters, audit, copyOptions: { retries: 0, retryDelayMs: 1 } };
+  deps = { config, adapters, audit, copyOptions: { retries: 0, retryDelayMs: 1 } };
   const taskHandlers: Record<string, LocalTaskHandler> = {
     LargeImagePlanFunctionArn: observed('Plan', createLargeImagePlanHandler(() => deps, quiet())),
     LargeImageCopyBlobFunctionArn: observed('CopyBlob', createLargeImageCopyBlobHandler(() => deps, quiet())),

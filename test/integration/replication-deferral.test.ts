@@ -5,19 +5,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { AuditLog, InMemoryAuditStore } from '../../functions/audit/index.ts';
-import { validateConfig } from '../../functions/config/validate-config.ts';
 import { createReplicateHandler } from '../../functions/handlers/replicate.ts';
 import { imageActionEvent } from '../../functions/replication/event.ts';
-import { createAdapters, closeAdapters } from '../../functions/registries/factory.ts';
-import { createDockerHubAdapter } from '../../functions/registries/dockerhub/adapter.ts';
-import { RateBudget } from '../../functions/registries/rate-budget.ts';
-import type { DockerhubRegistryConfig } from '../../functions/config/types.ts';
+import { closeAdapters } from '../../functions/registries/factory.ts';
 import { DynamoReplicationState } from '../../functions/replication/dynamo-state.ts';
 import { MAX_DEFERRALS, type DeferredReplication } from '../../functions/replication/deferral.ts';
 import type { ReplicationDeps } from '../../functions/replication/types.ts';
 import { createAsyncInvoker, type AttemptReport, type DeadLetter } from '../../local/async-invoker.ts';
 import { startDynalite, type DynaliteHandle } from '../helpers/dynalite.ts';
 import { Routes, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
+import { hubBehindProxy } from '../helpers/hub-behind-proxy.ts';
 import { pushImage } from '../helpers/images.ts';
 import { RawRegistryClient } from '../helpers/raw-push.ts';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.ts';
@@ -40,29 +37,11 @@ beforeAll(async () => {
   [source, hubRegistry, db] = await Promise.all([startRegistry(), startRegistry(), startDynalite()]);
   // Docker Hub's data plane is this registry behind the fault proxy, which answers 429 on demand.
   proxy = await startFaultProxy(hubRegistry.url);
-  const { config, errors } = validateConfig(
-    JSON.stringify({
-      version: 1,
-      registries: {
-        source: { kind: 'oci', url: source.url, public: true },
-        hub: { kind: 'dockerhub', namespace: 'acme', credentials: { env: 'HUB' } },
-      },
-      replication: [{ name: 'to-hub', source: 'source', repositories: ['app*'], tags: { include: ['v*'] }, targets: [{ registry: 'hub' }] }],
-    }),
-    'deferral-test.json',
-  );
-  expect(errors).toEqual([]);
-  const adapters = createAdapters({ registries: { source: config!.registries.source! } });
-  adapters.set('hub', createDockerHubAdapter('hub', config!.registries.hub as DockerhubRegistryConfig, {
-    env: { HUB_USERNAME: 'alice', HUB_PASSWORD: 'pw' },
-    ociEndpoint: () => ({ host: proxy.host, plainHttp: true }),
-    hubApiUrl: 'http://127.0.0.1:9',
-    // The budget's clock jumps ahead when a deferral is queued: the wait it asked for has "passed".
-    rateBudget: new RateBudget({ now: () => Date.now() + clockOffsetMs }),
-  }));
+  // The budget's clock jumps ahead when a deferral is queued: the wait it asked for has "passed".
+  const { config, adapters } = hubBehindProxy(source.url, proxy, { repositories: ['app*'], now: () => Date.now() + clockOffsetMs, file: 'deferral-test.json' });
   audit = new AuditLog(new InMemoryAuditStore());
   deps = {
-    config: config!,
+    config,
     adapters,
     audit,
     state: new DynamoReplicationState({ docClient: db.docClient, tableName: db.tableNames.replicationState }),
