@@ -13,7 +13,7 @@ import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.t
 import { UsageError } from './run-cli.ts';
 import { defaultIo, loadRegistries, runningStackOf, withConfigOption } from './load-adapters.ts';
 import { collectCostReport } from '../../functions/reports/costs/collect.ts';
-import { priceSourceText } from '../../functions/reports/costs/prices.ts';
+import { costsMarkdown, costsText } from '../../functions/reports/costs/render.ts';
 import type { CostReport } from '../../functions/reports/costs/report.ts';
 import { renderCostsPage } from '../../functions/web/reports/costs-page.ts';
 import { registerReportUsage } from './report-usage.ts';
@@ -67,20 +67,11 @@ export async function releaseEvidence(log: AuditLog, key: { readonly environment
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-const usd = (v: number): string => `$${v.toFixed(2)}`;
+/** The cost report as terminal text (`--format text`); `costsMarkdown` is `--format md` (functions/reports/costs/render.ts). */
+export { costsMarkdown, costsText };
 
-/** The cost report as text or Markdown (one renderer: Markdown tables read fine as text). */
-export function costsText(r: CostReport): string {
-  const out = [`Cost report ${r.generatedAt}: ${usd(r.totalPerMonth)}/month; savings found ${usd(r.savingsPerMonth)}/month`, ''];
-  out.push('| registry | kind | stored GiB | dedupe | storage | plan/tier | total | reduction achieved (before → after) | prices |', '|---|---|---:|---|---:|---:|---:|---|---|');
-  for (const c of r.registries) out.push(`| ${c.registry} | ${c.kind} | ${(c.storedBytes / 2 ** 30).toFixed(2)} | ${c.dedupe} | ${usd(c.storagePerMonth)} | ${usd(c.fixedPerMonth)} | ${usd(c.totalPerMonth)} | ${usd(c.reduction.before)} → ${usd(c.reduction.after)} | ${priceSourceText(c)} |`);
-  out.push('', '| registry | repository | GiB | unique GiB | storage |', '|---|---|---:|---:|---:|');
-  for (const c of r.registries) for (const x of c.repositories) out.push(`| ${c.registry} | ${x.repository} | ${(x.bytes / 2 ** 30).toFixed(3)} | ${(x.uniqueBytes / 2 ** 30).toFixed(3)} | ${usd(x.storagePerMonth)} |`);
-  out.push('', `Transfer: ${usd(r.transfer.total)}${r.transfer.unpricedBytes > 0 ? ` (+${r.transfer.unpricedBytes} bytes between unconfigured hosts, unpriced)` : ''}`, '| source | target | relation | GiB | copies | cost |', '|---|---|---|---:|---:|---:|');
-  for (const p of r.transfer.pairs) out.push(`| ${p.source} | ${p.target} | ${p.relation} | ${(p.bytes / 2 ** 30).toFixed(3)} | ${p.copies} | ${usd(p.cost)} |`);
-  out.push('', 'Savings opportunities', '| kind | where | GiB | $/month | what | command |', '|---|---|---:|---:|---|---|');
-  for (const x of r.savings) out.push(`| ${x.kind} | ${x.registry}/${x.repository} | ${(x.bytes / 2 ** 30).toFixed(3)} | ${usd(x.perMonth)} | ${x.what} | \`${x.command}\` |`);
-  return out.join('\n');
+export function renderCosts(report: CostReport, format: ReportFormat): string {
+  return format === 'json' ? JSON.stringify(report, null, 2) : format === 'html' ? renderCostsPage(report) : format === 'md' ? costsMarkdown(report) : costsText(report);
 }
 
 export function registerReport(program: Command): void {
@@ -134,6 +125,13 @@ export function registerReport(program: Command): void {
     const format = parseFormat(flags.format);
     const unpulledDays = flags.unpulledDays !== undefined ? Number(flags.unpulledDays) : undefined;
     if (unpulledDays !== undefined && (!Number.isInteger(unpulledDays) || unpulledDays < 1)) throw new UsageError(`--unpulled-days ${flags.unpulledDays} must be a positive integer`, '--unpulled-days 90');
+    const now = new Date();
+    let since: string;
+    try {
+      since = parseTimeBound(flags.since, now, 'since');
+    } catch (err) {
+      throw new UsageError((err as Error).message, '--since 30d   or   --since 2026-01-01');
+    }
     const io = defaultIo();
     const loaded = await loadRegistries(flags.config, io, await runningStackOf(flags));
     try {
@@ -149,11 +147,13 @@ export function registerReport(program: Command): void {
           config: loaded.config,
           adapters: loaded.adapters,
           registries: flags.registry,
-          since: flags.since,
+          since,
+          now,
+          refuseEmptyPeriod: true,
           ...(opened ? { log: opened.log } : {}),
           ...(unpulledDays !== undefined ? { unpulledDays } : {}),
         });
-        await emit(format === 'json' ? JSON.stringify(result, null, 2) : format === 'html' ? renderCostsPage(result) : costsText(result), flags.out);
+        await emit(renderCosts(result, format), flags.out);
       } finally {
         await opened?.close();
       }

@@ -3,6 +3,7 @@ import { PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, typ
 import { fromWireItem, type WireAttributeValue } from '../dynamo/attribute-values.ts';
 import { isAwsError } from '../dynamo/client.ts';
 import type { RawDynamoClient } from '../dynamo/raw-client.ts';
+import { raceSegments } from '../dynamo/segmented-scan.ts';
 import { AUDIT_INDEXES, AUDIT_KEYS } from '../dynamo/tables.ts';
 import { HEADS_KEY, PARTITION_REGISTRY_KEY, fromItem, toItem, type ChainEntry } from './chain.ts';
 import { scanSegments } from './lean-scan.ts';
@@ -187,45 +188,28 @@ export class DynamoAuditStore implements AuditStore {
    */
   async *scanChains(segments: number): AsyncIterable<readonly ChainEntry[]> {
     const total = Math.max(1, Math.floor(segments));
+    const all = Array.from({ length: total }, (_, i) => i);
     if (this.raw) {
-      const all = Array.from({ length: total }, (_, i) => i);
       for await (const page of scanSegments({ raw: this.raw, tableName: this.tableName, segments: all, totalSegments: total, ...(this.pageSize ? { pageSize: this.pageSize } : {}) })) yield page.entries;
       return;
     }
-    const readSegment = (segment: number) => {
-      let startKey: Item | undefined;
-      let done = false;
-      return async (): Promise<ChainEntry[] | undefined> => {
-        if (done) return undefined;
-        const page = await this.docClient.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            ConsistentRead: true,
-            ...(total > 1 ? { Segment: segment, TotalSegments: total } : {}),
-            ...(this.pageSize ? { Limit: this.pageSize } : {}),
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        );
-        startKey = page.LastEvaluatedKey;
-        done = startKey === undefined;
-        const entries: ChainEntry[] = [];
-        for (const item of page.Items ?? []) {
-          const pk = item[AUDIT_KEYS.partitionKey];
-          if (pk !== PARTITION_REGISTRY_KEY && pk !== HEADS_KEY) entries.push(fromItem(item));
-        }
-        return entries;
-      };
-    };
-    // Each segment keeps one request ahead: the next page downloads while this one is hashed.
-    const readers = Array.from({ length: total }, (_, i) => readSegment(i));
-    const inFlight = new Map<number, Promise<{ i: number; entries: ChainEntry[] | undefined }>>();
-    const start = (i: number) => inFlight.set(i, readers[i]!().then((entries) => ({ i, entries })));
-    for (let i = 0; i < total; i += 1) start(i);
-    while (inFlight.size > 0) {
-      const { i, entries } = await Promise.race(inFlight.values());
-      inFlight.delete(i);
-      if (entries === undefined) continue;
-      start(i);
+    // The same requests through the SDK client, each segment one request ahead: the next page downloads while this one is hashed.
+    const request = (segment: number, startKey: Item | undefined) =>
+      this.docClient.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ConsistentRead: true,
+          ...(total > 1 ? { Segment: segment, TotalSegments: total } : {}),
+          ...(this.pageSize ? { Limit: this.pageSize } : {}),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+    for await (const { page } of raceSegments(all, request)) {
+      const entries: ChainEntry[] = [];
+      for (const item of page.Items ?? []) {
+        const pk = item[AUDIT_KEYS.partitionKey];
+        if (pk !== PARTITION_REGISTRY_KEY && pk !== HEADS_KEY) entries.push(fromItem(item));
+      }
       yield entries;
     }
   }

@@ -1,6 +1,7 @@
 // The audit table's chains read by a parallel Scan through the lean client (functions/dynamo/raw-client.ts): pages JSON.parsed once, items converted straight into chain entries.
 import type { RawDynamoClient, RawPage } from '../dynamo/raw-client.ts';
 import type { WireItem } from '../dynamo/attribute-values.ts';
+import { raceSegments } from '../dynamo/segmented-scan.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
 import { HEADS_KEY, PARTITION_REGISTRY_KEY, entryFromWire, type ChainEntry } from './chain.ts';
 
@@ -32,7 +33,7 @@ export interface SegmentPage {
  */
 export async function* scanSegments(options: ScanSegmentsOptions): AsyncIterable<SegmentPage> {
   const { raw, tableName, totalSegments } = options;
-  const request = (segment: number, startKey: WireItem | undefined): Promise<{ segment: number; page: RawPage }> =>
+  const request = (segment: number, startKey: WireItem | undefined): Promise<RawPage> =>
     raw
       .call<RawPage>('Scan', {
         TableName: tableName,
@@ -40,25 +41,13 @@ export async function* scanSegments(options: ScanSegmentsOptions): AsyncIterable
         ...(totalSegments > 1 ? { Segment: segment, TotalSegments: totalSegments } : {}),
         ...(options.pageSize ? { Limit: options.pageSize } : {}),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      })
-      .then((page) => ({ segment, page }));
-  const inFlight = new Map<number, Promise<{ segment: number; page: RawPage }>>();
-  for (const segment of options.segments) inFlight.set(segment, request(segment, undefined));
-  try {
-    while (inFlight.size > 0) {
-      const { segment, page } = await Promise.race(inFlight.values());
-      inFlight.delete(segment);
-      const next = page.LastEvaluatedKey;
-      if (next) inFlight.set(segment, request(segment, next));
-      const entries: ChainEntry[] = [];
-      for (const item of page.Items ?? []) {
-        const pk = item[AUDIT_KEYS.partitionKey]?.S;
-        if (pk !== PARTITION_REGISTRY_KEY && pk !== HEADS_KEY) entries.push(entryFromWire(item));
-      }
-      yield { segment, entries, last: next === undefined };
+      });
+  for await (const { segment, page, last } of raceSegments(options.segments, request)) {
+    const entries: ChainEntry[] = [];
+    for (const item of page.Items ?? []) {
+      const pk = item[AUDIT_KEYS.partitionKey]?.S;
+      if (pk !== PARTITION_REGISTRY_KEY && pk !== HEADS_KEY) entries.push(entryFromWire(item));
     }
-  } finally {
-    // A caller that stops early (or a failed page) leaves reads in flight: their failures are not unhandled.
-    for (const p of inFlight.values()) p.catch(() => undefined);
+    yield { segment, entries, last };
   }
 }

@@ -1,10 +1,12 @@
 // Gathers what the cost report needs (inventories through the adapters, transfer and retention records from the audit log) and builds it: shared by the CLI and the console.
 import type { AuditLog } from '../../audit/index.ts';
+import { parseTimeBound } from '../../audit/time-bounds.ts';
 import { storagePriceOf, type RegmanConfig } from '../../config/index.ts';
 import type { RegistryAdapter } from '../../registries/adapter.ts';
 import { loadRegistryInventory } from './inventory.ts';
 import { pickRegistries, type CostRegistryInput } from './model.ts';
-import { costRecords } from './records.ts';
+import { ReportError } from '../errors.ts';
+import { costRecords, type CostRecord } from './records.ts';
 import { priceSheetFor, type PriceOverride, type RegistryKind } from './prices.ts';
 import { buildCostReport, type CostReport } from './report.ts';
 
@@ -12,7 +14,14 @@ export interface CollectCostsOptions {
   readonly config: RegmanConfig;
   readonly adapters: ReadonlyMap<string, RegistryAdapter>;
   /** Where transfer and retention records come from; without one, transfer and reductions are empty. */
-  readonly log?: Pick<AuditLog, 'pages'>;
+  readonly log?: Pick<AuditLog, 'pages' | 'iterate'>;
+  /**
+   * Refuse a period in which `log` holds no record at all (`regman report costs`, whose `--since` the
+   * message says to widen). The console's page has no period to widen: it shows the storage anyway.
+   * @throws ReportError REPORT_EMPTY_PERIOD
+   * @default false
+   */
+  readonly refuseEmptyPeriod?: boolean;
   /** Only these registries (empty: all). @throws ReportError REPORT_UNKNOWN_REGISTRY */
   readonly registries?: readonly string[];
   /** Transfer and reductions since (ISO time or a duration such as 30d). @default 30d */
@@ -53,16 +62,47 @@ export function neededRegistries(config: RegmanConfig): Set<string> {
 /**
  * Reads every repository of each chosen registry (one manifest GET per digest for the blob lists) and
  * the audit records (streamed: one byActionTime query per action, records.ts), then builds the report.
+ * With `refuseEmptyPeriod`, a period in which the log holds no record at all is an error, as for the
+ * compliance and usage reports: there is nothing to report transfer or reductions from.
  */
 export async function collectCostReport(o: CollectCostsOptions): Promise<CostReport> {
   const now = o.now ?? new Date();
+  let since: string;
+  try {
+    since = parseTimeBound(o.since ?? '30d', now, 'since');
+  } catch (err) {
+    throw new ReportError((err as Error).message, { code: 'REPORT_INVALID', cause: err });
+  }
   const chosen = pickRegistries(costRegistries(o.config), o.registries ?? []);
   const withInventory: CostRegistryInput[] = [];
   for (const r of chosen) withInventory.push({ ...r, repositories: await loadRegistryInventory(o.adapters.get(r.name)!, o.signal ? { signal: o.signal } : {}) });
   const needed = neededRegistries(o.config);
-  return buildCostReport(withInventory, o.log ? costRecords(o.log, o.since ?? '30d') : [], {
+  let read = 0;
+  async function* counted(pages: AsyncIterable<readonly CostRecord[]>): AsyncIterable<readonly CostRecord[]> {
+    for await (const page of pages) {
+      read += page.length;
+      yield page;
+    }
+  }
+  const report = await buildCostReport(withInventory, o.log ? counted(costRecords(o.log, since)) : [], {
     now,
+    ...(o.log ? { since } : {}),
     needed: (registry) => needed.has(registry),
     ...(o.unpulledDays !== undefined ? { unpulledDays: o.unpulledDays } : {}),
   });
+  if (o.refuseEmptyPeriod && o.log && read === 0 && !(await anyRecordSince(o.log, since))) throw emptyCostPeriod(since, now);
+  return report;
+}
+
+/** Whether the log holds any record since `since` (the first one ends the read): asked only when no transfer or deletion came. */
+async function anyRecordSince(log: Pick<AuditLog, 'iterate'>, since: string): Promise<boolean> {
+  for await (const _ of log.iterate({ since, order: 'any', limit: 1 })) return true;
+  return false;
+}
+
+function emptyCostPeriod(since: string, now: Date): ReportError {
+  return new ReportError(
+    `No audit records from ${since} until now (${now.toISOString()}): no transfer or retention to report for this period. Widen it with --since (e.g. --since 90d), or check the log with \`regman audit query\``,
+    { code: 'REPORT_EMPTY_PERIOD' },
+  );
 }

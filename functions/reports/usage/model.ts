@@ -230,6 +230,11 @@ export class UsageAccumulator {
 
   constructor(private readonly options: UsageOptions) {}
 
+  /** Records added so far that fall inside the period. */
+  get recordCount(): number {
+    return this.records;
+  }
+
   add(r: StoredAuditRecord): void {
     const t = Date.parse(r.time);
     if (t < Date.parse(this.options.since) || t >= Date.parse(this.options.until)) return;
