@@ -8,6 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { OciError } from '../oci/errors.ts';
 import { parseRetryAfter, sleep as realSleep } from '../oci/retry.ts';
+import { liveSlots, rollingTake, slotExpiry } from './rolling-window.ts';
 
 /** One `ratelimit-*` header value: `76;w=21600` → { value: 76, windowSeconds: 21600 }. */
 export interface RateLimitHeaderValue {
@@ -130,9 +131,9 @@ export interface RateBudgetOptions {
 /** What the budget knows of one credential. */
 export interface BudgetState {
   readonly limit?: number;
-  /** Remaining units as last reported, minus the work started since. */
+  /** The limit minus the units counted in the rolling window: the work started here, and what the registry reported beyond it. */
   readonly remaining?: number;
-  /** When the quota is assumed whole again (epoch ms); see `observe`. */
+  /** When (epoch ms) the last unit still counted leaves the window, so the quota is whole again. */
   readonly resetAt?: number;
   /** A 429 asked us to wait until then (epoch ms). */
   readonly blockedUntil?: number;
@@ -140,8 +141,9 @@ export interface BudgetState {
 
 interface MutableState {
   limit?: number;
-  remaining?: number;
-  resetAt?: number;
+  windowSeconds?: number;
+  /** Units spent per slot of the rolling window (rolling-window.ts), once a limit is known. */
+  slots: Record<string, number>;
   blockedUntil?: number;
 }
 
@@ -159,9 +161,12 @@ export interface AcquireOptions {
  * Remaining quota per credential (`key`: registry host plus account name, never a secret). Share one
  * instance between every adapter that uses the same credential, so they spend from one budget.
  *
- * Docker Hub's window is rolling: quota comes back gradually, and the headers do not say when. The
- * budget assumes, conservatively, that it is whole again one window after the last report
- * (`resetAt`), then forgets the count and lets the next response report it afresh.
+ * Docker Hub's window is rolling: a pull stops counting one window after it was made, so quota comes
+ * back gradually, and the headers do not say when. The budget counts its units in the same rolling
+ * window as the shared budget (rolling-window.ts): each unit it lets through from the time it did;
+ * units the registry reports beyond those (other clients of the account, pulls before this process)
+ * as spent at the report, the latest they can have been, so that none is forgotten before the registry
+ * forgets it.
  *
  * @example
  * const budget = new RateBudget({ reserve: 10, maxWaitMs: 30_000 });
@@ -172,25 +177,31 @@ export interface AcquireOptions {
 export class RateBudget {
   readonly reserve: number;
   readonly maxWaitMs: number;
-  private readonly defaultWindowMs: number;
+  /** The budget's clock (epoch ms): every wait and window is on it. Date.now unless injected. */
+  readonly now: () => number;
+  private readonly defaultWindowSeconds: number;
   private readonly default429BlockMs: number;
-  private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly states = new Map<string, MutableState>();
 
   constructor(options: RateBudgetOptions = {}) {
     this.reserve = Math.max(0, options.reserve ?? 0);
     this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 60_000);
-    this.defaultWindowMs = (options.defaultWindowSeconds ?? 21_600) * 1000;
+    this.defaultWindowSeconds = options.defaultWindowSeconds ?? 21_600;
     this.default429BlockMs = options.default429BlockMs ?? 60_000;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? realSleep;
   }
 
-  /** A copy of what the budget knows of `key` (after forgetting an elapsed window). */
+  /** A copy of what the budget knows of `key` (after forgetting the units that left the window). */
   state(key: string): BudgetState {
     const s = this.fresh(key);
-    return { ...s };
+    const starts = Object.keys(s.slots).map(Number);
+    return {
+      ...(s.limit !== undefined ? { limit: s.limit, remaining: s.limit - used(s) } : {}),
+      ...(starts.length > 0 ? { resetAt: slotExpiry(Math.max(...starts), this.windowOf(s)) } : {}),
+      ...(s.blockedUntil !== undefined ? { blockedUntil: s.blockedUntil } : {}),
+    };
   }
 
   /**
@@ -199,10 +210,9 @@ export class RateBudget {
    */
   seed(key: string, quota: { limit: number; windowSeconds?: number }): void {
     const s = this.fresh(key);
-    if (s.remaining !== undefined) return;
+    if (s.limit !== undefined) return;
     s.limit = quota.limit;
-    s.remaining = quota.limit;
-    s.resetAt = this.now() + (quota.windowSeconds !== undefined ? quota.windowSeconds * 1000 : this.defaultWindowMs);
+    if (quota.windowSeconds !== undefined) s.windowSeconds = quota.windowSeconds;
   }
 
   /** Records what a response said: the remaining quota, or a 429's Retry-After. Returns the observation. */
@@ -211,13 +221,15 @@ export class RateBudget {
     const o = isObservation(source) ? source : rateLimitFromHeaders(source, now);
     const s = this.fresh(key);
     if (o.limit !== undefined) s.limit = o.limit;
+    if (o.windowSeconds !== undefined) s.windowSeconds = o.windowSeconds;
     if (o.remaining !== undefined) {
-      // Responses arrive out of order: one started before our latest acquires reports more than is
-      // left. Within a known window keep the lower count (our own, decremented per acquire); a
-      // window we consider elapsed was already forgotten by `fresh`, so the report is taken whole.
-      const known = s.remaining !== undefined;
-      s.remaining = known ? Math.min(s.remaining as number, o.remaining) : o.remaining;
-      if (!known) s.resetAt = now + (o.windowSeconds !== undefined ? o.windowSeconds * 1000 : this.defaultWindowMs);
+      // A count without a limit: what remains now is all there is to rely on.
+      s.limit ??= o.remaining;
+      // Responses arrive out of order (one started before our latest acquires reports more than is
+      // left) and our own units count from their acquire: keep the higher count. What the registry
+      // counts beyond ours is taken as spent now.
+      const beyond = Math.max(0, s.limit - o.remaining) - used(s);
+      if (beyond > 0) s.slots = rollingTake(s.slots, beyond, { limit: Infinity, windowSeconds: this.windowOf(s) }, now).slots;
     }
     if (status === 429 || o.retryAfterMs !== undefined) {
       this.block(key, o.retryAfterMs ?? (status === 429 ? this.default429BlockMs : 0));
@@ -234,9 +246,10 @@ export class RateBudget {
   }
 
   /**
-   * Takes `cost` units from `key`'s budget, first waiting while it is blocked or below the reserve.
-   * A wait longer than `maxWaitMs` is not waited out: it rejects with a RateLimitedError carrying
-   * `retryAfterSeconds`, so that the caller re-queues the work. Resolves with the milliseconds waited.
+   * Takes `cost` units from `key`'s budget, first waiting while it is blocked, or until enough units
+   * have left the rolling window to stay above the reserve. A wait longer than `maxWaitMs` is not
+   * waited out: it rejects with a RateLimitedError carrying `retryAfterSeconds`, so that the caller
+   * re-queues the work. Resolves with the milliseconds waited.
    */
   async acquire(key: string, options: AcquireOptions = {}): Promise<number> {
     const cost = options.cost ?? 1;
@@ -250,14 +263,15 @@ export class RateBudget {
       if (s.blockedUntil !== undefined && s.blockedUntil > now) {
         until = s.blockedUntil;
         why = 'the registry answered 429 Too Many Requests';
-      } else if (cost > 0 && s.remaining !== undefined && s.remaining - cost < this.reserve) {
-        until = s.resetAt ?? now + this.defaultWindowMs;
-        why = `${s.remaining} of ${s.limit ?? '?'} left, reserve ${this.reserve}`;
+      } else if (cost > 0 && s.limit !== undefined) {
+        const take = rollingTake(s.slots, cost, { limit: s.limit - this.reserve, windowSeconds: this.windowOf(s) }, now);
+        if (take.granted) s.slots = take.slots;
+        else {
+          until = take.resetAt;
+          why = `${s.limit - take.used} of ${s.limit} left, reserve ${this.reserve}`;
+        }
       }
-      if (until === undefined) {
-        if (cost > 0 && s.remaining !== undefined) s.remaining -= cost;
-        return waited;
-      }
+      if (until === undefined) return waited;
       const wait = until - now;
       if (waited + wait > this.maxWaitMs) {
         const seconds = Math.max(1, Math.ceil(wait / 1000));
@@ -272,21 +286,28 @@ export class RateBudget {
     }
   }
 
-  /** The state of `key`, forgetting a count whose window has elapsed and an expired block. */
+  private windowOf(s: MutableState): number {
+    return s.windowSeconds ?? this.defaultWindowSeconds;
+  }
+
+  /** The state of `key`, without the units that left the window and an expired block. */
   private fresh(key: string): MutableState {
     let s = this.states.get(key);
     if (s === undefined) {
-      s = {};
+      s = { slots: {} };
       this.states.set(key, s);
     }
     const now = this.now();
-    if (s.resetAt !== undefined && now >= s.resetAt) {
-      delete s.remaining;
-      delete s.resetAt;
-    }
+    s.slots = Object.fromEntries(liveSlots(s.slots, this.windowOf(s), now).map(([start, n]) => [String(start), n]));
     if (s.blockedUntil !== undefined && now >= s.blockedUntil) delete s.blockedUntil;
     return s;
   }
+}
+
+function used(s: MutableState): number {
+  let n = 0;
+  for (const v of Object.values(s.slots)) n += v;
+  return n;
 }
 
 function isObservation(source: HeaderSource | RateLimitObservation): source is RateLimitObservation {

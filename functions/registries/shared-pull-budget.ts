@@ -8,12 +8,9 @@
 // the limit inside six hours, which Hub answers with 429s; a rolling window does not.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { rollingTake, slotExpiry, type PullQuota } from './rolling-window.ts';
 
-/** The quota of one credential, from `rateLimit.pulls` per `rateLimit.windowHours`. */
-export interface PullQuota {
-  readonly limit: number;
-  readonly windowSeconds: number;
-}
+export { SLOTS_PER_WINDOW, rollingTake, slotMs, type PullQuota, type RollingDecision, type SlotCounts } from './rolling-window.ts';
 
 /** What taking from the shared budget answered. */
 export interface PullGrant {
@@ -28,63 +25,6 @@ export interface PullGrant {
 export interface SharedPullBudget {
   /** Takes `cost` pulls of `key` (registry host and account, never a secret) unless the pulls of the last window plus `cost` would exceed the quota. */
   take(key: string, cost: number, quota: PullQuota): Promise<PullGrant>;
-}
-
-/** Slots per window: the window's pulls are counted in this many buckets (one item stays small whatever the limit). */
-export const SLOTS_PER_WINDOW = 60;
-
-/** Slot length for a window: 6 min for Docker Hub's six hours. */
-export function slotMs(windowSeconds: number): number {
-  return Math.max(1000, Math.ceil((windowSeconds * 1000) / SLOTS_PER_WINDOW));
-}
-
-/** Pulls per slot start (epoch ms). */
-export type SlotCounts = Readonly<Record<string, number>>;
-
-/** The rolling-window arithmetic over slot counts (pure): what is still counted at `nowMs`, and whether `cost` fits. */
-export interface RollingDecision {
-  readonly granted: boolean;
-  /** Pulls still in the window before the take. */
-  readonly used: number;
-  /** The slots still in the window, with the take added when granted. */
-  readonly slots: Record<string, number>;
-  /** See PullGrant.resetAt. */
-  readonly resetAt: number;
-}
-
-/**
- * A pull counted in slot `s` was made at some time in `[s, s + slot)`; Hub forgets it one window after it
- * was made, so it is forgotten here at `s + slot + window`, never earlier than Hub does (conservative by up to
- * one slot). A refused take says when the oldest slots have left enough room.
- *
- * @example
- * rollingTake({ '0': 3 }, 1, { limit: 3, windowSeconds: 60 }, 30_000) // { granted: false, used: 3, resetAt: 61_000, … }
- */
-export function rollingTake(counts: SlotCounts, cost: number, quota: PullQuota, nowMs: number): RollingDecision {
-  const slot = slotMs(quota.windowSeconds);
-  const windowMs = quota.windowSeconds * 1000;
-  const live = Object.entries(counts)
-    .map(([start, n]) => [Number(start), n] as const)
-    .filter(([start, n]) => n > 0 && nowMs < start + slot + windowMs)
-    .sort((a, b) => a[0] - b[0]);
-  const used = live.reduce((sum, [, n]) => sum + n, 0);
-  const slots: Record<string, number> = Object.fromEntries(live.map(([s, n]) => [String(s), n]));
-  if (used + cost <= quota.limit) {
-    const current = String(Math.floor(nowMs / slot) * slot);
-    slots[current] = (slots[current] ?? 0) + cost;
-    return { granted: true, used: used + cost, slots, resetAt: nowMs };
-  }
-  // Free the oldest slots until the take fits; a cost above the limit never fits (one window from now).
-  let excess = used + cost - quota.limit;
-  let resetAt = nowMs + windowMs;
-  for (const [start, n] of live) {
-    excess -= n;
-    if (excess <= 0) {
-      resetAt = start + slot + windowMs;
-      break;
-    }
-  }
-  return { granted: false, used, slots, resetAt };
 }
 
 export interface DynamoPullBudgetOptions {
@@ -129,7 +69,7 @@ export class DynamoPullBudget implements SharedPullBudget {
       const decision = rollingTake(item?.slots ?? {}, cost, quota, now);
       if (!decision.granted) return { granted: false, used: decision.used, resetAt: decision.resetAt };
       const rev = item?.rev ?? 0;
-      const lastExpiry = Math.max(...Object.keys(decision.slots).map(Number)) + slotMs(quota.windowSeconds) + quota.windowSeconds * 1000;
+      const lastExpiry = slotExpiry(Math.max(...Object.keys(decision.slots).map(Number)), quota.windowSeconds);
       try {
         await this.options.docClient.send(
           new PutCommand({

@@ -33,9 +33,9 @@ export interface BudgetHookOptions {
   /**
    * The pulls every invocation spends from the same account (DynamoDB): a pull is taken there too, and
    * a refusal blocks the credential here until the oldest pulls leave the rolling window (then the budget waits or defers).
-   * Unreachable: the in-process budget and Hub's own 429s still hold. @default none
+   * Unreachable: the in-process budget and Hub's own 429s still hold. Its `resetAt` is read on `budget`'s clock. @default none
    */
-  readonly shared?: { readonly budget: SharedPullBudget; readonly quota: PullQuota; readonly now?: () => number };
+  readonly shared?: { readonly budget: SharedPullBudget; readonly quota: PullQuota };
 }
 
 /**
@@ -61,10 +61,11 @@ export function budgetInterceptor(host: string, options: BudgetHookOptions): (ne
         const grant = await options.shared.budget.take(key, cost, options.shared.quota).catch(() => undefined);
         if (grant?.granted === false) {
           // Other invocations spent the window: wait (or be deferred) until enough of it has rolled by, as after a 429.
-          options.budget.block(key, grant.resetAt - (options.shared.now ?? Date.now)());
+          const wait = grant.resetAt - options.budget.now();
+          options.budget.block(key, wait);
           if (round >= maxRetries) {
             throw new RateLimitedError(`${req.description} on ${host} deferred: the shared pull budget of ${key} is spent until ${new Date(grant.resetAt).toISOString()}`, {
-              budgetKey: key, retryAfterSeconds: Math.max(1, Math.ceil((grant.resetAt - (options.shared.now ?? Date.now)()) / 1000)), registry: host,
+              budgetKey: key, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)), registry: host,
             });
           }
           continue;

@@ -1,4 +1,4 @@
-// Unit tests of the per-credential rate budget: header parsing, reserve and deferral, window reset, 429s, isolation.
+// Unit tests of the per-credential rate budget: header parsing, reserve and deferral, the rolling window, 429s, isolation.
 import { describe, expect, it } from 'vitest';
 import {
   RateBudget,
@@ -79,19 +79,56 @@ describe('RateBudget', () => {
     expect(clock.sleeps).toEqual([]);
   });
 
-  it('defers work below the reserve until the window resets, then forgets the old count', async () => {
-    // Prepare: 2 left of 10, reserve 2, window 60 s reported now.
+  it('defers work below the reserve until the reported units leave the rolling window, then counts only its own', async () => {
+    // Prepare: 2 left of 10, reserve 2, window 60 s (1 s slots) reported now: the 8 spent count from now.
     const clock = fakeClock();
     const budget = new RateBudget({ reserve: 2, maxWaitMs: 120_000, now: clock.now, sleep: clock.sleep });
     budget.observe(KEY, { 'ratelimit-limit': '10;w=60', 'ratelimit-remaining': '2;w=60' });
     clock.advance(15_000);
     // Act
     const waited = await budget.acquire(KEY);
-    // Assess: waited out the rest of the window, and the count is unknown until the next report.
-    expect(waited).toBe(45_000);
-    expect(clock.sleeps).toEqual([45_000]);
-    expect(budget.state(KEY).remaining).toBeUndefined();
-    expect(budget.state(KEY).limit).toBe(10);
+    // Assess: waited until the 8 were a window (plus their slot) old; only the unit just taken still counts.
+    expect(waited).toBe(46_000);
+    expect(clock.sleeps).toEqual([46_000]);
+    expect(budget.state(KEY)).toEqual({ limit: 10, remaining: 9, resetAt: 1_000_000 + 61_000 + 61_000 });
+  });
+
+  it('gives quota back unit by unit as each leaves the window, never more than the limit in any window', async () => {
+    // Prepare: 3 per 60 s (1 s slots), spent at 0 s, 20 s and 40 s.
+    const clock = fakeClock();
+    const budget = new RateBudget({ maxWaitMs: 120_000, now: clock.now, sleep: clock.sleep });
+    budget.seed(KEY, { limit: 3, windowSeconds: 60 });
+    const spent = [await budget.acquire(KEY)];
+    clock.advance(20_000);
+    spent.push(await budget.acquire(KEY));
+    clock.advance(20_000);
+    spent.push(await budget.acquire(KEY));
+    expect(spent).toEqual([0, 0, 0]);
+    clock.advance(10_000);
+    // Act: two more at 50 s, one after the other
+    const first = await budget.acquire(KEY);
+    const second = await budget.acquire(KEY);
+    // Assess: the first waits for the 0 s unit to leave (61 s), the second for the 20 s one (81 s); a fixed
+    // window set at 0 s would have let all three through at 60 s.
+    expect([first, second]).toEqual([11_000, 20_000]);
+    expect(clock.now() - 1_000_000).toBe(81_000);
+    expect(budget.state(KEY).remaining).toBe(0);
+  });
+
+  it('counts units the registry reports beyond its own from the report, and its own from their acquire', async () => {
+    // Prepare: 1 of 3 left at 0 s (2 spent elsewhere); this process spends the last one at 30 s.
+    const clock = fakeClock();
+    const budget = new RateBudget({ maxWaitMs: 120_000, now: clock.now, sleep: clock.sleep });
+    budget.observe(KEY, { limit: 3, remaining: 1, windowSeconds: 60 });
+    clock.advance(30_000);
+    await budget.acquire(KEY);
+    budget.observe(KEY, { limit: 3, remaining: 0, windowSeconds: 60 });
+    // Act: two more
+    const waits = [await budget.acquire(KEY, { cost: 2 })];
+    // Assess: the two reported at 0 s leave at 61 s; the one of 30 s still counts.
+    expect(waits).toEqual([31_000]);
+    expect(budget.state(KEY).remaining).toBe(0);
+    expect(budget.state(KEY).resetAt).toBe(1_000_000 + 61_000 + 61_000);
   });
 
   it('rejects with a retryable RATE_LIMITED error when the wait exceeds maxWaitMs', async () => {
@@ -107,7 +144,8 @@ describe('RateBudget', () => {
     expect(limited.reason).toBe('RATE_LIMITED');
     expect(limited.retryable).toBe(true);
     expect(limited.code).toBe('TOO_MANY_REQUESTS');
-    expect(limited.retryAfterSeconds).toBe(21600);
+    // The 100 reported count from the report's 6-minute slot (720 000 to 1 080 000 ms): gone one window after its end.
+    expect(limited.retryAfterSeconds).toBe(21_680);
     expect(limited.budgetKey).toBe(KEY);
     expect(limited.message).toMatch(/GET manifest acme\/app:1\.0 deferred.*0 of 100 left.*Re-queue/);
     expect(clock.sleeps).toEqual([]);
