@@ -12,9 +12,19 @@ import type { WireAttributeValue, WireItem } from '../dynamo/attribute-values.ts
 
 /** A map's attribute names, sorted, with their `"name":` prefixes (the first without the comma). */
 interface Shape {
+  /** How many names the map has (omitted ones included): a different list with the same signature has another length. */
+  readonly count: number;
   readonly names: readonly string[];
   readonly prefixes: readonly string[];
 }
+
+/**
+ * The strings JSON.stringify writes as they are, between quotes: no quote, backslash, control character
+ * or surrogate (JSON.stringify escapes lone surrogates; pairs go the slow way too, which is still right).
+ * Most audit values (digests, hashes, times, names) are such strings, and the test is cheaper than the call.
+ */
+// eslint-disable-next-line no-control-regex -- the control characters are what JSON.stringify escapes
+const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 /** Shapes kept per cache: the audit log has a few dozen; a log of ever-new `details` keys must not grow memory without bound. */
 const MAX_SHAPES = 4096;
@@ -51,13 +61,14 @@ export class WireCanonicalizer {
   private map(m: WireItem, top: boolean): string {
     const names = Object.keys(m);
     const cache = top ? this.top : this.nested;
-    // JSON.stringify of the list: unambiguous whatever the names hold (a joined string is not).
-    const signature = JSON.stringify(names);
+    // Names joined by NUL: only shapes whose names hold no NUL are cached, so another list that joins to the
+    // same signature must split differently, and so has another length.
+    const signature = names.join('\u0000');
     let shape = cache.get(signature);
-    if (!shape) {
+    if (shape === undefined || shape.count !== names.length) {
       const sorted = (top ? names.filter((n) => !this.omit.has(n)) : names).sort();
-      shape = { names: sorted, prefixes: sorted.map((n, i) => (i > 0 ? ',' : '') + JSON.stringify(n) + ':') };
-      if (cache.size < MAX_SHAPES) cache.set(signature, shape);
+      shape = { count: names.length, names: sorted, prefixes: sorted.map((n, i) => (i > 0 ? ',' : '') + JSON.stringify(n) + ':') };
+      if (cache.size < MAX_SHAPES && !names.some((n) => n.includes('\u0000'))) cache.set(signature, shape);
     }
     const { names: sorted, prefixes } = shape;
     let out = '{';
@@ -68,7 +79,7 @@ export class WireCanonicalizer {
   /** One value, its members tested in fromWireValue's order (so a malformed value with two members reads the same). */
   private value(av: WireAttributeValue): string {
     const s = av.S;
-    if (s !== undefined) return JSON.stringify(s);
+    if (s !== undefined) return PLAIN.test(s) ? '"' + s + '"' : JSON.stringify(s);
     const n = av.N;
     if (n !== undefined) {
       const v = Number(n);

@@ -61,16 +61,24 @@ describe('WireCanonicalizer', () => {
     expect(canonical.serialise(item)).toBe(slow(item));
   });
 
-  it('keeps maps apart whose names would join to the same string', () => {
-    // Arrange: ["a,b","c"] and ["a","b,c"] join with "," to the same text; each shape must be its own.
+  it('keeps maps apart whose names would join to the same signature', () => {
+    // Arrange: the cache key is the names joined by NUL; these lists join to the same text.
     const canonical = new WireCanonicalizer([]);
-    const first = { 'a,b': { N: '1' }, c: { N: '2' } } as WireItem;
-    const second = { a: { N: '3' }, 'b,c': { N: '4' } } as WireItem;
-    // Act / Assert (twice: the second read comes from the cache)
-    for (let i = 0; i < 2; i++) {
-      expect(canonical.serialise(first)).toBe('{"a,b":1,"c":2}');
-      expect(canonical.serialise(second)).toBe('{"a":3,"b,c":4}');
-    }
+    const cases: [WireItem, string][] = [
+      [{ a: { N: '1' }, b: { N: '2' } } as WireItem, '{"a":1,"b":2}'],
+      [{ 'a\u0000b': { N: '3' } } as WireItem, '{"a\\u0000b":3}'],
+      [{ 'a\u0000b': { N: '4' }, c: { N: '5' } } as WireItem, '{"a\\u0000b":4,"c":5}'],
+      [{ a: { N: '6' }, 'b\u0000c': { N: '7' } } as WireItem, '{"a":6,"b\\u0000c":7}'],
+      [{ a: { N: '8' }, b: { N: '9' }, c: { N: '10' } } as WireItem, '{"a":8,"b":9,"c":10}'],
+    ];
+    // Act / Assert (twice, in both orders: later reads come from the cache)
+    for (const order of [cases, [...cases].reverse(), cases]) for (const [item, expected] of order) expect(canonical.serialise(item)).toBe(expected);
+  });
+
+  it('writes plain strings between quotes and escapes the rest as JSON.stringify does', () => {
+    const canonical = new WireCanonicalizer([]);
+    const strings = ['sha256:abc', '', 'a"b', 'a\\b', 'line\nbreak', '\u0000', '\u001f', '\u007f', '\u2028', 'é', '😀', '\ud83d', '\ude00x', '</script>'];
+    for (const s of strings) expect(canonical.serialise({ s: { S: s } })).toBe(`{"s":${JSON.stringify(s)}}`);
   });
 
   it('hands sets, binary, unsafe or non-finite numbers and malformed values to the slow path', () => {
