@@ -144,7 +144,7 @@ export async function reportsBenchMarkdown(options: { readonly records: number; 
     `Measured ${new Date().toISOString()} (load average ${load} at the start, on 2 shared cores).`,
     '',
     `${records.toLocaleString('en-US')} audit records in ${REPOSITORIES.toLocaleString('en-US')} repository chains plus a global one (replication to 3 targets, reconciles, retention deletions and plans, CLI copies and syncs,`,
-    'promotion runs of 8 records each into prod and staging, freeze refusals, rejected events and bad webhook signatures; bench/reports-data.ts), and an inventory of',
+    'promotion runs as the workflow writes them (11 records promoted into prod, 10 into staging, 8 refused by an approver, 2 refused by a freeze), rejected events and bad webhook signatures; bench/reports-data.ts), and an inventory of',
     '100,000 tags (10,000 repositories × 10 tags over ECR and Artifact Registry, 20 shared base images). Each command is one process under GNU time: the bundled CLI',
     `for compliance and verify (\`--table audit --endpoint …\`), a bundled child for costs (bench/reports-costs.ts: the CLI's \`buildCostReport\` over \`costRecords\`,`,
     `with the inventory generated instead of listed from registries). Targets: < ${TARGET_S} s and < ${TARGET_MIB} MiB each.`,
