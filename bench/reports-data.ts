@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GENESIS_HASH, HEADS_KEY, PARTITION_REGISTRY_KEY, partitionFor, sealRecord, toItem } from '../functions/audit/chain.ts';
 import { normalizeAuditRecord } from '../functions/audit/normalize.ts';
-import type { AuditRecordInput } from '../functions/audit/types.ts';
+import type { AuditJson, AuditRecordInput } from '../functions/audit/types.ts';
 import { AUDIT_KEYS } from '../functions/dynamo/tables.ts';
 import type { Inventory, InventoryImage } from '../functions/retention/types.ts';
 
@@ -30,33 +30,83 @@ export function prng(seed: number): () => number {
 export const repositoryName = (r: number): string => `team-${r % 100}/service-${r}`;
 const digestOf = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
-/** One promotion run as the workflow records it (docs/REPORTS.md): 8 records under one execution id. */
-function promotion(repository: string, digest: string, exec: string, time: (k: number) => string, env: string, rejected: boolean): AuditRecordInput[] {
-  const base = { correlationId: exec, repository, digest, tags: ['v1.2.3'] };
-  const details = { environment: env, from: env === 'prod' ? 'staging' : 'dev', executionId: exec };
-  const step = (actor: string, action: string, outcome: 'success' | 'rejected', k: number, extra: Record<string, string | Record<string, number | boolean | string>> = {}): AuditRecordInput => ({
-    ...base,
-    actor,
-    action,
-    outcome,
-    time: time(k),
-    details: { ...details, ...extra },
-  });
+const hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/**
+ * A promotion's ids as the workflow makes them (bin/commands/promotion-backend.ts, local/promotions.ts,
+ * functions/webhooks/sfn-starter.ts): the execution id `promo-<yyyyMMddHHmmss>-<8 hex>` of its start,
+ * and a separate correlation id (a UUID), here derived from `seed` so every run writes the same log.
+ */
+export function promotionIds(seed: string, startMs: number): { executionId: string; correlationId: string } {
+  const h = hex(`promotion-${seed}`);
+  return {
+    executionId: `promo-${new Date(startMs).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${h.slice(0, 8)}`,
+    correlationId: `${h.slice(8, 16)}-${h.slice(16, 20)}-4${h.slice(21, 24)}-a${h.slice(25, 28)}-${h.slice(28, 40)}`,
+  };
+}
+
+/** The edge of a run into `env` (the workflow's `details.from` / `details.to`). */
+const fromOf = (env: string): string => (env === 'prod' ? 'staging' : 'dev');
+
+/**
+ * One promotion run with a human approval, record for record as the workflow and the approvals engine
+ * write them (functions/promotion/deps.ts `auditStep`, functions/approvals/service.ts; docs/REPORTS.md
+ * "Promotion records"): every `promote.<step>` has the requester as actor, the run's correlation id and
+ * `details.executionId`/`from`/`to`; the approvals records carry `details.requestId` (the execution id)
+ * and `details.edge`. Promoted: validate, the three gates, request-approval, approval.request, one
+ * approve per required approver (prod: 2, staging: 1), apply-tags, a sync to the environment's other
+ * registry, record: 11 records into prod, 10 into staging. Rejected by the first approver: validate,
+ * the gates, request-approval, approval.request, approval.reject, record (`rejected`): 8.
+ */
+export function promotionRun(repository: string, digest: string, seed: string, time: (k: number) => string, env: string, rejected: boolean, bytes: number): AuditRecordInput[] {
+  const ids = promotionIds(seed, Date.parse(time(0)));
+  const from = fromOf(env);
+  const tag = 'v1.2.3';
+  const envTag = `${env}-${tag}-${time(0).slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
+  const requester = 'cli:alice';
+  const approvers = env === 'prod' ? ['bob@example.com', 'carol@example.com'] : ['bob@example.com'];
+  const out: AuditRecordInput[] = [];
+  const step = (action: string, outcome: AuditRecordInput['outcome'], extra: Partial<AuditRecordInput> & { details?: Record<string, AuditJson> } = {}): void => {
+    const { details, ...rest } = extra;
+    out.push({ actor: requester, action: `promote.${action}`, outcome, correlationId: ids.correlationId, repository, digest, time: time(out.length), ...rest, details: { executionId: ids.executionId, from, to: env, ...details } });
+  };
+  const approval = (actor: string, action: string, details: Record<string, AuditJson>): void => {
+    out.push({ actor, action, outcome: 'success', correlationId: ids.correlationId, repository, digest, tags: [tag], time: time(out.length), details: { requestId: ids.executionId, executionId: ids.executionId, edge: `${from}->${env}`, ...details } });
+  };
+  step('validate', 'success', { registry: 'ecr-main', tags: [tag], details: { freezeOverridden: false } });
+  step('scan', 'success', { registry: 'ecr-main', details: { summary: '0 critical, 1 high, 3 medium (1 allowlisted)' } });
+  step('signature', 'success', { registry: 'ecr-main', details: { summary: 'signed by cosign-prod (cosign)' } });
+  step('tests', 'success', { registry: 'ecr-main', details: { summary: 'HTTP hook https://ci.example.com/regman passed (https://ci.example.com/runs/1)', url: 'https://ci.example.com/runs/1' } });
+  step('request-approval', 'success', { details: { requestId: ids.executionId, expiresAt: time(100) } });
+  approval(requester, 'approval.request', { approvers: ['bob@example.com', 'carol@example.com', 'dave@example.com'], required: approvers.length });
+  if (rejected) {
+    approval('bob@example.com', 'approval.reject', { channel: 'web', comment: 'not in the freeze', link: hex(`link-${seed}-bob`).slice(0, 16) });
+    step('record', 'rejected', { tags: [], errorCode: 'ApprovalRejected', errorMessage: 'not in the freeze (rejected by bob@example.com via web)', details: { status: 'REJECTED', approvers: [], gates: ['scan: passed', 'signature: passed', 'tests: passed'] } });
+    return out;
+  }
+  for (const a of approvers) approval(a, 'approval.approve', { channel: a.startsWith('bob') ? 'web' : 'slack', comment: a.startsWith('bob') ? 'LGTM' : 'ok', link: hex(`link-${seed}-${a}`).slice(0, 16) });
+  step('apply-tags', 'success', { registry: 'ecr-main', tags: [tag, envTag], details: { previous: `${tag}=none, ${envTag}=none` } });
+  step('sync', 'success', { registry: 'gar-eu', source: 'ecr-main', target: 'gar-eu', bytes, tags: [tag, envTag], details: { blobsUploaded: 1, bytesUploaded: bytes, referrers: 2 } });
+  step('record', 'success', { tags: [`ecr-main/${repository}:${tag}`, `ecr-main/${repository}:${envTag}`, `gar-eu/${repository}:${tag}`, `gar-eu/${repository}:${envTag}`], details: { status: 'SUCCEEDED', approvers, gates: ['scan: passed', 'signature: passed', 'tests: passed'] } });
+  return out;
+}
+
+/** A run refused at Validate by a freeze window: `promote.validate` rejected (FROZEN), then RecordFailure's `promote.record`. */
+export function frozenRun(repository: string, digest: string, seed: string, time: (k: number) => string): AuditRecordInput[] {
+  const ids = promotionIds(seed, Date.parse(time(0)));
+  const details = { executionId: ids.executionId, from: 'staging', to: 'prod' };
+  const message = `prod is frozen from 2026-11-20T00:00:00Z to 2026-12-01T00:00:00Z (change freeze): ${repository}:v1.2.3 was not promoted; to promote anyway: --override-freeze --reason …`;
+  const base = { actor: 'cli:alice', correlationId: ids.correlationId, repository, digest, errorCode: 'FROZEN', errorMessage: message };
   return [
-    step('cli:alice', 'promote.request', 'success', 0),
-    step('system:promotion', 'promote.scan-gate', 'success', 1, { scan: { critical: 0, high: 1, medium: 3 } }),
-    step('system:promotion', 'promote.signature-gate', 'success', 2, { signature: { verified: true, keyId: 'cosign-prod' } }),
-    step('system:promotion', 'promote.test-gate', 'success', 3, { test: { kind: 'http', status: 'passed' } }),
-    step('bob@example.com', 'promote.approval', rejected ? 'rejected' : 'success', 4, { comment: rejected ? 'not in the freeze' : 'LGTM' }),
-    step('carol@example.com', 'promote.approval', 'success', 5, { comment: 'ok' }),
-    step('system:promotion', 'promote.apply-tags', 'success', 6),
-    step('system:promotion', 'promote.record', 'success', 7),
+    { ...base, action: 'promote.validate', outcome: 'rejected', tags: ['v1.2.3'], time: time(0), details },
+    { ...base, action: 'promote.record', outcome: 'failure', tags: [], time: time(1), details: { ...details, status: 'FAILED', approvers: [], gates: [] } },
   ];
 }
 
 /**
  * The records of repository `r`, oldest first: mostly replication (one per target and push),
- * retention deletions and plans, CLI copies and syncs, and a promotion run every ~40 records.
+ * retention deletions and plans, CLI copies and syncs, a promotion run every ~40 records
+ * (`promotionRun`) and a run a freeze window refused (`frozenRun`) every ~20.
  */
 export function repositoryRecords(r: number, count: number, rand: () => number): AuditRecordInput[] {
   const repository = repositoryName(r);
@@ -68,10 +118,14 @@ export function repositoryRecords(r: number, count: number, rand: () => number):
   while (out.length < count) {
     const digest = digestOf(`${r}/${i}`);
     const x = rand();
-    if (x < 0.025 && count - out.length >= 8) {
-      const k = out.length;
+    const k = out.length;
+    // A run's records one `step` apart from its start, in order.
+    const runTime = (j: number): string => new Date(start + Math.floor((k + j) * step)).toISOString();
+    if (x < 0.025 && count - out.length >= 11) {
       const env = rand() < 0.5 ? 'prod' : 'staging';
-      out.push(...promotion(repository, digest, `exec-${r}-${i}`, (j) => new Date(start + Math.floor((k + j) * step)).toISOString(), env, rand() < 0.1));
+      out.push(...promotionRun(repository, digest, `${r}-${i}`, runTime, env, rand() < 0.1, Math.floor(rand() * 200_000_000)));
+    } else if (x >= 0.95 && count - out.length >= 2) {
+      out.push(...frozenRun(repository, digest, `${r}-${i}-v`, runTime));
     } else {
       const time = timeAt(out.length);
       const bytes = Math.floor(rand() * 200_000_000);
@@ -83,10 +137,8 @@ export function repositoryRecords(r: number, count: number, rand: () => number):
         out.push({ actor: 'system:retention', action: 'retention.delete', outcome: 'success', correlationId: `sweep-${i}`, registry: 'ecr-main', repository, digest, bytes });
       } else if (x < 0.85) {
         out.push({ actor: 'system:retention', action: 'retention.plan', outcome: 'success', correlationId: `sweep-${i}`, registry: 'ecr-main', repository, details: { expire: 3, keep: 7 } });
-      } else if (x < 0.95) {
-        out.push({ actor: 'cli:dave', action: x < 0.9 ? 'copy' : 'sync', outcome: 'success', correlationId: `cli-${r}-${i}`, repository, digest, source: 'ecr-main', target: 'gar-eu', bytes });
       } else {
-        out.push({ actor: 'system:promotion', action: 'promote.validate', outcome: 'rejected', correlationId: `exec-${r}-${i}-v`, repository, digest, errorCode: 'FREEZE_WINDOW', errorMessage: 'prod is frozen', details: { environment: 'prod' } });
+        out.push({ actor: 'cli:dave', action: x < 0.9 ? 'copy' : 'sync', outcome: 'success', correlationId: `cli-${r}-${i}`, repository, digest, source: 'ecr-main', target: 'gar-eu', bytes });
       }
       out[out.length - 1] = { ...out[out.length - 1]!, time };
     }

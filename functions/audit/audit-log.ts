@@ -293,9 +293,8 @@ export async function verifyFromScan(
   };
   for await (const page of pages) {
     for (const entry of page) {
-      const partition = entry.record.partition;
-      // The key, not the attribute, names the chain: fromItem flags a disagreement as keyMismatch.
-      const key = entry.keyPartition ?? partition;
+      // The key, not the attribute, names the chain: fromItem flags a disagreement as keyMismatch (and sets keyPartition).
+      const key = entry.keyPartition ?? (entry.partition as string);
       let s = states.get(key);
       if (!s) states.set(key, (s = { checker: new ChainChecker(key, anchors.get(key)), seen: 0, stopped: false }));
       s.seen += 1;

@@ -3,6 +3,7 @@ import { hash } from 'node:crypto';
 import { fromWireValue, type WireItem } from '../dynamo/attribute-values.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
 import { canonicalJsonOmitting } from './canonical-json.ts';
+import { WireCanonicalizer } from './canonical-wire.ts';
 import type { AuditHead, AuditRecord, ChainBreak, StoredAuditRecord } from './types.ts';
 
 /** `prevHash` of the first record of every partition. */
@@ -67,6 +68,7 @@ export function toItem(record: StoredAuditRecord): Record<string, unknown> {
 
 /** A stored record read back for verification, with the sequence number its key says it has. */
 export interface ChainEntry {
+  /** The record. A wire entry (`entryFromWire`) converts it only when this is read: `audit verify` never does. */
   readonly record: StoredAuditRecord;
   /** The sequence number from the sort key (which an edit of the `seq` attribute does not change). */
   readonly keySeq: number;
@@ -74,6 +76,12 @@ export interface ChainEntry {
   readonly keyMismatch?: string;
   /** The partition key, set only when it differs from the record's `partition` (the chain the item is stored in). */
   readonly keyPartition?: string;
+  /** The record's `partition`, `hash` and `prevHash` attributes, as stored: what the checker compares. */
+  readonly partition: unknown;
+  readonly hash: unknown;
+  readonly prevHash: unknown;
+  /** sha256 of the canonical JSON of every stored field but `hash` (what `hash` must be). */
+  contentHash(): string;
 }
 
 /** What checking one chain found: records that passed, the first break, and how many items it had. */
@@ -91,28 +99,104 @@ export function fromItem(item: Record<string, unknown>): ChainEntry {
   // A loop rather than a rest pattern with computed keys, which V8 runs far slower (a million items per verify).
   const rest: Record<string, unknown> = {};
   for (const k in item) if (k !== AUDIT_KEYS.partitionKey && k !== AUDIT_KEYS.sortKey && k !== AUDIT_KEYS.timeKey) rest[k] = item[k];
-  return entryOf(item[AUDIT_KEYS.partitionKey], item[AUDIT_KEYS.sortKey], item[AUDIT_KEYS.timeKey], rest);
+  const record = rest as unknown as StoredAuditRecord;
+  return new RecordEntry(record, keysOf(item[AUDIT_KEYS.partitionKey], item[AUDIT_KEYS.sortKey], item[AUDIT_KEYS.timeKey], record));
 }
+
+/** The wire names the hash does not cover: the derived keys and `hash` itself. */
+const NOT_HASHED = [AUDIT_KEYS.partitionKey, AUDIT_KEYS.sortKey, AUDIT_KEYS.timeKey, 'hash'];
+const wireCanonical = new WireCanonicalizer(NOT_HASHED);
 
 /**
- * `fromItem` of an item still in DynamoDB's wire JSON (the lean Scan reader): each attribute is
- * converted once, straight into the record, as the document client would convert it.
+ * `fromItem` of an item still in DynamoDB's wire JSON (the lean Scan reader), without converting it:
+ * the key checks read five attributes, the hash is taken of the canonical JSON written straight from
+ * the wire values (canonical-wire.ts), and the record is converted, as the document client would
+ * convert it, only if `record` is read (the compliance report reads it; `audit verify` does not).
  */
 export function entryFromWire(item: WireItem): ChainEntry {
-  const rest: Record<string, unknown> = {};
-  for (const k in item) if (k !== AUDIT_KEYS.partitionKey && k !== AUDIT_KEYS.sortKey && k !== AUDIT_KEYS.timeKey) rest[k] = fromWireValue(item[k]!);
-  const key = (name: string): unknown => (item[name] === undefined ? undefined : fromWireValue(item[name]));
-  return entryOf(key(AUDIT_KEYS.partitionKey), key(AUDIT_KEYS.sortKey), key(AUDIT_KEYS.timeKey), rest);
+  return new WireEntry(item);
 }
 
-function entryOf(pk: unknown, sk: unknown, timeKey: unknown, rest: Record<string, unknown>): ChainEntry {
-  const record = rest as unknown as StoredAuditRecord;
+/** The three key checks of an entry: what its pk, sk and timeKey say against its partition, seq and time. */
+interface EntryKeys {
+  readonly keySeq: number;
+  readonly keyMismatch: string | undefined;
+  readonly keyPartition: string | undefined;
+}
+
+function keysOf(pk: unknown, sk: unknown, timeKey: unknown, record: Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>): EntryKeys {
   const keySeq = Number(sk);
-  let keyMismatch: string | undefined;
-  if (pk !== record.partition) return { record, keySeq, keyMismatch: `key ${String(pk)} but partition ${String(record.partition)}`, keyPartition: String(pk) };
-  if (typeof record.seq !== 'number' || sk !== formatSeqSafe(record.seq)) keyMismatch = `sort key ${String(sk)} but seq ${String(record.seq)}`;
-  else if (timeKey !== timeKeyOf(record)) keyMismatch = `index key ${String(timeKey)} does not match the record`;
-  return keyMismatch === undefined ? { record, keySeq } : { record, keySeq, keyMismatch };
+  if (pk !== record.partition) return { keySeq, keyMismatch: `key ${String(pk)} but partition ${String(record.partition)}`, keyPartition: String(pk) };
+  if (typeof record.seq !== 'number' || sk !== formatSeqSafe(record.seq)) return { keySeq, keyMismatch: `sort key ${String(sk)} but seq ${String(record.seq)}`, keyPartition: undefined };
+  if (timeKey !== timeKeyOf(record)) return { keySeq, keyMismatch: `index key ${String(timeKey)} does not match the record`, keyPartition: undefined };
+  return { keySeq, keyMismatch: undefined, keyPartition: undefined };
+}
+
+/** An entry of a converted record (the SDK readers, the memory store). */
+class RecordEntry implements ChainEntry {
+  readonly keySeq: number;
+  readonly keyMismatch?: string;
+  readonly keyPartition?: string;
+  constructor(
+    readonly record: StoredAuditRecord,
+    keys: EntryKeys,
+  ) {
+    this.keySeq = keys.keySeq;
+    if (keys.keyMismatch !== undefined) this.keyMismatch = keys.keyMismatch;
+    if (keys.keyPartition !== undefined) this.keyPartition = keys.keyPartition;
+  }
+  get partition(): unknown {
+    return this.record.partition;
+  }
+  get hash(): unknown {
+    return this.record.hash;
+  }
+  get prevHash(): unknown {
+    return this.record.prevHash;
+  }
+  contentHash(): string {
+    return hashRecord(this.record);
+  }
+}
+
+/** An entry of a wire item: the record converted on first read. */
+class WireEntry implements ChainEntry {
+  readonly keySeq: number;
+  readonly keyMismatch?: string;
+  readonly keyPartition?: string;
+  readonly partition: unknown;
+  readonly hash: unknown;
+  readonly prevHash: unknown;
+  readonly #item: WireItem;
+  #record: StoredAuditRecord | undefined;
+
+  constructor(item: WireItem) {
+    this.#item = item;
+    const attr = (name: string): unknown => (item[name] === undefined ? undefined : fromWireValue(item[name]));
+    this.partition = attr('partition');
+    this.hash = attr('hash');
+    this.prevHash = attr('prevHash');
+    const keys = keysOf(attr(AUDIT_KEYS.partitionKey), attr(AUDIT_KEYS.sortKey), attr(AUDIT_KEYS.timeKey), { partition: this.partition, seq: attr('seq'), time: attr('time') } as Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>);
+    this.keySeq = keys.keySeq;
+    if (keys.keyMismatch !== undefined) this.keyMismatch = keys.keyMismatch;
+    if (keys.keyPartition !== undefined) this.keyPartition = keys.keyPartition;
+  }
+
+  get record(): StoredAuditRecord {
+    if (this.#record === undefined) {
+      const item = this.#item;
+      const rest: Record<string, unknown> = {};
+      for (const k in item) if (k !== AUDIT_KEYS.partitionKey && k !== AUDIT_KEYS.sortKey && k !== AUDIT_KEYS.timeKey) rest[k] = fromWireValue(item[k]!);
+      this.#record = rest as unknown as StoredAuditRecord;
+    }
+    return this.#record;
+  }
+
+  contentHash(): string {
+    const canonical = wireCanonical.serialise(this.#item);
+    // undefined: a value only the conversion and canonicalJson can serialise or refuse (their error is the verifier's).
+    return canonical === undefined ? hashRecord(this.record) : sha256Hex(canonical);
+  }
 }
 
 function formatSeqSafe(seq: number): string | undefined {
@@ -159,20 +243,21 @@ export class ChainChecker {
   /** Checks the next record; returns the break it reveals, if any. */
   check(entry: ChainEntry): ChainBreak | undefined {
     if (this.firstBreak) return this.firstBreak;
-    const { record, keySeq } = entry;
+    const { keySeq } = entry;
     if (entry.keyMismatch !== undefined) return this.fail(keySeq, 'hash-mismatch', entry.keyMismatch);
     if (keySeq > this.expectedSeq) {
       const missing = keySeq - this.expectedSeq === 1 ? `seq ${this.expectedSeq} is missing` : `seqs ${this.expectedSeq}..${keySeq - 1} are missing`;
       return this.fail(this.expectedSeq, 'gap', missing);
     }
     if (keySeq < this.expectedSeq) return this.fail(keySeq, 'hash-mismatch', `seq ${keySeq} appears after seq ${this.expectedSeq - 1}`);
-    const recomputed = hashRecord(record);
-    if (recomputed !== record.hash) return this.fail(keySeq, 'hash-mismatch', `stored hash ${record.hash} but content hashes to ${recomputed}`);
-    if (record.prevHash !== this.prevHash) return this.fail(keySeq, 'prev-mismatch', `prevHash ${record.prevHash} but seq ${keySeq - 1} has hash ${this.prevHash}`);
-    const rewritten = this.anchors.find((a) => a.seq === keySeq && a.hash !== record.hash);
-    if (rewritten) return this.fail(keySeq, 'anchor-mismatch', `anchored hash ${rewritten.hash} but the chain now has ${record.hash}`);
+    const recomputed = entry.contentHash();
+    const stored = entry.hash;
+    if (recomputed !== stored) return this.fail(keySeq, 'hash-mismatch', `stored hash ${String(stored)} but content hashes to ${recomputed}`);
+    if (entry.prevHash !== this.prevHash) return this.fail(keySeq, 'prev-mismatch', `prevHash ${String(entry.prevHash)} but seq ${keySeq - 1} has hash ${this.prevHash}`);
+    const rewritten = this.anchors.find((a) => a.seq === keySeq && a.hash !== stored);
+    if (rewritten) return this.fail(keySeq, 'anchor-mismatch', `anchored hash ${rewritten.hash} but the chain now has ${recomputed}`);
     this.expectedSeq += 1;
-    this.prevHash = record.hash;
+    this.prevHash = recomputed;
     return undefined;
   }
 

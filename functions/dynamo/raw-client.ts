@@ -9,6 +9,7 @@
 // against AWS exactly as the SDK does, and against dynalite or any local endpoint with dummy credentials.
 // Throttling and server errors are retried with full-jitter backoff like the SDK's standard retry mode
 // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+import { isAscii } from 'node:buffer';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,6 +69,15 @@ export interface RawPage {
 const THROTTLING = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'LimitExceededException', 'TransactionInProgressException', 'TooManyRequestsException', 'RequestThrottled', 'RequestThrottledException', 'Throttling', 'ThrottledException']);
 /** Socket errors the SDK retries; others (ENOTFOUND: a wrong host name) fail at once. */
 const TRANSIENT_SOCKET = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * An answer's text. DynamoDB's JSON is almost always ASCII (non-ASCII characters come as they are, not
+ * escaped): an ASCII body is read as latin1, which copies bytes into a one-byte string, about half the
+ * cost of UTF-8 decoding for the same result (measured on the audit log's 1 MB Scan pages).
+ */
+export function decode(body: Buffer): string {
+  return isAscii(body) ? body.toString('latin1') : body.toString('utf8');
+}
 
 /**
  * DynamoDB's signature errors quote the canonical request and the string to sign: the access key id,
@@ -213,7 +223,7 @@ export class RawDynamoClient {
       const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: this.agent, timeout: this.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: decode(Buffer.concat(chunks)) }));
         res.on('error', (err) => reject(new RawDynamoError('NetworkingError', `DynamoDB ${operation} at ${url.host}: the answer broke off: ${err.message}`, { retryable: true, attempts: attempt, cause: err })));
       });
       req.on('timeout', () => req.destroy(new RawDynamoError('TimeoutError', `DynamoDB ${operation} at ${url.host} did not answer within ${this.timeoutMs / 1000} s`, { retryable: true, attempts: attempt })));

@@ -21,7 +21,7 @@ async function run(): Promise<ScanWorkerOutput> {
       const ended: string[] = [];
       let at = current.get(page.segment);
       for (const entry of page.entries) {
-        const key = entry.keyPartition ?? entry.record.partition;
+        const key = entry.keyPartition ?? (entry.partition as string);
         if (key !== at) {
           if (at !== undefined) ended.push(at);
           at = key;

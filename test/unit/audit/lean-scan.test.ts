@@ -2,7 +2,7 @@
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../functions/audit/audit-log.ts';
-import { entryFromWire, formatSeq, fromItem } from '../../../functions/audit/chain.ts';
+import { entryFromWire, formatSeq, fromItem, type ChainEntry } from '../../../functions/audit/chain.ts';
 import { DynamoAuditStore } from '../../../functions/audit/dynamo-store.ts';
 import { openDynamoAuditLog } from '../../../functions/audit/index.ts';
 import { RawDynamoClient } from '../../../functions/dynamo/raw-client.ts';
@@ -58,7 +58,12 @@ describe('verify through the lean Scan reader', () => {
     const page = await raw.call<{ Items: Parameters<typeof entryFromWire>[0][] }>('Scan', { TableName: db.tableNames.audit, ConsistentRead: true });
     const sdk = await db.client.send(new (await import('@aws-sdk/client-dynamodb')).ScanCommand({ TableName: db.tableNames.audit, ConsistentRead: true }));
     const { unmarshall } = await import('@aws-sdk/util-dynamodb');
-    expect(page.Items.map(entryFromWire)).toEqual((sdk.Items ?? []).map((i) => fromItem(unmarshall(i))));
+    const view = (e: ChainEntry) => ({ record: e.record, keySeq: e.keySeq, keyMismatch: e.keyMismatch, keyPartition: e.keyPartition, partition: e.partition, hash: e.hash, prevHash: e.prevHash, contentHash: e.contentHash() });
+    const lean = page.Items.map((i) => view(entryFromWire(i)));
+    expect(lean).toHaveLength(24 + 4 + 4); // 24 records, 4 partition-list items, 4 head items
+    expect(lean).toEqual((sdk.Items ?? []).map((i) => view(fromItem(unmarshall(i)))));
+    // Every record's content hashes to its stored hash on both paths.
+    for (const e of lean.filter((x) => x.record.seq !== undefined)) expect(e.contentHash).toBe(e.hash);
   });
 
   it('finds an edited record, a deleted middle record and a deleted newest record as the SDK reader does', async () => {
