@@ -146,6 +146,12 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
     chains.push(...rows);
   }
   for (const list of byAction.values()) list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // DynamoDB keeps a partition's items in sort-key order; a meta item's sort key is its chain's partition name, and chain order is not name order.
+  const chainNames = [...partitions.keys()];
+  for (const meta of [heads, registry]) {
+    const byName = meta.map((r, i) => [chainNames[i]!, r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    byName.forEach(([, r], i) => (meta[i] = r));
+  }
   const actionRows = new Map([...byAction].map(([k, v]) => [k, { keys: v.map((x) => x.key), rows: v.map((x) => x.row) }]));
   /** First index whose key is >= `key` (the list is sorted). */
   const lowerBound = (keys: readonly string[], key: string): number => {
@@ -226,8 +232,10 @@ export async function startSyntheticAuditTable(total: number, repositories: numb
       if (options.onlyRecords && r.meta) continue;
       out.push(projection ? projected(r, projection, projectionKey) : r.json);
     }
-    const more = pos < length ? `,"LastEvaluatedKey":{"${AUDIT_KEYS.partitionKey}":{"S":"cursor"},"${AUDIT_KEYS.sortKey}":{"S":"cursor"},"pos":{"N":"${pos}"}}` : '';
-    return { body: `{"Items":[${out.join(',')}],"Count":${out.length},"ScannedCount":${scanned}${more}}`, next: pos < length ? pos : undefined };
+    // A page that stopped at its Limit has a LastEvaluatedKey even when nothing follows, as in DynamoDB (the next page is empty).
+    const cut = pos < length || scanned === limit;
+    const more = cut ? `,"LastEvaluatedKey":{"${AUDIT_KEYS.partitionKey}":{"S":"cursor"},"${AUDIT_KEYS.sortKey}":{"S":"cursor"},"pos":{"N":"${pos}"}}` : '';
+    return { body: `{"Items":[${out.join(',')}],"Count":${out.length},"ScannedCount":${scanned}${more}}`, next: cut ? pos : undefined };
   };
 
   const all = (rows: readonly Row[]): Rows => ({ rows, from: 0, to: rows.length });

@@ -7,7 +7,7 @@ import type { AuditLog } from '../../functions/audit/index.ts';
 import { listDeadLetters } from '../../functions/replication/dlq.ts';
 import { collectUsageReport } from '../../functions/reports/usage/collect.ts';
 import type { UsageReport } from '../../functions/reports/usage/model.ts';
-import { usageMarkdown } from '../../functions/reports/usage/render.ts';
+import { usageMarkdown, usageText } from '../../functions/reports/usage/render.ts';
 import { DynamoPullStatsStore } from '../../functions/retention/pull-stats.ts';
 import { renderUsagePage } from '../../functions/web/reports/usage-page.ts';
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
@@ -27,8 +27,9 @@ interface UsageFlags extends ConnectionFlags {
   readonly out?: string;
 }
 
+/** `--format text` is terminal text (aligned columns), `md` Markdown tables, `json` the model, `html` the page. */
 export function renderUsage(report: UsageReport, format: ReportFormat): string {
-  return format === 'json' ? JSON.stringify(report, null, 2) : format === 'html' ? renderUsagePage(report) : usageMarkdown(report);
+  return format === 'json' ? JSON.stringify(report, null, 2) : format === 'html' ? renderUsagePage(report) : format === 'md' ? usageMarkdown(report) : usageText(report);
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
