@@ -7,7 +7,8 @@ describe('jsonChunks', () => {
     ['an empty object', {}],
     ['scalars, nested objects and strings with newlines', { kind: 'r', n: 3, ok: true, none: null, text: 'a\nb', nested: { a: [1, { b: 'c' }], e: {} } }],
     ['top-level arrays: empty, of objects, of scalars, with holes', { empty: [], list: [{ a: 1, b: [2, 3] }, { a: 2, b: [] }], nums: [1, 2], holes: [undefined, () => 1, 'x'] }],
-    ['members JSON.stringify leaves out', { a: undefined, f: () => 1, b: 1 }],
+    ['members JSON.stringify leaves out', { a: undefined, f: () => 1, s: Symbol('s'), b: 1 }],
+    ['members with toJSON', { gone: { toJSON: () => undefined }, date: new Date(0), kept: { toJSON: () => ({ x: 1 }) } }],
   ])('writes %s exactly as JSON.stringify does', (_, value) => {
     // Act
     const chunks = [...jsonChunks(value)];
@@ -19,5 +20,18 @@ describe('jsonChunks', () => {
   it('yields one piece per element of a top-level array, not one string', () => {
     const chunks = [...jsonChunks({ promotions: Array.from({ length: 50 }, (_, i) => ({ i })) })];
     expect(chunks.length).toBeGreaterThan(50);
+  });
+
+  it('does not stringify a top-level array whole to decide whether to write it', () => {
+    // Prepare: an element that counts how often it is stringified
+    let stringified = 0;
+    const element = { toJSON: () => ((stringified += 1), { a: 1 }) };
+
+    // Act
+    const text = [...jsonChunks({ list: [element, element] })].join('');
+
+    // Assess: once per element, for its own text
+    expect(text).toBe(JSON.stringify({ list: [{ a: 1 }, { a: 1 }] }, null, 2));
+    expect(stringified).toBe(2);
   });
 });
