@@ -1,4 +1,4 @@
-// `regman lineage IMAGE [--json]`: where an image came from (annotations, base image, provenance, SBOMs, signatures) and where it went (replication, promotion).
+// `regman lineage IMAGE [--format text|json|html] [--out FILE]`: where an image came from (annotations, base image, provenance, SBOMs, signatures) and where it went (replication, promotion).
 import type { Command } from 'commander';
 import type { AuditLog } from '../../functions/audit/index.ts';
 import { RegistryClient } from '../../functions/oci/client.ts';
@@ -7,22 +7,41 @@ import { parseReference, referenceTarget, registryEndpoint } from '../../functio
 import type { Registry } from '../../functions/oci/registry.ts';
 import type { Reference } from '../../functions/oci/types.ts';
 import { collectLineage } from '../../functions/reports/lineage/collect.ts';
+import type { Lineage } from '../../functions/reports/lineage/model.ts';
 import { lineageText } from '../../functions/reports/lineage/render.ts';
 import { auditRepositoriesFor, registryForHost } from '../../functions/reports/lineage/resolve.ts';
+import { renderLineagePage } from '../../functions/web/reports/lineage-page.ts';
 import { connectionOptions, openAuditLog, type ConnectionFlags } from './audit.ts';
 import { credentialsFor } from './copy.ts';
 import { defaultIo, loadRegistries, runningStackOf, withConfigOption, type LoadedRegistries } from './load-adapters.ts';
+import { emit, parseFormat, type ReportFormat } from './report-output.ts';
 import { UsageError } from './run-cli.ts';
 
 interface LineageFlags extends ConnectionFlags {
   readonly config?: string;
   readonly json?: boolean;
+  readonly format?: string;
+  readonly out?: string;
   readonly creds?: string;
   readonly plainHttp?: boolean;
   readonly insecure?: boolean;
 }
 
 const EXAMPLE = 'regman lineage 127.0.0.1:5000/team/app:v1 --state-dir .state --config config/local.yaml';
+const FORMATS: readonly ReportFormat[] = ['text', 'json', 'html'];
+
+/** `text` for a terminal, `json` the model, `html` the console's self-contained lineage page (without the console's form and links). */
+export function renderLineage(lineage: Lineage, format: ReportFormat): string {
+  return format === 'json' ? JSON.stringify(lineage, null, 2) : format === 'html' ? renderLineagePage(lineage) : lineageText(lineage);
+}
+
+/** `--json` is `--format json`; given together with another `--format`, it is a usage error, not a silent choice. */
+export function lineageFormat(flags: Pick<LineageFlags, 'json' | 'format'>, formatGiven: boolean): ReportFormat {
+  const format = parseFormat(flags.format, FORMATS);
+  if (flags.json && formatGiven && format !== 'json') throw new UsageError(`--json and --format ${format} ask for different formats`, '--format json   (--json is the same)');
+  return flags.json ? 'json' : format;
+}
+
 const isLoopback = (host: string): boolean => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
 
 export function registerLineage(program: Command): void {
@@ -32,12 +51,15 @@ export function registerLineage(program: Command): void {
         .command('lineage')
         .description('where an image came from (OCI annotations, base image, SLSA provenance, SBOMs, signatures) and where it went (replication, promotions, from the audit log)')
         .argument('<image>', 'an image reference: registry/repository:tag or @sha256:…')
-        .option('--json', 'print the lineage as JSON')
+        .option('--format <format>', 'text, json or html (the console\'s self-contained page)', 'text')
+        .option('--json', 'the same as --format json')
+        .option('--out <file>', 'write to a file instead of stdout')
         .option('--creds <user:pass>', 'credentials for a registry that is not configured')
         .option('--plain-http', 'plain HTTP for a registry that is not configured (loopback hosts use it anyway)')
         .option('--insecure', 'skip TLS verification for a registry that is not configured'),
     ),
-  ).action(async (imageText: string, flags: LineageFlags) => {
+  ).action(async (imageText: string, flags: LineageFlags, command: Command) => {
+    const format = lineageFormat(flags, command.getOptionValueSource('format') === 'cli');
     let image: Reference;
     try {
       image = parseReference(imageText);
@@ -86,7 +108,7 @@ export function registerLineage(program: Command): void {
         auditRepositories: auditRepositoriesFor(loaded?.config, name, image.repository),
         ...(opened ? { log: opened.log } : {}),
       });
-      io.stdout(flags.json ? JSON.stringify(lineage, null, 2) : lineageText(lineage));
+      await emit(renderLineage(lineage, format), flags.out);
     } finally {
       await opened?.close();
       client?.close();

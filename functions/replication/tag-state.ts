@@ -1,5 +1,5 @@
 // What replication remembers between events: per (target, repository, tag) the newest event applied, and per event the targets already done.
-import type { TargetOutcome } from './types.ts';
+import type { TargetOutcome } from './target-outcome.ts';
 
 /** Where a tag lives at a target. */
 export interface TagKey {

@@ -12,6 +12,9 @@ import type { LoggerLike, MetricsLike } from './observability.ts';
 import type { ReplicationStateStore } from './tag-state.ts';
 import type { BlobProgressStore } from './blob-progress.ts';
 import type { DeferralQueue } from './deferral.ts';
+import type { TargetOutcome } from './target-outcome.ts';
+
+export type { TargetOutcome } from './target-outcome.ts';
 
 /** Copy engine settings a deployment may tune; the rest come from the rule. */
 export type ReplicationCopyOptions = Pick<CopyOptions, 'concurrency' | 'retries' | 'retryDelayMs' | 'chunkThreshold' | 'chunkSize' | 'signal'>;
@@ -73,38 +76,6 @@ export type ReplicationEvent =
   | { readonly type: 'target-started'; readonly correlationId: string; readonly target: string; readonly repository: string; readonly tag: string }
   | { readonly type: 'target-finished'; readonly correlationId: string; readonly outcome: TargetOutcome }
   | { readonly type: 'copy'; readonly correlationId: string; readonly target: string; readonly event: CopyEvent };
-
-/** The result of one target. JSON-serialisable (the idempotency record stores it). */
-export interface TargetOutcome {
-  readonly rule: string;
-  /** Target registry name. */
-  readonly target: string;
-  /** OCI repository path written at the target. */
-  readonly repository: string;
-  /** `deferred`: handed to the replicate-large state machine, which writes the `replicate` record. */
-  readonly status: 'replicated' | 'skipped' | 'failed' | 'deferred';
-  /** Digest now at the target (a child's when a one-platform filter applies). */
-  readonly digest?: string;
-  /** True when the target already had everything. */
-  readonly noop?: boolean;
-  readonly bytes: number;
-  readonly blobs: { readonly uploaded: number; readonly mounted: number; readonly skipped: number };
-  readonly durationMs: number;
-  readonly errorCode?: string;
-  readonly error?: string;
-  /** Why a target was skipped. */
-  readonly reason?: string;
-  /**
-   * Set when the tag was not published because a newer push moved it (`reason` starts `superseded`):
-   * the event's digest and the digest the tag names now (at the source, or by the newer event applied).
-   */
-  readonly superseded?: { readonly eventDigest: string; readonly currentDigest?: string; readonly by: 'source' | 'newer-event' };
-  /** True when an earlier attempt of this event finished this target: reused, not run or audited again. */
-  readonly earlierAttempt?: boolean;
-  /** A `deferred` target out of rate budget: when it is tried again (ISO), and the wait asked for. */
-  readonly retryAt?: string;
-  readonly retryAfterSeconds?: number;
-}
 
 export interface ReplicationOutcome {
   /**

@@ -1,8 +1,9 @@
 // End to end on the local stack: `regman report costs|usage` and `regman lineage` as CLI processes against --state-dir, and the console's report pages in Chromium.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDynamoAuditLog } from '../../functions/audit/index.ts';
@@ -229,6 +230,46 @@ describe('reports on the local stack (e2e)', () => {
     expect(child.code, child.stderr).toBe(0);
     expect(child.stdout).toContain(`in index   v1 (${built.index.slice(7, 19)})`);
     expect(child.stdout).toContain(`commit   https://github.com/team/built.git ${REV}`);
+  }, 90_000);
+
+  it('lineage --format html --out writes the console\'s self-contained page, and it renders in Chromium', async () => {
+    // Prepare
+    const file = join(dir, 'lineage.html');
+    // Act
+    const [written, conflict] = await Promise.all([
+      runCli(['lineage', `${hosts.src}/team/app:v1`, ...common(), '--format', 'html', '--out', file]),
+      runCli(['lineage', `${hosts.src}/team/app:v1`, ...common(), '--json', '--format', 'html']),
+    ]);
+
+    // Assess: one HTML document, nothing fetched from elsewhere, the digest and both replication targets in it.
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stdout).toBe('');
+    expect(written.stderr).toContain(`wrote ${file}`);
+    const html = readFileSync(file, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html.trimEnd().endsWith('</html>')).toBe(true);
+    expect(html.match(/<html[\s>]/g)).toHaveLength(1);
+    expect(html).not.toMatch(/\b(?:src|href)\s*=\s*["']?(?:https?:)?\/\//i);
+    expect(html).not.toMatch(/<(?:script|link)\b/i);
+    expect(html).toContain(app.digest);
+    expect(html).toContain('mirror/team/app');
+    // --json is --format json: asking for both json and html is a usage error.
+    expect(conflict.code).toBe(2);
+    expect(conflict.stderr).toContain('--json and --format html');
+
+    // Assess: the same page the console serves, rendered from the file.
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    try {
+      await page.goto(pathToFileURL(file).href);
+      expect(await page.locator('p.meta').first().innerText()).toContain(`${app.digest} · image in src/team/app`);
+      expect(await page.locator('#origin').innerText()).toContain('https://github.com/team/app');
+      const went = await page.locator('#went tbody').first().innerText();
+      expect(went).toMatch(/replicate\s+src\s+east\/team\/app\s+success/);
+      expect(went).toMatch(/replicate\s+src\s+west\/mirror\/team\/app\s+success/);
+      expect(await page.locator('#went svg').count()).toBe(1);
+    } finally {
+      await page.close();
+    }
   }, 90_000);
 
   it('the console serves the compliance, cost, usage and lineage pages with the stack\'s data', async () => {

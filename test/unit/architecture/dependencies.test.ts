@@ -73,6 +73,12 @@ describe('the dependencies of functions/', () => {
   it('has no import cycle, between files or between folders', () => {
     expect(importCycles(edges, 'functions')).toEqual([]);
   });
+
+  it('has no file cycle in functions/, lib/, local/, bin/ or scripts/, type-only imports included (as madge counts them)', () => {
+    const all = importGraph(ROOT, ['functions', 'lib', 'local', 'bin', 'scripts']).filter((e) => e.internal);
+    expect(all.some((e) => e.from.startsWith('lib/')) && all.some((e) => e.from.startsWith('local/'))).toBe(true);
+    expect(cycles(all.map((e) => [e.from, e.to] as const))).toEqual([]);
+  });
 });
 
 describe('the import-graph analyser', () => {
@@ -158,22 +164,26 @@ describe('the import-graph analyser', () => {
 });
 
 describe('the tests run from a clean clone', () => {
-  it('no test reads data from outside the repository (test vectors are copied to test/fixtures/)', () => {
-    // Prepare: every test and helper source; the pattern names the folder of shared data beside the checkout.
-    // Built from parts so that this file does not itself name the folder it forbids.
+  it('no test or benchmark reads data from outside the repository (test vectors are copied to test/fixtures/)', () => {
+    // Prepare: every test, helper and benchmark source; the pattern names the folder of shared data beside the
+    // checkout and any absolute path into the machine's work folder. Built from parts so that this file does not
+    // itself name what it forbids.
     const shared = ['sha', 'red'].join('');
-    const outside = new RegExp(`['"\`(](?:/work/${shared}|(?:\\.\\./)+${shared}/data)`);
+    const work = ['wo', 'rk'].join('');
+    const outside = new RegExp(`['"\`(](?:/${work}/|(?:\\.\\./)+${shared}/data)`);
     const self = 'test/unit/architecture/dependencies.test.ts';
 
     // Act
-    const offenders = sourceFiles(ROOT, 'test')
+    const offenders = [...sourceFiles(ROOT, 'test'), ...sourceFiles(ROOT, 'bench')]
       .filter((f) => f !== self)
       .filter((f) => outside.test(readFileSync(join(ROOT, f), 'utf8')));
 
     // Assess
     expect(offenders).toEqual([]);
-    expect(outside.test(`readFileSync('/work/${shared}/data/ecr-events/x.json')`)).toBe(true);
+    expect(outside.test(`readFileSync('/${work}/${shared}/data/ecr-events/x.json')`)).toBe(true);
+    expect(outside.test(`const cfg = '/${work}/main/config/local.yaml'`)).toBe(true);
     expect(outside.test(`resolve(here, '../../../../../${shared}/data/manifests')`)).toBe(true);
     expect(outside.test(`readFileSync(join(ROOT, 'test/fixtures/manifests/index.json'))`)).toBe(false);
+    expect(outside.test(`const tmp = '/tmp/${work}/x'`)).toBe(false);
   });
 });

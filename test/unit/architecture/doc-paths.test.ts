@@ -1,5 +1,5 @@
 // Every source file README.md and docs/ name in backticks exists (a doc must not send a reader to a file that moved).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../../', import.meta.url);
@@ -18,5 +18,31 @@ describe('paths named in the docs', () => {
 
   it('finds the paths it checks', () => {
     expect(namedSources('see `functions/replication/large/decision.ts` and `lib/app.ts`, not functions/x.ts')).toEqual(['functions/replication/large/decision.ts', 'lib/app.ts']);
+  });
+});
+
+describe("README.md's layout section", () => {
+  const readme = readFileSync(new URL('README.md', root), 'utf8');
+  const start = readme.indexOf('\n## Layout\n');
+  const end = readme.indexOf('\n## ', start + 1);
+  const layout = readme.slice(start, end < 0 ? undefined : end);
+  /** The folders directly under `dir` (relative to the project root), hidden ones and node_modules/dist left out. */
+  const folders = (dir: string): string[] =>
+    readdirSync(new URL(dir || '.', root))
+      .filter((f) => !f.startsWith('.') && f !== 'node_modules' && f !== 'dist' && statSync(new URL(`${dir}${f}`, root)).isDirectory())
+      .sort();
+
+  it('exists', () => {
+    expect(start).toBeGreaterThan(0);
+  });
+
+  it.each([
+    { dir: '', written: (f: string) => `${f}/` },
+    { dir: 'functions/', written: (f: string) => `functions/${f}/` },
+    // The kinds are listed after "one folder per kind:", the fan-out and pusher folders by their path.
+    { dir: 'functions/registries/', written: (f: string) => `${f}/` },
+    { dir: 'functions/replication/', written: (f: string) => `replication/${f}/` },
+  ])('names every folder of $dir', ({ dir, written }) => {
+    expect(folders(dir).filter((f) => !layout.includes(written(f)))).toEqual([]);
   });
 });
