@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../functions/config/index.ts';
 import type { PromotionEdge } from '../../functions/config/types.ts';
+import { formatBytes } from '../../functions/format-bytes.ts';
 import { DemoError, runDemo, type DemoResult } from '../../local/demo/run-demo.ts';
 import { UsageError } from './run-cli.ts';
 
@@ -15,7 +16,7 @@ interface DemoFlags {
   readonly json?: boolean;
 }
 
-/** The lines printed on stdout: what was pushed, where it replicated, and what to try next. */
+/** The lines printed on stdout: what was pushed, where it replicated (and its audit records), and what to try next. */
 export function formatDemo(r: DemoResult): string {
   return [
     `pushed ${r.image} → ${r.digest}`,
@@ -26,6 +27,15 @@ export function formatDemo(r: DemoResult): string {
     ...(r.replication.length > 0
       ? r.replication.map((x) => `  replicated       → ${x.target}/${x.repository}: ${x.outcome}${x.error ? ` (${x.error})` : ''}`)
       : ['  replicated       nothing recorded yet']),
+    ...(r.audit !== undefined && r.audit.length > 0
+      ? [
+          '',
+          'Audit records (hash-chained; `regman audit query` lists them all):',
+          ...r.audit.map((a) =>
+            `  ${a.time}  ${a.action} ${a.outcome}${a.target ? ` → ${a.target}` : ''}  by ${a.actor}  correlation ${a.correlationId}  ${a.chain}` +
+              `${a.bytes !== undefined ? `  ${formatBytes(a.bytes)}` : ''}${a.durationMs !== undefined ? ` in ${a.durationMs} ms` : ''}`),
+        ]
+      : []),
     '',
     'Next:',
     ...r.next.map((l) => `  ${l}`),

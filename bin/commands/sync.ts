@@ -25,6 +25,8 @@ interface SyncOptions extends CliAuditFlags {
   readonly json?: boolean;
   /** Print what the sync would copy, mount, skip and tag per target, and write nothing. */
   readonly dryRun?: boolean;
+  /** Do not HEAD the children and blobs of a manifest a target already has. */
+  readonly trustTarget?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -157,6 +159,7 @@ export async function runSync(opts: SyncOptions, io: RegistryCliIo & { readonly 
       ...(tagPattern !== undefined ? { tagPattern } : {}),
       ...(opts.platform.length > 0 ? { platforms: opts.platform } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(opts.trustTarget ? { trustTarget: true } : {}),
     });
     progress.stop();
     const plan: SyncPlan | undefined = dry?.plan(result);
@@ -217,6 +220,7 @@ export function registerSync(program: Command, io: RegistryCliIo = defaultIo()):
     .option('--no-referrers', 'do not copy referrers (OCI 1.1 referrers, fallback tags, cosign .sig/.att/.sbom tags)')
     .addOption(new Option('--platform <os/arch[/variant]>', 'copy only this platform of each index (repeatable)').argParser(collect).default([], 'every platform'))
     .option('--concurrency <n>', 'tag copies in flight at once (default 4)')
+    .option('--trust-target', 'when a target has a tag\'s manifest, do not HEAD its children and blobs (a no-op re-sync is one HEAD per tag; a partly deleted image stays broken)')
     .option('--json', 'print the result as JSON on stdout')
     .option('--dry-run', 'print per target what would be uploaded, mounted, skipped and tagged, and the bytes; write nothing (no blob, manifest, tag or audit record)')
     .action(async (opts: SyncOptions) => {

@@ -24,6 +24,11 @@ export interface SyncRepositoryOptions {
   readonly concurrency?: number;
   /** Blob transfers at once within one tag copy. @default copyImage's (4) */
   readonly blobConcurrency?: number;
+  /**
+   * Trust a manifest a target already has (copyImage's `trustTarget`): a no-op re-sync is then one
+   * manifest HEAD per tag at each target, with no HEAD of the blobs below it. @default false (checked)
+   */
+  readonly trustTarget?: boolean;
   readonly onEvent?: (event: SyncEvent) => void;
   readonly signal?: AbortSignal;
 }
@@ -103,6 +108,9 @@ export async function syncRepository(options: SyncRepositoryOptions): Promise<Sy
   emit({ type: 'planned', tags, targets: targets.map((t) => t.name) });
 
   const jobs = targets.flatMap((target, ti) => tags.map((tag) => ({ target, ti, tag })));
+  // Blobs and manifests verified at a target in this run (keys name host and repository): a layer that
+  // many tags share is HEADed once per target, not once per tag, as in a reconcile run.
+  const verifiedCache = new Set<string>();
   const outcomes = targets.map(() => new Map<string, SyncTagOutcome>());
   await mapLimit(jobs, options.concurrency ?? 4, async ({ target, ti, tag }) => {
     const record = (o: SyncTagOutcome): void => void outcomes[ti]?.set(tag, o);
@@ -124,6 +132,8 @@ export async function syncRepository(options: SyncRepositoryOptions): Promise<Sy
           ...(options.platforms?.length ? { platforms: options.platforms } : {}),
           ...(options.blobConcurrency !== undefined ? { concurrency: options.blobConcurrency } : {}),
           ...(options.signal !== undefined ? { signal: options.signal } : {}),
+          ...(options.trustTarget ? { trustTarget: true } : {}),
+          verifiedCache,
           onEvent: (event) => emit({ type: 'copy', target: target.name, tag, event }),
         },
       );

@@ -46,6 +46,20 @@ export interface DemoReplication {
   readonly error?: string;
 }
 
+/** One audit record of the demo's replication, as `regman audit query` would list it. */
+export interface DemoAuditRecord {
+  readonly time: string;
+  readonly action: string;
+  readonly outcome: string;
+  readonly actor: string;
+  readonly target?: string;
+  readonly correlationId: string;
+  /** Where the record sits in its hash chain: `<partition> #<seq>`. */
+  readonly chain: string;
+  readonly bytes?: number;
+  readonly durationMs?: number;
+}
+
 export interface DemoResult {
   readonly registry: string;
   /** `host:port/repository:tag` */
@@ -60,6 +74,8 @@ export interface DemoResult {
   readonly scanReport: { readonly digest: string; readonly artifactType: string; readonly listedVia: string };
   /** Replication audit records of the digest seen within `waitMs`. */
   readonly replication: readonly DemoReplication[];
+  /** The same records as the audit log holds them (who, when, which chain position, bytes). */
+  readonly audit?: readonly DemoAuditRecord[];
   readonly next: readonly string[];
 }
 
@@ -116,7 +132,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await client.manifestPut(repository, tag, { raw: image.index.bytes, mediaType: image.index.mediaType });
     log(`demo: pushed ${host}/${repository}:${tag} → ${image.index.digest}`);
 
-    const replication = await watchReplication(o.stateDir, repository, image.index.digest, o.waitMs ?? 20_000);
+    const { replication, audit } = await watchReplication(o.stateDir, repository, image.index.digest, o.waitMs ?? 20_000);
     for (const r of replication) log(`demo: replicated → ${r.target}/${r.repository}: ${r.outcome}${r.error ? ` (${r.error})` : ''}`);
     if (replication.length === 0 && (o.waitMs ?? 20_000) > 0) log(`demo: no replication recorded yet for ${image.index.digest} (does a replication rule match ${repository}:${tag}?)`);
 
@@ -134,6 +150,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       sbom: { digest: sbom.digest, artifactType: SPDX_ARTIFACT_TYPE, listedVia: sbom.listedVia },
       scanReport: { digest: scan.digest, artifactType: SARIF_ARTIFACT_TYPE, listedVia: scan.listedVia },
       replication,
+      audit,
       next: nextCommands({ endpoints, stateDir: o.stateDir, repository, tag, registryName, replication, edges: o.edges ?? [] }),
     };
   } finally {
@@ -142,8 +159,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 }
 
 /** Waits for the first replicate record of the digest, then until no new one arrives for a second (or `waitMs` ends). */
-async function watchReplication(stateDir: string, repository: string, digest: string, waitMs: number): Promise<DemoReplication[]> {
-  if (waitMs <= 0) return [];
+async function watchReplication(stateDir: string, repository: string, digest: string, waitMs: number): Promise<{ replication: DemoReplication[]; audit: DemoAuditRecord[] }> {
+  if (waitMs <= 0) return { replication: [], audit: [] };
   const audit = await openLocalAuditLog(stateDir);
   try {
     const deadline = Date.now() + waitMs;
@@ -156,14 +173,26 @@ async function watchReplication(stateDir: string, repository: string, digest: st
       if ((seen.length > 0 && Date.now() - quietSince >= 1_000) || Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    return seen
-      .sort((a, b) => (a.target ?? '').localeCompare(b.target ?? ''))
-      .map((r) => ({
+    const sorted = seen.sort((a, b) => (a.target ?? '').localeCompare(b.target ?? ''));
+    return {
+      replication: sorted.map((r) => ({
         target: r.target ?? '?',
         repository: typeof r.details?.targetRepository === 'string' ? r.details.targetRepository : repository,
         outcome: r.outcome,
         ...(r.errorMessage ? { error: r.errorMessage } : {}),
-      }));
+      })),
+      audit: sorted.map((r) => ({
+        time: r.time,
+        action: r.action,
+        outcome: r.outcome,
+        actor: r.actor,
+        ...(r.target !== undefined ? { target: r.target } : {}),
+        correlationId: r.correlationId,
+        chain: `${r.partition} #${r.seq}`,
+        ...(r.bytes !== undefined ? { bytes: r.bytes } : {}),
+        ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
+      })),
+    };
   } finally {
     await audit.close();
   }

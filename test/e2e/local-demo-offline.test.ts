@@ -74,6 +74,8 @@ describe('regman demo with no network (e2e)', () => {
     expect(result).toMatchObject({ registry: 'dev', repository: 'demo/app', tag: 'v1.0.0' });
     expect(result.platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64/v8']);
     expect(result.replication).toEqual([{ target: 'dr', repository: 'demo/app', outcome: 'success' }]);
+    // The demo shows the audit record of that replication, as the log holds it.
+    expect(result.audit).toEqual([expect.objectContaining({ action: 'replicate', outcome: 'success', target: 'dr', actor: expect.any(String), correlationId: expect.any(String), chain: expect.stringMatching(/^repo#demo\/app #\d+$/) })]);
     expect(existsSync(log) ? readFileSync(log, 'utf8') : '').toBe('');
   }, 120_000);
 });

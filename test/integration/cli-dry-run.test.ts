@@ -134,6 +134,30 @@ describe('dry runs (real registries, counting proxies)', () => {
     }
   });
 
+  it('sync --trust-target: a no-op re-sync is one manifest HEAD per tag at the target, no blob HEAD (the previous test synced v1 and v2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'regman-trust-sync-'));
+    const config = join(dir, 'registries.yaml');
+    writeFileSync(config, ['version: 1', 'registries:', '  a:', '    kind: oci', `    url: ${a.url}`, '    public: true', '  b:', '    kind: oci', `    url: ${pb.url}`, '    public: true', ''].join('\n'));
+    const sync = async (trustTarget: boolean): Promise<string[]> => {
+      pb.clearRequests();
+      await runSync({ config, source: 'a', target: ['b'], repository: 'team/app', tags: 'v\\d', referrers: false, platform: [], json: true, trustTarget }, {
+        stdout: () => undefined, stderr: () => undefined, env: {}, progress: 'lines',
+      });
+      return pb.requests.filter((r) => /\/(manifests|blobs)\//.test(r.path)).map((r) => `${r.method} ${r.path}`);
+    };
+    try {
+      // Act
+      const trusted = await sync(true);
+      const checked = await sync(false);
+      // Assess
+      expect(trusted.sort()).toEqual(['HEAD /v2/team/app/manifests/v1', 'HEAD /v2/team/app/manifests/v2']);
+      expect(checked.filter((r) => r.includes('/blobs/')).length).toBeGreaterThan(0);
+      expect(checked.filter((r) => !r.startsWith('HEAD '))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('copy --all-tags --dry-run plans every tag with shared blobs once, and writes nothing', async () => {
     pb.clearRequests();
     const plan = JSON.parse(await copy(`${a.host}/team/app`, `${pb.host}/all/app`, { dryRun: true, json: true, allTags: 'v\\d' })) as RepositoryCopyPlan;

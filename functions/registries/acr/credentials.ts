@@ -1,7 +1,6 @@
 // Where an ACR registry's identity comes from: a service principal, a managed identity, or a
 // username/password (admin user, repository-scoped token), per the config's credential reference.
-import type { AccessToken, TokenCredential } from '@azure/identity';
-import { clientSecretCredential, managedIdentityCredential } from './azure-sdk.ts';
+import { ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential, type AccessToken, type TokenCredential } from './aad.ts';
 import type { CredentialProvider, Credentials } from '../../oci/credentials.ts';
 import type { CredentialReference } from '../../config/types.ts';
 import { registerSecret } from '../../oci/redact.ts';
@@ -18,7 +17,7 @@ export interface ServicePrincipal {
 
 /** How the adapter authenticates to one ACR. */
 export type AcrIdentity =
-  /** An AAD identity: its tokens go through ACR's token exchange; the SDK can use it too. */
+  /** An AAD identity: its tokens go through ACR's token exchange. */
   | { readonly kind: 'aad'; readonly credential: TokenCredential; readonly reference: string; readonly tenant?: string }
   /** Username/password (admin user, token password) or an identity token from a docker config: Basic at /oauth2/token. */
   | { readonly kind: 'basic'; readonly provider: CredentialProvider; readonly reference: string }
@@ -66,7 +65,7 @@ class SecretServicePrincipalCredential implements TokenCredential {
           { problem: 'bad-format', reference: describeSecretReference(this.ref), registryName: this.registryName },
         );
       }
-      return clientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret);
+      return new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, this.deps.env !== undefined ? { env: this.deps.env } : {});
     })();
     this.inner.catch(() => {
       this.inner = undefined;
@@ -126,7 +125,10 @@ export interface AcrAdapterDeps extends AdapterDeps {
  * - `env: PREFIX`: `<PREFIX>_TENANT_ID`, `<PREFIX>_CLIENT_ID`, `<PREFIX>_CLIENT_SECRET` (service principal), or
  *   `<PREFIX>_USERNAME` / `<PREFIX>_PASSWORD`;
  * - `dockerConfig: true`: `~/.docker/config.json` (`az acr login` writes an identity token there);
- * - none, on a private registry: the managed identity (`AZURE_CLIENT_ID` picks a user-assigned one);
+ * - none, on a private registry: workload identity when `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_ID` and
+ *   `AZURE_TENANT_ID` are set (AKS workload identity); otherwise the managed identity (App Service's
+ *   `IDENTITY_ENDPOINT`, else IMDS; `AZURE_CLIENT_ID` picks a user-assigned one);
+ * - `AZURE_AUTHORITY_HOST` replaces https://login.microsoftonline.com (other clouds);
  * - none, on a `public: true` registry: anonymous.
  */
 export function acrIdentity(
@@ -139,8 +141,13 @@ export function acrIdentity(
   const env = deps.env ?? process.env;
   if (ref === undefined) {
     if (isPublic) return { kind: 'anonymous' };
-    const clientId = env.AZURE_CLIENT_ID;
-    return { kind: 'aad', credential: managedIdentityCredential(clientId), reference: 'the managed identity' };
+    const clientId = env.AZURE_CLIENT_ID || undefined;
+    const tenantId = env.AZURE_TENANT_ID;
+    const tokenFile = env.AZURE_FEDERATED_TOKEN_FILE;
+    if (clientId && tenantId && tokenFile) {
+      return { kind: 'aad', credential: new WorkloadIdentityCredential(tenantId, clientId, tokenFile, { env }), reference: 'the workload identity', tenant: tenantId };
+    }
+    return { kind: 'aad', credential: new ManagedIdentityCredential(clientId, { env }), reference: 'the managed identity' };
   }
   if (ref.secretArn !== undefined || ref.secretName !== undefined) {
     return new AcrSecretIdentity(ref.secretArn !== undefined ? { secretArn: ref.secretArn } : { secretName: ref.secretName as string }, deps, name);
@@ -152,7 +159,7 @@ export function acrIdentity(
     const clientSecret = env[`${p}_CLIENT_SECRET`];
     if (tenantId && clientId && clientSecret) {
       registerSecret(clientSecret);
-      return { kind: 'aad', credential: clientSecretCredential(tenantId, clientId, clientSecret), reference: `service principal from env ${p}`, tenant: tenantId };
+      return { kind: 'aad', credential: new ClientSecretCredential(tenantId, clientId, clientSecret, { env }), reference: `service principal from env ${p}`, tenant: tenantId };
     }
   }
   return {

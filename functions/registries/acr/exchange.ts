@@ -3,7 +3,7 @@
 // https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md
 import http from 'node:http';
 import https from 'node:https';
-import type { TokenCredential } from '@azure/identity';
+import type { TokenCredential } from './aad.ts';
 import { OciError } from '../../oci/errors.ts';
 import { protect, type CredentialProvider, type Credentials } from '../../oci/credentials.ts';
 import { redact, registerSecret } from '../../oci/redact.ts';
@@ -13,7 +13,7 @@ import { jwtExpiry } from '../jwt.ts';
 
 export { jwtExpiry };
 
-/** The AAD scope of ACR's data plane (the SDK's default audience). */
+/** The AAD audience of ACR's data plane (the one @azure/container-registry used by default). */
 export const ACR_DEFAULT_AUDIENCE = 'https://containerregistry.azure.net';
 /** The username ACR expects next to a refresh token (`az acr login --expose-token` prints it too). */
 export const ACR_REFRESH_TOKEN_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -140,8 +140,10 @@ export class AcrAadCredentialProvider implements CredentialProvider {
       if (!t?.token) throw new Error('the credential returned no token');
       aadToken = t.token;
     } catch (err) {
+      // A refused secret (HTTP 401 from AAD) is not retryable; an unreachable endpoint is.
+      const problem = err instanceof CredentialError ? err.problem : 'unavailable';
       throw new CredentialError(`could not get an AAD token for ${scope} from ${this.options.reference}: ${redact((err as Error)?.message ?? String(err))}`, {
-        problem: 'unavailable', reference: this.options.reference, ...(this.options.registryName ? { registryName: this.options.registryName } : {}),
+        problem, reference: this.options.reference, cause: err, ...(this.options.registryName ? { registryName: this.options.registryName } : {}),
       });
     }
     registerSecret(aadToken);

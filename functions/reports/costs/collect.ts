@@ -6,7 +6,8 @@ import type { RegistryAdapter } from '../../registries/adapter.ts';
 import { loadRegistryInventory } from './inventory.ts';
 import { pickRegistries, type CostRegistryInput } from './model.ts';
 import { ReportError } from '../errors.ts';
-import { costRecords, type CostRecord } from './records.ts';
+import { AUDITED_ACTIONS, anyRecordSince } from './period-records.ts';
+import { COST_ACTIONS, costRecords, type CostRecord } from './records.ts';
 import { priceSheetFor, type PriceOverride, type RegistryKind } from './prices.ts';
 import { buildCostReport, type CostReport } from './report.ts';
 
@@ -63,7 +64,10 @@ export function neededRegistries(config: RegmanConfig): Set<string> {
  * Reads every repository of each chosen registry (one manifest GET per digest for the blob lists) and
  * the audit records (streamed: one byActionTime query per action, records.ts), then builds the report.
  * With `refuseEmptyPeriod`, a period in which the log holds no record at all is an error, as for the
- * compliance and usage reports: there is nothing to report transfer or reductions from.
+ * compliance and usage reports: there is nothing to report transfer or reductions from. "No record"
+ * is checked per action (`anyRecordSince`: one byActionTime Query with `Limit: 1` for each action
+ * regman writes that the cost queries did not cover), so an empty period on a large table costs a few
+ * dozen small requests, not a Scan.
  */
 export async function collectCostReport(o: CollectCostsOptions): Promise<CostReport> {
   const now = o.now ?? new Date();
@@ -90,15 +94,13 @@ export async function collectCostReport(o: CollectCostsOptions): Promise<CostRep
     needed: (registry) => needed.has(registry),
     ...(o.unpulledDays !== undefined ? { unpulledDays: o.unpulledDays } : {}),
   });
-  if (o.refuseEmptyPeriod && o.log && read === 0 && !(await anyRecordSince(o.log, since))) throw emptyCostPeriod(since, now);
+  // The cost actions' queries came back empty; the other actions are one `Limit: 1` index Query each, not a Scan.
+  if (o.refuseEmptyPeriod && o.log && read === 0 && !(await anyRecordSince(o.log, since, { actions: OTHER_ACTIONS }))) throw emptyCostPeriod(since, now);
   return report;
 }
 
-/** Whether the log holds any record since `since` (the first one ends the read): asked only when no transfer or deletion came. */
-async function anyRecordSince(log: Pick<AuditLog, 'iterate'>, since: string): Promise<boolean> {
-  for await (const _ of log.iterate({ since, order: 'any', limit: 1 })) return true;
-  return false;
-}
+/** The actions whose records the cost report does not read already. */
+const OTHER_ACTIONS = AUDITED_ACTIONS.filter((a) => !COST_ACTIONS.includes(a));
 
 function emptyCostPeriod(since: string, now: Date): ReportError {
   return new ReportError(

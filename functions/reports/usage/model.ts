@@ -217,7 +217,7 @@ interface TargetAcc {
  */
 export class UsageAccumulator {
   private records = 0;
-  /** Push events per source registry, repository and digest: one correlation id per push event. */
+  /** Push events per source registry, repository and digest: one correlation id per push event, whether its copies succeeded or failed. */
   private readonly pushEvents = new Map<string, Set<string>>();
   private readonly pushTags = new Map<string, Set<string>>();
   private readonly targets = new Map<string, TargetAcc>();
@@ -239,6 +239,12 @@ export class UsageAccumulator {
     const t = Date.parse(r.time);
     if (t < Date.parse(this.options.since) || t >= Date.parse(this.options.until)) return;
     this.records += 1;
+    // A push is the push event, not a copy: the replicate handler runs only for successful pushes (ECR
+    // `PUSH`/`SUCCESS`, or the local registry's push notification) and writes one record per target, each
+    // with the event's id as correlation id; a retry, a deferral or a redrive of the event keeps that id.
+    // So a correlation id is one push whether its copies succeeded or failed (a push whose every copy
+    // failed is still a push); the failed copies are counted per target below. Skipped records are left
+    // out: they are mostly referrer tags (`sha256-….sig`, the fallback index) waiting for their subject.
     if (r.action === 'replicate' && r.source && r.repository && r.digest && r.outcome !== 'skipped') {
       const k = key(r.source, r.repository, r.digest);
       const events = this.pushEvents.get(k) ?? new Set<string>();

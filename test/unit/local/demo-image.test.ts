@@ -122,6 +122,27 @@ describe('demo artifacts', () => {
   });
 });
 
+describe('formatDemo with audit records', () => {
+  it('lists each replication record with its time, actor, correlation id, chain position and bytes', () => {
+    const text = formatDemo({
+      registry: 'dev', image: 'h/demo/app:v1', repository: 'demo/app', tag: 'v1', digest: 'sha256:i',
+      platforms: [],
+      signature: { tag: 'sha256-i.sig', digest: 'sha256:s', keyPath: '/k' },
+      sbom: { digest: 'sha256:b', artifactType: 'application/spdx+json', listedVia: 'api' },
+      scanReport: { digest: 'sha256:r', artifactType: 'application/sarif+json', listedVia: 'api' },
+      replication: [{ target: 'dr', repository: 'demo/app', outcome: 'success' }],
+      audit: [{ time: '2026-12-03T12:00:01.000Z', action: 'replicate', outcome: 'success', actor: 'event:aws.ecr', target: 'dr', correlationId: 'evt-1', chain: 'repo#demo/app #4', bytes: 2048, durationMs: 35 }],
+      next: [],
+    });
+    expect(text.split('\n').slice(4, 8)).toEqual([
+      '  replicated       → dr/demo/app: success',
+      '',
+      'Audit records (hash-chained; `regman audit query` lists them all):',
+      '  2026-12-03T12:00:01.000Z  replicate success → dr  by event:aws.ecr  correlation evt-1  repo#demo/app #4  2.0 KiB in 35 ms',
+    ]);
+  });
+});
+
 describe('runDemo refusals', () => {
   it('says to start the stack when none runs on the state folder, and to restart it when the signing key is gone', async () => {
     const state = mkdtempSync(join(tmpdir(), 'regman-demo-'));

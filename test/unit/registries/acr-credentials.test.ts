@@ -1,6 +1,6 @@
 // ACR: login server mapping, identity choice per credential reference, and the listing's field mapping.
 import { describe, expect, it } from 'vitest';
-import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { AccessToken, TokenCredential } from '../../../functions/registries/acr/aad.ts';
 import { acrIdentity, AcrSecretIdentity, parseServicePrincipal } from '../../../functions/registries/acr/credentials.ts';
 import { acrLoginServer, createAcrAdapter } from '../../../functions/registries/acr/adapter.ts';
 import { completeFromManifest, imageFromAcrProperties } from '../../../functions/registries/acr/listing.ts';
@@ -46,6 +46,8 @@ describe('ACR identities', () => {
     const override = acrIdentity('r', { secretName: 'sp' }, false, { azureCredential: fixed });
     const anonymous = acrIdentity('r', undefined, true, {});
     const managed = acrIdentity('r', undefined, false, { env: {} });
+    const workload = acrIdentity('r', undefined, false, { env: { AZURE_CLIENT_ID: 'c', AZURE_TENANT_ID: 't', AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token' } });
+    const userAssigned = acrIdentity('r', undefined, false, { env: { AZURE_CLIENT_ID: 'mi-1' } });
     const envSp = acrIdentity('r', { env: 'ACR' }, false, { env: { ACR_TENANT_ID: 't', ACR_CLIENT_ID: 'c', ACR_CLIENT_SECRET: 's3cret-env' } });
     const envBasic = acrIdentity('r', { env: 'ACR' }, false, { env: { ACR_USERNAME: 'u', ACR_PASSWORD: 'p4ssword' } });
     const fromSp = acrIdentity('r', { secretName: 'sp' }, false, { secrets });
@@ -53,7 +55,9 @@ describe('ACR identities', () => {
     // Assess
     expect(override).toMatchObject({ kind: 'aad', credential: fixed });
     expect(anonymous).toEqual({ kind: 'anonymous' });
-    expect(managed).toMatchObject({ kind: 'aad', reference: 'the managed identity' });
+    expect(managed).toMatchObject({ kind: 'aad', reference: 'the managed identity', credential: { source: 'system-assigned managed identity (IMDS http://169.254.169.254)' } });
+    expect(workload).toMatchObject({ kind: 'aad', reference: 'the workload identity', tenant: 't', credential: { source: expect.stringMatching(/^workload identity c of tenant t/) } });
+    expect(userAssigned).toMatchObject({ credential: { source: 'user-assigned managed identity mi-1 (IMDS http://169.254.169.254)' } });
     expect(envSp).toMatchObject({ kind: 'aad', reference: 'service principal from env ACR', tenant: 't' });
     expect(envBasic).toMatchObject({ kind: 'basic' });
     const basic = envBasic instanceof AcrSecretIdentity || envBasic.kind !== 'basic' ? undefined : envBasic.provider;

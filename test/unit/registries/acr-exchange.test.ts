@@ -1,7 +1,7 @@
 // ACR's token exchange: AAD token → refresh token, its cache and refresh, and redaction of both tokens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { AccessToken, TokenCredential } from '../../../functions/registries/acr/aad.ts';
 import { AcrAadCredentialProvider, exchangeAadToken, jwtExpiry, type AcrEndpoint } from '../../../functions/registries/acr/exchange.ts';
 import { redact } from '../../../functions/oci/redact.ts';
 

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { AuditLog, AuditQuery, StoredAuditRecord } from '../../../functions/audit/index.ts';
 import type { RegmanConfig } from '../../../functions/config/index.ts';
 import { collectCostReport } from '../../../functions/reports/costs/collect.ts';
+import { AUDITED_ACTIONS } from '../../../functions/reports/costs/period-records.ts';
+import { COST_ACTIONS } from '../../../functions/reports/costs/records.ts';
 import { ReportError } from '../../../functions/reports/errors.ts';
 import { collectUsageReport } from '../../../functions/reports/usage/collect.ts';
 
@@ -67,7 +69,12 @@ describe('empty periods', () => {
 
     // Assess
     expect(report).toMatchObject({ since: '2026-05-25T00:00:00.000Z', transfer: { pairs: [], total: 0 } });
-    expect(log.asked.filter((q) => q.action === undefined)).toEqual([{ since: '2026-05-25T00:00:00.000Z', order: 'any', limit: 1 }]);
+    // Never a time-only read (a Scan of the table): one query per action, one record at most, none after the hit.
+    expect(log.asked.filter((q) => q.action === undefined)).toEqual([]);
+    const probes = log.asked.filter((q) => q.limit !== undefined);
+    expect(probes.every((q) => q.limit === 1 && q.since === '2026-05-25T00:00:00.000Z' && !COST_ACTIONS.includes(q.action!))).toBe(true);
+    expect(probes.map((q) => q.action)).toContain('retention.plan');
+    expect(probes.length).toBeLessThan(AUDITED_ACTIONS.length - COST_ACTIONS.length);
   });
 
   it('costs for the console (no period to widen) is a report even over an empty period', async () => {

@@ -58,6 +58,37 @@ describe('usage report', () => {
     expect(r.deadLetters).toBeNull();
   });
 
+  it('counts a push event once whether its copies succeeded or failed, and every failed copy as a failure of its target', () => {
+    // Prepare: the records one push event per image leaves (docs/AUDIT.md: one `replicate` record per target, the event id as correlation id).
+    const acc = new UsageAccumulator({ since: SINCE, until: UNTIL });
+    const at = (h: number, s: number): string => `2026-03-02T${String(h).padStart(2, '0')}:00:${String(s).padStart(2, '0')}.000Z`;
+    const push = (digest: number, id: string, target: string, outcome: StoredAuditRecord['outcome'], h: number, s: number, extra: Partial<StoredAuditRecord> = {}): void =>
+      acc.add(replicate(target, at(h, 0), at(h, s), { correlationId: id, digest: d(digest), tags: [`t${digest}`], outcome, ...(outcome === 'success' ? {} : { bytes: 0 }), ...(outcome === 'failure' ? { errorCode: 'UNREACHABLE' } : {}), ...extra }));
+    // d(1): copied to both targets.
+    push(1, 'e1', 'east', 'success', 1, 2);
+    push(1, 'e1', 'west', 'success', 1, 3);
+    // d(2): failed to both targets, three attempts of the same event (the handler's retries keep the event id).
+    for (const s of [5, 20, 40]) {
+      push(2, 'e2', 'east', 'failure', 2, s);
+      push(2, 'e2', 'west', 'failure', 2, s + 1);
+    }
+    // d(3): failed to west, then the retry of the same event copied it; east at the first attempt.
+    push(3, 'e3', 'east', 'success', 3, 2);
+    push(3, 'e3', 'west', 'failure', 3, 5);
+    push(3, 'e3', 'west', 'success', 3, 30);
+    // d(4): pushed twice (two events), the second one's copies all failed.
+    push(4, 'e4a', 'east', 'success', 4, 1);
+    push(4, 'e4b', 'east', 'failure', 5, 9);
+    // Act
+    const r = acc.finish([], undefined);
+    // Assess: pushes are push events (5), not successful copies (5 of 13 records) nor records (13).
+    expect(r.pushes).toEqual([{
+      registry: 'src', repository: 'team/app', pushes: 5,
+      images: [{ digest: d(4), tags: ['t4'], pushes: 2 }, { digest: d(1), tags: ['t1'], pushes: 1 }, { digest: d(2), tags: ['t2'], pushes: 1 }, { digest: d(3), tags: ['t3'], pushes: 1 }],
+    }]);
+    expect(r.replication.map((t) => [t.target, t.copies, t.failures, t.lastFailure?.time])).toEqual([['east', 3, 4, at(5, 9)], ['west', 2, 4, at(3, 5)]]);
+  });
+
   it('sums pulls per image and repository, lists the most pulled and the unpulled, and says where pulls are unknown', () => {
     // Prepare
     const ecr: UsageRegistryInput = {
