@@ -1,5 +1,7 @@
 // `rateLimit.requestsPerSecond`: a token bucket per registry (per credential on Docker Hub), shared by every
-// copy in the process, put in front of every request of the registry's client as a transport interceptor.
+// copy in the process, put in front of every request of the registry's client as a transport interceptor, and
+// in front of the API calls an adapter makes besides the OCI data plane (ECR's SDK client, Docker Hub's API).
+import type { FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
 import type { RequestFn, TransportRequest, TransportResponse } from '../oci/transport.ts';
 import { sleep as realSleep } from '../oci/retry.ts';
 
@@ -87,6 +89,29 @@ export function requestRateInterceptor(bucketFor: () => TokenBucket | Promise<To
     await (await bucketFor()).take();
     return next(req);
   };
+}
+
+/** A fetch that takes a token before each call (Docker Hub's API client). */
+export function pacedFetch(fetchImpl: typeof fetch, bucketFor: () => TokenBucket | Promise<TokenBucket>): typeof fetch {
+  return async (input, init) => {
+    await (await bucketFor()).take();
+    return fetchImpl(input, init);
+  };
+}
+
+const SDK_MIDDLEWARE = 'regmanRequestRate';
+
+/**
+ * Takes a token before each HTTP attempt of an AWS SDK v3 client (finalizeRequest, low priority: inside the
+ * SDK's own retry, so a retried call pays again). Adding it twice to one client is a no-op.
+ */
+export function paceSdkClient<I extends object, O extends object>(client: { readonly middlewareStack: MiddlewareStack<I, O> }, bucketFor: () => TokenBucket): void {
+  if (client.middlewareStack.identify().some((m) => m.startsWith(`${SDK_MIDDLEWARE} `))) return;
+  const pace: FinalizeRequestMiddleware<I, O> = (next) => async (args) => {
+    await bucketFor().take();
+    return next(args);
+  };
+  client.middlewareStack.add(pace, { step: 'finalizeRequest', priority: 'low', name: SDK_MIDDLEWARE });
 }
 
 /** Runs `inner` inside `outer`: outer(inner(next)). Either may be absent. */

@@ -22,7 +22,7 @@ import { credentialsFromDeps, type AdapterDeps } from '../deps.ts';
 import { DockerHubApi, DOCKER_HUB_API_URL } from './api.ts';
 import { CachingRegistry, budgetInterceptor } from './data-plane.ts';
 import { listHubImages } from './listing.ts';
-import { composeInterceptors, requestRateInterceptor, sharedTokenBucket } from '../request-rate.ts';
+import { composeInterceptors, pacedFetch, requestRateInterceptor, sharedTokenBucket } from '../request-rate.ts';
 import { RateBudget } from '../rate-budget.ts';
 
 /** Docker Hub's registry API host; its token service is auth.docker.io, found through the Bearer challenge. */
@@ -113,7 +113,10 @@ export function createDockerHubAdapter(name: string, config: DockerhubRegistryCo
     namespace: config.namespace,
     credentials,
     credentialHost: host,
-    ...(deps.fetchImpl !== undefined ? { fetchImpl: deps.fetchImpl } : {}),
+    // rateLimit.requestsPerSecond: Hub's API calls take from the same per-account bucket as the registry requests.
+    ...(rps !== undefined
+      ? { fetchImpl: pacedFetch(deps.fetchImpl ?? globalThis.fetch, async () => sharedTokenBucket(`dockerhub:${await budgetKey()}`, rps)) }
+      : deps.fetchImpl !== undefined ? { fetchImpl: deps.fetchImpl } : {}),
     ...(deps.userAgent !== undefined ? { userAgent: deps.userAgent } : {}),
   });
   const full = (repository: string): string => `${config.namespace}/${repository}`;

@@ -32,6 +32,7 @@ import { retryingPages, withThrottleRetry, type ThrottleRetryOptions } from './r
 import { mapScanFindings, zeroCounts, type ScanFindings, type ScanFindingsSource } from './scan.ts';
 import { RotatingRegistry } from '../rotating-registry.ts';
 import { mapLimit } from '../map-limit.ts';
+import { paceSdkClient, sharedTokenBucket } from '../request-rate.ts';
 
 export { EcrError, EcrImageFailureError, type EcrImageFailure } from './errors.ts';
 export { isScanFindingsSource, type ScanFindings, type ScanFindingsSource, type ScanFinding, type Severity } from './scan.ts';
@@ -113,6 +114,10 @@ export class EcrAdapter implements RegistryAdapter, ScanFindingsSource {
           ...(awsCredentials !== undefined ? { credentials: awsCredentials } : {}),
           ...(deps.userAgent !== undefined ? { customUserAgent: deps.userAgent } : {}),
         });
+    // rateLimit.requestsPerSecond: ECR's API calls take from the registry's bucket too, the one the factory put in
+    // front of the OCI data plane (same key), so one rate covers both.
+    const rps = config.rateLimit?.requestsPerSecond;
+    if (rps !== undefined) paceSdkClient(this.client, () => sharedTokenBucket(`registry:${name}`, rps));
 
     const configuredHost = registryHost(config);
     const endpoint = deps.ociEndpoint?.(configuredHost) ?? {};

@@ -1,7 +1,9 @@
 // rateLimit.requestsPerSecond: the token bucket (table-tested on a fake clock) and its wiring into every adapter's client.
 import { createServer, type Server } from 'node:http';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenBucket, composeInterceptors, requestRateInterceptor, sharedTokenBucket } from '../../../functions/registries/request-rate.ts';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { createAdapter } from '../../../functions/registries/factory.ts';
 import { createDockerHubAdapter } from '../../../functions/registries/dockerhub/adapter.ts';
 import type { RequestFn } from '../../../functions/oci/transport.ts';
@@ -141,5 +143,71 @@ describe('rateLimit.requestsPerSecond on a configured registry', () => {
     expect(arrivals).toHaveLength(4);
     expect(ci).toHaveBeenCalledTimes(3);
     expect(ops).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('rateLimit.requestsPerSecond beyond the OCI data plane', () => {
+  it("ECR: each API attempt takes from the registry's bucket, the one its OCI data plane uses", async () => {
+    // Prepare: a real ECRClient whose HTTP handler answers DescribeRepositories itself (so the middleware stack runs)
+    const calls: string[] = [];
+    const client = new ECRClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+      requestHandler: {
+        handle: async (req: { headers: Record<string, string> }) => {
+          calls.push(req.headers['x-amz-target'] ?? '?');
+          const body = JSON.stringify({ repositories: [{ repositoryName: `team/app${calls.length}` }], ...(calls.length < 3 ? { nextToken: `t${calls.length}` } : {}) });
+          return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from([Buffer.from(body)]) } };
+        },
+      },
+    });
+    const take = vi.spyOn(sharedTokenBucket('registry:ecr-paced', 7), 'take');
+    const ecr = createAdapter('ecr-paced', { kind: 'ecr', region: 'eu-west-1', accountId: '123456789012', public: false, rateLimit: { requestsPerSecond: 7, windowHours: 6 } }, { ecrClientFactory: () => client } as never);
+    // Act: three pages of DescribeRepositories
+    const repos = await ecr.listRepositories();
+    ecr.close();
+    // Assess: one token per HTTP call
+    expect(repos).toEqual(['team/app1', 'team/app2', 'team/app3']);
+    expect(calls).toEqual(Array(3).fill('AmazonEC2ContainerRegistry_V20150921.DescribeRepositories'));
+    expect(take).toHaveBeenCalledTimes(3);
+  });
+
+  it("ECR without the setting: the API calls take no token", async () => {
+    const client = new ECRClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+      requestHandler: { handle: async () => ({ response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Readable.from([Buffer.from('{"repositories":[]}')]) } }) },
+    });
+    const take = vi.spyOn(sharedTokenBucket('registry:ecr-free', 7), 'take');
+    const ecr = createAdapter('ecr-free', { kind: 'ecr', region: 'eu-west-1', accountId: '123456789012', public: false }, { ecrClientFactory: () => client } as never);
+    expect(await ecr.listRepositories()).toEqual([]);
+    ecr.close();
+    expect(take).not.toHaveBeenCalled();
+  });
+
+  it("Docker Hub: each Hub API call (login, every page) takes from the account's bucket", async () => {
+    // Prepare: Hub's API answered by a stub: a login, then two pages of repositories
+    const urls: string[] = [];
+    const fetchImpl = (async (input: string | URL | Request) => {
+      const url = new URL(String(input));
+      urls.push(url.pathname);
+      if (url.pathname.endsWith('/login') || url.pathname.endsWith('/auth/token')) return Response.json({ token: 'hub-jwt', access_token: 'hub-jwt' });
+      const page = url.searchParams.get('page') === '2' ? 2 : 1;
+      return Response.json({ results: [{ name: `app${page}`, namespace: 'acme' }], next: page === 1 ? `${url.origin}${url.pathname}?page_size=100&page=2` : null });
+    }) as typeof fetch;
+    const take = vi.spyOn(sharedTokenBucket('dockerhub:hub.paced.test|ci', 3), 'take');
+    const hub = createDockerHubAdapter('hub', { kind: 'dockerhub', namespace: 'acme', public: false, credentials: { env: 'HUB' }, rateLimit: { requestsPerSecond: 3, windowHours: 6 } }, {
+      env: { HUB_USERNAME: 'ci', HUB_PASSWORD: 'pw' },
+      ociEndpoint: () => ({ host: 'hub.paced.test', plainHttp: true }),
+      hubApiUrl: 'http://hub-api.test',
+      fetchImpl,
+    });
+    // Act
+    const repos = await hub.listRepositories();
+    hub.close();
+    // Assess
+    expect(repos).toEqual(['app1', 'app2']);
+    expect(urls.length).toBeGreaterThanOrEqual(3);
+    expect(take).toHaveBeenCalledTimes(urls.length);
   });
 });
