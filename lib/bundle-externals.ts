@@ -1,17 +1,14 @@
-// Which packages a Lambda bundle may leave out, from the config it is deployed with: the Azure SDKs without an ACR
-// registry, google-auth-library without a GAR/GCR registry.
-import { AZURE_SDK_MODULES } from '../functions/registries/acr/azure-sdk.ts';
+// Which packages a Lambda bundle may leave out, from the config it is deployed with: google-auth-library
+// without a GAR/GCR registry. (The ACR adapter needs no SDK: it speaks AAD's and ACR's REST APIs itself.)
 import { GOOGLE_SDK_MODULES } from '../functions/registries/gar/token.ts';
 
 /**
  * esbuild `external` modules for a function bundled with this config JSON (lib/config-bundle.ts).
- * The ACR adapter loads @azure/* with `import()` on its first ACR call (functions/registries/acr/
- * azure-sdk.ts), so a config that names no `kind: acr` registry never reaches them: leaving them out
- * saves about 350 KB per bundle (MSAL alone is 200 KB). A config with an ACR registry bundles them.
+ * The GAR adapter loads google-auth-library with `import()` on its first token request
+ * (functions/registries/gar/token.ts), so a config that names no `kind: gar` or `kind: gcr` registry
+ * never reaches it: leaving it out saves about 250 KB per bundle. A config with one bundles it.
  */
 export function lambdaExternalModules(config: { readonly registries?: Readonly<Record<string, { readonly kind?: string }>> }): string[] {
   const kinds = new Set(Object.values(config.registries ?? {}).map((r) => r.kind));
-  // Likewise google-auth-library (functions/registries/gar/token.ts) without a GAR or GCR registry: about 250 KB.
-  const google = kinds.has('gar') || kinds.has('gcr') ? [] : [...GOOGLE_SDK_MODULES];
-  return [...(kinds.has('acr') ? [] : [...AZURE_SDK_MODULES]), ...google];
+  return kinds.has('gar') || kinds.has('gcr') ? [] : [...GOOGLE_SDK_MODULES];
 }

@@ -173,7 +173,7 @@ export class AuditLog {
         return assemble(partitions, (p) => scanned.get(p) ?? new ChainChecker(p, anchors.get(p)).result(0), registered);
       }
       if (options.partition === undefined && this.store.scanChains) {
-        const scanned = await verifyFromScan(this.store.scanChains(options.segments ?? 4), anchors, visit);
+        const scanned = await verifyFromScan(this.store.scanChains(options.segments ?? 4), anchors, visit && ((entry) => visit(entry.record)));
         for (const p of scanned.keys()) all.add(p);
         const partitions = [...all].sort();
         return assemble(partitions, (p) => scanned.get(p) ?? new ChainChecker(p, anchors.get(p)).result(0), registered);
@@ -277,7 +277,7 @@ function assemble(partitions: string[], resultOf: (partition: string, i: number)
 export async function verifyFromScan(
   pages: AsyncIterable<readonly ChainEntry[]>,
   anchors: ReadonlyMap<string, AuditHead[]>,
-  visit: ((record: StoredAuditRecord) => void) | undefined,
+  visit: ((entry: ChainEntry) => void) | undefined,
 ): Promise<Map<string, ChainResult>> {
   interface State {
     readonly checker: ChainChecker;
@@ -298,7 +298,7 @@ export async function verifyFromScan(
       let s = states.get(key);
       if (!s) states.set(key, (s = { checker: new ChainChecker(key, anchors.get(key)), seen: 0, stopped: false }));
       s.seen += 1;
-      visit?.(entry.record);
+      visit?.(entry);
       if (s.stopped) continue;
       if (entry.keySeq !== s.checker.checked + 1) {
         if (Number.isNaN(entry.keySeq)) (s.odd ??= []).push(entry);

@@ -11,11 +11,53 @@
 import type { WireAttributeValue, WireItem } from '../dynamo/attribute-values.ts';
 
 /** A map's attribute names, sorted, with their `"name":` prefixes (the first without the comma). */
-interface Shape {
+export interface Shape {
   /** How many names the map has (omitted ones included): a different list with the same signature has another length. */
   readonly count: number;
   readonly names: readonly string[];
+  /** Where each sorted name is in the map's own order (page-scanner.ts writes values it collected in that order). */
+  readonly order: readonly number[];
   readonly prefixes: readonly string[];
+  /** Two of the names are alike (a page's text can say so; a parsed object cannot). */
+  readonly duplicate: boolean;
+}
+
+/** Shapes kept per cache: the audit log has a few dozen; a log of ever-new `details` keys must not grow memory without bound. */
+const MAX_SHAPES = 4096;
+
+/** The shape of a map whose names are `names`, in that order, without those in `omit`. */
+export function shapeOf(names: readonly string[], omit: ReadonlySet<string>): Shape {
+  const order: number[] = [];
+  for (let i = 0; i < names.length; i++) if (!omit.has(names[i]!)) order.push(i);
+  order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+  const sorted = order.map((i) => names[i]!);
+  return { count: names.length, names: sorted, order, prefixes: sorted.map((n, i) => (i > 0 ? ',' : '') + JSON.stringify(n) + ':'), duplicate: new Set(names).size !== names.length };
+}
+
+/**
+ * Each map shape's sorted names and prefixes, computed once per distinct list of names (in the order
+ * the map has them), without the names in `omit`.
+ */
+export class ShapeCache {
+  private readonly shapes = new Map<string, Shape>();
+  private readonly omit: ReadonlySet<string>;
+
+  constructor(omit: Iterable<string> = []) {
+    this.omit = new Set(omit);
+  }
+
+  /** The shape of a map whose names are `names`, in that order. */
+  of(names: readonly string[]): Shape {
+    // Names joined by NUL: only shapes whose names hold no NUL are cached, so another list that joins to the
+    // same signature must split differently, and so has another length.
+    const signature = names.join('\u0000');
+    let shape = this.shapes.get(signature);
+    if (shape === undefined || shape.count !== names.length) {
+      shape = shapeOf(names, this.omit);
+      if (this.shapes.size < MAX_SHAPES && !names.some((n) => n.includes('\u0000'))) this.shapes.set(signature, shape);
+    }
+    return shape;
+  }
 }
 
 /**
@@ -25,9 +67,6 @@ interface Shape {
  */
 // eslint-disable-next-line no-control-regex -- the control characters are what JSON.stringify escapes
 const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
-
-/** Shapes kept per cache: the audit log has a few dozen; a log of ever-new `details` keys must not grow memory without bound. */
-const MAX_SHAPES = 4096;
 
 /** Thrown inside the walk when the slow path must decide; caught by `serialise`. */
 class SlowPath extends Error {}
@@ -40,12 +79,11 @@ class SlowPath extends Error {}
  * canonical.serialise({ pk: { S: 'p' }, b: { N: '1' }, a: { L: [{ BOOL: true }, { NULL: true }] } }) // '{"a":[true,null],"b":1}'
  */
 export class WireCanonicalizer {
-  private readonly omit: ReadonlySet<string>;
-  private readonly top = new Map<string, Shape>();
-  private readonly nested = new Map<string, Shape>();
+  private readonly top: ShapeCache;
+  private readonly nested = new ShapeCache();
 
   constructor(omit: Iterable<string>) {
-    this.omit = new Set(omit);
+    this.top = new ShapeCache(omit);
   }
 
   /** The canonical JSON of `item` without the omitted names, or undefined when only the slow path can tell. */
@@ -59,18 +97,7 @@ export class WireCanonicalizer {
   }
 
   private map(m: WireItem, top: boolean): string {
-    const names = Object.keys(m);
-    const cache = top ? this.top : this.nested;
-    // Names joined by NUL: only shapes whose names hold no NUL are cached, so another list that joins to the
-    // same signature must split differently, and so has another length.
-    const signature = names.join('\u0000');
-    let shape = cache.get(signature);
-    if (shape === undefined || shape.count !== names.length) {
-      const sorted = (top ? names.filter((n) => !this.omit.has(n)) : names).sort();
-      shape = { count: names.length, names: sorted, prefixes: sorted.map((n, i) => (i > 0 ? ',' : '') + JSON.stringify(n) + ':') };
-      if (cache.size < MAX_SHAPES && !names.some((n) => n.includes('\u0000'))) cache.set(signature, shape);
-    }
-    const { names: sorted, prefixes } = shape;
+    const { names: sorted, prefixes } = (top ? this.top : this.nested).of(Object.keys(m));
     let out = '{';
     for (let i = 0; i < sorted.length; i++) out += prefixes[i]! + this.value(m[sorted[i]!]!);
     return out + '}';

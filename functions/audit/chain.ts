@@ -4,7 +4,7 @@ import { fromWireValue, type WireItem } from '../dynamo/attribute-values.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
 import { canonicalJsonOmitting } from './canonical-json.ts';
 import { WireCanonicalizer } from './canonical-wire.ts';
-import type { AuditHead, AuditRecord, ChainBreak, StoredAuditRecord } from './types.ts';
+import type { AuditHead, AuditRecord, ChainBreak, RecordFields, StoredAuditRecord } from './types.ts';
 
 /** `prevHash` of the first record of every partition. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -82,6 +82,8 @@ export interface ChainEntry {
   readonly prevHash: unknown;
   /** sha256 of the canonical JSON of every stored field but `hash` (what `hash` must be). */
   contentHash(): string;
+  /** Some of the record's top-level fields, when the reader has them without converting the record (page-scanner.ts). */
+  readonly fields?: RecordFields | undefined;
 }
 
 /** What checking one chain found: records that passed, the first break, and how many items it had. */
@@ -104,7 +106,7 @@ export function fromItem(item: Record<string, unknown>): ChainEntry {
 }
 
 /** The wire names the hash does not cover: the derived keys and `hash` itself. */
-const NOT_HASHED = [AUDIT_KEYS.partitionKey, AUDIT_KEYS.sortKey, AUDIT_KEYS.timeKey, 'hash'];
+export const NOT_HASHED = [AUDIT_KEYS.partitionKey, AUDIT_KEYS.sortKey, AUDIT_KEYS.timeKey, 'hash'];
 const wireCanonical = new WireCanonicalizer(NOT_HASHED);
 
 /**
@@ -117,14 +119,21 @@ export function entryFromWire(item: WireItem): ChainEntry {
   return new WireEntry(item);
 }
 
+/** The stored record of a wire item: every attribute but the derived keys, converted as the document client converts it. */
+export function recordOfWireItem(item: WireItem): StoredAuditRecord {
+  const rest: Record<string, unknown> = {};
+  for (const k in item) if (k !== AUDIT_KEYS.partitionKey && k !== AUDIT_KEYS.sortKey && k !== AUDIT_KEYS.timeKey) rest[k] = fromWireValue(item[k]!);
+  return rest as unknown as StoredAuditRecord;
+}
+
 /** The three key checks of an entry: what its pk, sk and timeKey say against its partition, seq and time. */
-interface EntryKeys {
+export interface EntryKeys {
   readonly keySeq: number;
   readonly keyMismatch: string | undefined;
   readonly keyPartition: string | undefined;
 }
 
-function keysOf(pk: unknown, sk: unknown, timeKey: unknown, record: Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>): EntryKeys {
+export function keysOf(pk: unknown, sk: unknown, timeKey: unknown, record: Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>): EntryKeys {
   const keySeq = Number(sk);
   if (pk !== record.partition) return { keySeq, keyMismatch: `key ${String(pk)} but partition ${String(record.partition)}`, keyPartition: String(pk) };
   if (typeof record.seq !== 'number' || sk !== formatSeqSafe(record.seq)) return { keySeq, keyMismatch: `sort key ${String(sk)} but seq ${String(record.seq)}`, keyPartition: undefined };
@@ -132,18 +141,25 @@ function keysOf(pk: unknown, sk: unknown, timeKey: unknown, record: Pick<StoredA
   return { keySeq, keyMismatch: undefined, keyPartition: undefined };
 }
 
-/** An entry of a converted record (the SDK readers, the memory store). */
-class RecordEntry implements ChainEntry {
+/** What every kind of entry holds of its key checks (the optional ones only when set). */
+export abstract class KeyedEntry {
   readonly keySeq: number;
   readonly keyMismatch?: string;
   readonly keyPartition?: string;
+  constructor(keys: EntryKeys) {
+    this.keySeq = keys.keySeq;
+    if (keys.keyMismatch !== undefined) this.keyMismatch = keys.keyMismatch;
+    if (keys.keyPartition !== undefined) this.keyPartition = keys.keyPartition;
+  }
+}
+
+/** An entry of a converted record (the SDK readers, the memory store). */
+class RecordEntry extends KeyedEntry implements ChainEntry {
   constructor(
     readonly record: StoredAuditRecord,
     keys: EntryKeys,
   ) {
-    this.keySeq = keys.keySeq;
-    if (keys.keyMismatch !== undefined) this.keyMismatch = keys.keyMismatch;
-    if (keys.keyPartition !== undefined) this.keyPartition = keys.keyPartition;
+    super(keys);
   }
   get partition(): unknown {
     return this.record.partition;
@@ -160,10 +176,7 @@ class RecordEntry implements ChainEntry {
 }
 
 /** An entry of a wire item: the record converted on first read. */
-class WireEntry implements ChainEntry {
-  readonly keySeq: number;
-  readonly keyMismatch?: string;
-  readonly keyPartition?: string;
+class WireEntry extends KeyedEntry implements ChainEntry {
   readonly partition: unknown;
   readonly hash: unknown;
   readonly prevHash: unknown;
@@ -171,25 +184,17 @@ class WireEntry implements ChainEntry {
   #record: StoredAuditRecord | undefined;
 
   constructor(item: WireItem) {
-    this.#item = item;
     const attr = (name: string): unknown => (item[name] === undefined ? undefined : fromWireValue(item[name]));
-    this.partition = attr('partition');
+    const partition = attr('partition');
+    super(keysOf(attr(AUDIT_KEYS.partitionKey), attr(AUDIT_KEYS.sortKey), attr(AUDIT_KEYS.timeKey), { partition, seq: attr('seq'), time: attr('time') } as Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>));
+    this.#item = item;
+    this.partition = partition;
     this.hash = attr('hash');
     this.prevHash = attr('prevHash');
-    const keys = keysOf(attr(AUDIT_KEYS.partitionKey), attr(AUDIT_KEYS.sortKey), attr(AUDIT_KEYS.timeKey), { partition: this.partition, seq: attr('seq'), time: attr('time') } as Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>);
-    this.keySeq = keys.keySeq;
-    if (keys.keyMismatch !== undefined) this.keyMismatch = keys.keyMismatch;
-    if (keys.keyPartition !== undefined) this.keyPartition = keys.keyPartition;
   }
 
   get record(): StoredAuditRecord {
-    if (this.#record === undefined) {
-      const item = this.#item;
-      const rest: Record<string, unknown> = {};
-      for (const k in item) if (k !== AUDIT_KEYS.partitionKey && k !== AUDIT_KEYS.sortKey && k !== AUDIT_KEYS.timeKey) rest[k] = fromWireValue(item[k]!);
-      this.#record = rest as unknown as StoredAuditRecord;
-    }
-    return this.#record;
+    return (this.#record ??= recordOfWireItem(this.#item));
   }
 
   contentHash(): string {

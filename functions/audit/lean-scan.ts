@@ -1,9 +1,10 @@
-// The audit table's chains read by a parallel Scan through the lean client (functions/dynamo/raw-client.ts): pages JSON.parsed once, items converted straight into chain entries.
+// The audit table's chains read by a parallel Scan through the lean client (functions/dynamo/raw-client.ts): pages read as text by the page scanner, items turned straight into chain entries.
 import type { RawDynamoClient, RawPage } from '../dynamo/raw-client.ts';
 import type { WireItem } from '../dynamo/attribute-values.ts';
 import { raceSegments } from '../dynamo/segmented-scan.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
 import { HEADS_KEY, PARTITION_REGISTRY_KEY, entryFromWire, type ChainEntry } from './chain.ts';
+import { AuditPageScanner, entryOfScanned } from './page-scanner.ts';
 
 export interface ScanSegmentsOptions {
   readonly raw: RawDynamoClient;
@@ -33,21 +34,28 @@ export interface SegmentPage {
  */
 export async function* scanSegments(options: ScanSegmentsOptions): AsyncIterable<SegmentPage> {
   const { raw, tableName, totalSegments } = options;
-  const request = (segment: number, startKey: WireItem | undefined): Promise<RawPage> =>
-    raw
-      .call<RawPage>('Scan', {
-        TableName: tableName,
-        ConsistentRead: true,
-        ...(totalSegments > 1 ? { Segment: segment, TotalSegments: totalSegments } : {}),
-        ...(options.pageSize ? { Limit: options.pageSize } : {}),
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      });
-  for await (const { segment, page, last } of raceSegments(options.segments, request)) {
+  const scanner = new AuditPageScanner();
+  /** A page's entries: scanned from the text, or (a page the scanner does not read the ordinary way) JSON.parsed and converted. */
+  const request = async (segment: number, startKey: WireItem | undefined): Promise<{ LastEvaluatedKey: WireItem | undefined; entries: ChainEntry[] }> => {
+    const text = await raw.callText('Scan', {
+      TableName: tableName,
+      ConsistentRead: true,
+      ...(totalSegments > 1 ? { Segment: segment, TotalSegments: totalSegments } : {}),
+      ...(options.pageSize ? { Limit: options.pageSize } : {}),
+      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+    });
     const entries: ChainEntry[] = [];
+    const scanned = scanner.scan(text);
+    if (scanned) {
+      for (const item of scanned.items) if (item.pk !== PARTITION_REGISTRY_KEY && item.pk !== HEADS_KEY) entries.push(entryOfScanned(text, item));
+      return { LastEvaluatedKey: scanned.lastEvaluatedKey, entries };
+    }
+    const page = JSON.parse(text) as RawPage;
     for (const item of page.Items ?? []) {
       const pk = item[AUDIT_KEYS.partitionKey]?.S;
       if (pk !== PARTITION_REGISTRY_KEY && pk !== HEADS_KEY) entries.push(entryFromWire(item));
     }
-    yield { segment, entries, last };
-  }
+    return { LastEvaluatedKey: page.LastEvaluatedKey, entries };
+  };
+  for await (const { segment, page, last } of raceSegments(options.segments, request)) yield { segment, entries: page.entries, last };
 }

@@ -163,3 +163,15 @@ export interface VerifyResult {
   /** Partitions registered but without any record (a crashed first append, or every record deleted). */
   readonly emptyPartitions: readonly string[];
 }
+
+/** A stored record's top-level fields that counting readers need, read without converting the record (functions/audit/page-scanner.ts). */
+export interface RecordFields {
+  readonly time: string;
+  readonly seq: number;
+  readonly action: string;
+  /** As stored: an edited record may hold any string. */
+  readonly outcome: string;
+  readonly actor: string;
+  readonly repository?: string;
+  readonly errorCode?: string;
+}

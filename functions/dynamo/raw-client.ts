@@ -135,10 +135,15 @@ export class RawDynamoClient {
    *   or `CredentialsProviderError` when there are no credentials to sign with.
    */
   async call<T = unknown>(operation: string, input: object): Promise<T> {
+    return JSON.parse(await this.callText(operation, input)) as T;
+  }
+
+  /** `call`, with the answer's JSON text as it came (the audit Scan reads it without JSON.parse: functions/audit/page-scanner.ts). */
+  async callText(operation: string, input: object): Promise<string> {
     const body = JSON.stringify(input);
     for (let attempt = 1; ; attempt++) {
       try {
-        return JSON.parse(await this.once(operation, body, attempt)) as T;
+        return await this.once(operation, body, attempt);
       } catch (err) {
         if (!(err instanceof RawDynamoError) || !err.retryable || attempt >= this.maxAttempts) throw err;
         const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));

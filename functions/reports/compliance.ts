@@ -2,7 +2,7 @@
 import { timeKeyOf } from '../audit/chain.ts';
 import type { StoredAuditRecord, VerifyResult } from '../audit/types.ts';
 import { ReportError } from './errors.ts';
-import { PROMOTE_PREFIX, buildEvidence, environmentOf, isPromotionRunRecord, type ReleaseEvidence } from './promotion-records.ts';
+import { APPROVAL_PREFIX, PROMOTE_PREFIX, buildEvidence, environmentOf, isPromotionRunRecord, type ReleaseEvidence } from './promotion-records.ts';
 
 export interface Count {
   readonly key: string;
@@ -68,13 +68,49 @@ export function securityEventOf(r: StoredAuditRecord): SecurityEvent | undefined
   return undefined;
 }
 
+/** The top-level fields `ComplianceAccumulator.add` reads of a record it only counts (the page scanner gives them without converting the record). */
+export interface RecordSummary {
+  readonly action: string;
+  readonly outcome: string;
+  readonly actor: string;
+  readonly repository?: string | undefined;
+  readonly errorCode?: string | undefined;
+}
+
+/**
+ * True when a record with these fields is neither a promotion run's (isPromotionRunRecord) nor a
+ * security event (securityEventOf), whatever its other fields: the accumulator only counts it. Every
+ * action either of them looks at is excluded here; test/unit/reports/compliance-summary.test.ts holds
+ * the three to each other.
+ */
+export function onlyCounted(s: RecordSummary): boolean {
+  const a = s.action;
+  return (
+    !a.startsWith(PROMOTE_PREFIX) &&
+    !a.startsWith(APPROVAL_PREFIX) &&
+    !a.startsWith('quarantine') &&
+    !a.startsWith('webhook') &&
+    a !== 'event.rejected' &&
+    !/verif|signature-gate/.test(a) &&
+    s.errorCode !== 'BAD_SIGNATURE'
+  );
+}
+
+/**
+ * A copy of `s` that shares no memory with it. A key read from a page's text can be a slice of that
+ * 1 MB page, which a counter's key would keep alive to the end of the report.
+ */
+function own(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
+
 type CounterEntries = [string, { total: number; outcomes: Record<string, number> }][];
 
 class Counter {
   private readonly map = new Map<string, { total: number; outcomes: Record<string, number> }>();
   add(key: string, outcome: string): void {
     let c = this.map.get(key);
-    if (!c) this.map.set(key, (c = { total: 0, outcomes: {} }));
+    if (!c) this.map.set(own(key), (c = { total: 0, outcomes: {} }));
     c.total += 1;
     c.outcomes[outcome] = (c.outcomes[outcome] ?? 0) + 1;
   }
@@ -90,7 +126,8 @@ class Counter {
     }
   }
   list(): Count[] {
-    return [...this.map].map(([key, c]) => ({ key, ...c })).sort((a, b) => b.total - a.total || (a.key < b.key ? -1 : 1));
+    // Outcomes in name order: the workers' pages arrive in any order, the report's JSON must not depend on it.
+    return [...this.map].map(([key, c]) => ({ key, total: c.total, outcomes: Object.fromEntries(Object.entries(c.outcomes).sort(([a], [b]) => (a < b ? -1 : 1))) })).sort((a, b) => b.total - a.total || (a.key < b.key ? -1 : 1));
   }
 }
 
@@ -176,11 +213,16 @@ export class ComplianceAccumulator {
     this.protectedSet = new Set(options.protectedEnvironments);
   }
 
-  add(r: StoredAuditRecord): void {
+  /** Counts a record for which `onlyCounted(s)` holds, from those fields alone. */
+  addCounted(s: RecordSummary): void {
     this.count += 1;
-    this.actions.add(r.action, r.outcome);
-    this.actors.add(r.actor, r.outcome);
-    if (r.repository !== undefined) this.repositories.add(r.repository, r.outcome);
+    this.actions.add(s.action, s.outcome);
+    this.actors.add(s.actor, s.outcome);
+    if (s.repository !== undefined) this.repositories.add(s.repository, s.outcome);
+  }
+
+  add(r: StoredAuditRecord): void {
+    this.addCounted(r);
     if (isPromotionRunRecord(r)) {
       if (this.closed.has(r.correlationId)) this.conflict = true;
       let list = this.executions.get(r.correlationId);

@@ -4,7 +4,7 @@ import { verifyFromScan } from '../audit/audit-log.ts';
 import type { ChainEntry } from '../audit/chain.ts';
 import { scanSegments } from '../audit/lean-scan.ts';
 import { RawDynamoClient } from '../dynamo/raw-client.ts';
-import { ComplianceAccumulator } from './compliance.ts';
+import { ComplianceAccumulator, onlyCounted } from './compliance.ts';
 import type { ScanWorkerInput, ScanWorkerOutput } from './parallel-audit-scan.ts';
 
 const input = workerData as ScanWorkerInput;
@@ -35,7 +35,19 @@ async function run(): Promise<ScanWorkerOutput> {
     }
   }
   try {
-    const visit = acc && c ? (r: Parameters<ComplianceAccumulator['add']>[0]) => (r.seq !== undefined && r.time >= c.since && r.time < c.until ? acc.add(r) : undefined) : undefined;
+    const visit =
+      acc && c
+        ? (entry: ChainEntry): void => {
+            // A scanned entry's top-level fields say whether the record is only counted: then it is never converted (most of a log).
+            const f = entry.fields;
+            if (f !== undefined) {
+              if (f.time < c.since || f.time >= c.until) return;
+              if (onlyCounted(f)) return acc.addCounted(f);
+            }
+            const r = entry.record;
+            if (r.seq !== undefined && r.time >= c.since && r.time < c.until) acc.add(r);
+          }
+        : undefined;
     const chains = await verifyFromScan(pages(), new Map(input.anchors), visit);
     return { ok: true, chains: [...chains], ...(acc ? { compliance: acc.parts() } : {}) };
   } finally {

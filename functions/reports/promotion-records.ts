@@ -17,7 +17,7 @@ import type { AuditJson, StoredAuditRecord } from '../audit/types.ts';
  * `promote.signature-gate`, `promote.test-gate`, `promote.approval`, and `details.environment`.
  */
 export const PROMOTE_PREFIX = 'promote.';
-const APPROVAL_PREFIX = 'approval.';
+export const APPROVAL_PREFIX = 'approval.';
 
 /**
  * A record of a promotion run: a workflow step or an approvals decision on its request. Holds

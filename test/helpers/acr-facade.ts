@@ -1,5 +1,5 @@
 // An HTTPS stand-in for an Azure Container Registry in front of a REAL token-auth registry: ACR's token
-// exchange (/oauth2/exchange, /oauth2/token), the /acr/v1 listing endpoints @azure/container-registry
+// exchange (/oauth2/exchange, /oauth2/token), the /acr/v1 listing endpoints the adapter
 // calls, and a proxy for /v2. The Azure control plane (AAD) is replaced by fixed tokens.
 //
 // ACR's auth flow: https://github.com/Azure/acr/blob/main/docs/AAD-OAuth.md
@@ -210,7 +210,7 @@ export async function startAcrFacade(opts: AcrFacadeOptions): Promise<RunningAcr
   const requests: FacadeRecord[] = [];
   let facadeUrl = '';
 
-  /** ACR refresh tokens are JWTs: the SDK reads their `exp`. */
+  /** ACR refresh tokens are JWTs: the adapter reads their `exp`. */
   function issueRefreshToken(user: { username: string; password: string }, service: string): string {
     const now = Math.floor(Date.now() / 1000);
     const input = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify({
@@ -337,7 +337,7 @@ export async function startAcrFacade(opts: AcrFacadeOptions): Promise<RunningAcr
 
   /** Everything else goes to the real registry; its token realm is replaced by ours. */
   function proxy(req: IncomingMessage, res: ServerResponse): void {
-    // The Azure SDK encodes the repository's "/" as %2F in /v2 paths; ACR accepts that, distribution does not.
+    // Clients may encode the repository's "/" as %2F in /v2 paths (the Azure SDK did); ACR accepts that, distribution does not.
     const path = (req.url ?? '/').replace(/^(\/v2\/[^?]*)/, (p) => p.replace(/%2F/gi, '/'));
     const headers = { ...req.headers, host: upstream.host };
     const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path, headers }, (upRes) => {

@@ -1,16 +1,15 @@
-// The Azure Container Registry adapter: @azure/container-registry for listing and deletion, the OCI
-// client (with ACR's token exchange) for the data plane and tagging.
-import https from 'node:https';
-import type { ContainerRegistryClient, ContainerRegistryClientOptions } from '@azure/container-registry';
+// The Azure Container Registry adapter: ACR's /acr/v1 API for listing, the OCI client (with ACR's token
+// exchange) for the data plane, tagging and deletion. No Azure SDK: see rest.ts, exchange.ts and aad.ts.
 import type { AcrRegistryConfig } from '../../config/types.ts';
-import { OciError, isOciError, type OciErrorCode } from '../../oci/errors.ts';
+import { OciError, isNotFoundError, isOciError } from '../../oci/errors.ts';
 import type { CredentialProvider, Credentials } from '../../oci/credentials.ts';
-import { redact } from '../../oci/redact.ts';
+import type { Transport } from '../../oci/transport.ts';
 import type { ImageInfo, ListImagesOptions, RegistryAdapter } from '../adapter.ts';
-import { loadContainerRegistry } from './azure-sdk.ts';
+import { CredentialError } from '../errors.ts';
 import { acrIdentity, AcrSecretIdentity, type AcrAdapterDeps, type AcrIdentity } from './credentials.ts';
-import { AcrAadCredentialProvider, ACR_DEFAULT_AUDIENCE, type AcrEndpoint } from './exchange.ts';
+import { AcrAadCredentialProvider, type AcrEndpoint } from './exchange.ts';
 import { listAcrImages } from './listing.ts';
+import { acrManifests, acrRepositories } from './rest.ts';
 import { RotatingRegistry } from '../rotating-registry.ts';
 import { listImagesViaOci } from '../oci/listing.ts';
 
@@ -23,28 +22,22 @@ export function acrLoginServer(config: Pick<AcrRegistryConfig, 'name' | 'loginSe
   throw new OciError('an acr registry needs name or loginServer', { code: 'INVALID_REFERENCE' });
 }
 
-const STATUS_CODES: Readonly<Record<number, OciErrorCode>> = { 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 429: 'TOO_MANY_REQUESTS' };
-
 /**
- * An SDK failure as an OciError. The SDK's RestError carries the request (headers included), so only
- * its redacted message travels on, never the object.
+ * Adds what to check to a refusal from ACR's /acr/v1 API; other errors pass unchanged (a
+ * CredentialError or an exchange refusal already say what to check).
  */
-function sdkError(action: string, host: string, err: unknown): OciError {
-  if (isOciError(err)) return err;
-  const e = err as { statusCode?: number; code?: string; message?: string };
-  const status = e.statusCode;
-  const code: OciErrorCode = status !== undefined ? (STATUS_CODES[status] ?? (status >= 500 ? 'UNAVAILABLE' : 'PROTOCOL')) : 'NETWORK';
-  const hint = status === 401 || status === 403 ? '; check that the identity has AcrPull (and AcrPush/AcrDelete to write) on the registry' : '';
-  return new OciError(`${action} on ACR ${host} failed${status ? ` (HTTP ${status})` : ''}: ${redact(e.message ?? String(err))}${hint}`, {
-    code, registry: host, retryable: status === undefined || status === 429 || status >= 500, ...(status !== undefined ? { status } : {}),
+function withRoleHint(action: string, host: string, err: unknown): unknown {
+  if (!isOciError(err) || err instanceof CredentialError || (err.code !== 'UNAUTHORIZED' && err.code !== 'DENIED') || /AcrPull/.test(err.message)) return err;
+  return new OciError(`${action} on ACR ${host} failed: ${err.message}; check that the identity has AcrPull (and AcrPush/AcrDelete to write) on the registry`, {
+    code: err.code, registry: host, retryable: err.retryable, cause: err, ...(err.status !== undefined ? { status: err.status } : {}),
   });
 }
 
 /**
- * An Azure Container Registry. With an AAD identity (service principal, managed identity) listing
- * and deletion use ACR's API through @azure/container-registry, which lists untagged manifests
- * (index children, referrers) too; with a username/password (admin user, repository-scoped token)
- * the SDK cannot authenticate, and the adapter falls back to the OCI API.
+ * An Azure Container Registry. With an AAD identity (service principal, workload or managed identity)
+ * or anonymously, listing uses ACR's /acr/v1 API, which lists untagged manifests (index children,
+ * referrers) too; with a username/password (admin user, repository-scoped token), which may lack
+ * `metadata_read`, the adapter lists through the OCI API. Deletion is the OCI manifest DELETE by digest.
  *
  * @example
  * const acr = createAcrAdapter('acr-prod', { kind: 'acr', name: 'myregistry', public: false, credentials: { secretName: 'regman/acr-sp' } });
@@ -96,27 +89,8 @@ export function createAcrAdapter(name: string, config: AcrRegistryConfig, deps: 
     credentials,
   );
 
-  // The SDK's own HTTPS agent: a test registry's self-signed certificate is accepted only when the
-  // endpoint override says `insecure`, as for the OCI client.
-  const agent = endpoint.insecure ? new https.Agent({ rejectUnauthorized: false, keepAlive: true }) : undefined;
-  let sdk: ContainerRegistryClient | undefined;
-  /** The SDK client, or undefined when the identity is a username/password (the SDK only speaks AAD). */
-  const sdkClient = async (): Promise<ContainerRegistryClient | undefined> => {
-    const id = await resolveIdentity();
-    if (id.kind === 'basic') return undefined;
-    if (sdk === undefined) {
-      const options: ContainerRegistryClientOptions = {
-        audience: ACR_DEFAULT_AUDIENCE,
-        ...(endpoint.plainHttp ? { allowInsecureConnection: true } : {}),
-        ...(agent ? { agent } : {}),
-        ...(deps.userAgent !== undefined ? { userAgentOptions: { userAgentPrefix: deps.userAgent } } : {}),
-      };
-      const url = `${endpoint.plainHttp ? 'http' : 'https'}://${wireHost}`;
-      const { ContainerRegistryClient: Client } = await loadContainerRegistry();
-      sdk = id.kind === 'aad' ? new Client(url, id.credential, options) : new Client(url, options);
-    }
-    return sdk;
-  };
+  /** The transport for /acr/v1 calls, or undefined when the identity is a username/password (list through the OCI API). */
+  const acrApi = async (): Promise<Transport | undefined> => ((await resolveIdentity()).kind === 'basic' ? undefined : (await oci.client()).transport);
 
   return {
     name,
@@ -127,24 +101,15 @@ export function createAcrAdapter(name: string, config: AcrRegistryConfig, deps: 
     credentials,
     ping: () => oci.ping(),
     async listRepositories(): Promise<string[]> {
-      const client = await sdkClient();
-      if (client === undefined) return oci.catalog();
-      const names: string[] = [];
-      try {
-        for await (const n of client.listRepositoryNames()) names.push(n);
-      } catch (err) {
-        throw sdkError('list repositories', wireHost, err);
-      }
-      return names;
+      const transport = await acrApi();
+      if (transport === undefined) return oci.catalog();
+      return acrRepositories(transport).catch((err: unknown) => Promise.reject(withRoleHint('list repositories', wireHost, err)));
     },
     async listImages(repository: string, options?: ListImagesOptions): Promise<ImageInfo[]> {
-      const client = await sdkClient();
-      if (client === undefined) return listImagesViaOci(oci, repository, options);
-      try {
-        return await listAcrImages(client.getRepository(repository).listManifestProperties(), oci, repository, options);
-      } catch (err) {
-        throw sdkError(`list images of ${repository}`, wireHost, err);
-      }
+      const transport = await acrApi();
+      if (transport === undefined) return listImagesViaOci(oci, repository, options);
+      return listAcrImages(acrManifests(transport, repository, options?.signal), oci, repository, options)
+        .catch((err: unknown) => Promise.reject(withRoleHint(`list images of ${repository}`, wireHost, err)));
     },
     async tagImage(repository: string, digest: string, tag: string): Promise<void> {
       // ACR's API has no "add tag"; PUT the same manifest bytes under the tag (no blob moves).
@@ -152,17 +117,17 @@ export function createAcrAdapter(name: string, config: AcrRegistryConfig, deps: 
       await oci.manifestPut(repository, tag, manifest);
     },
     async deleteImage(repository: string, digest: string): Promise<void> {
-      const client = await sdkClient();
-      if (client === undefined) return oci.manifestDelete(repository, digest);
+      if ((await resolveIdentity()).kind === 'basic') return oci.manifestDelete(repository, digest);
       try {
-        await client.getArtifact(repository, digest).delete();
+        await oci.manifestDelete(repository, digest);
       } catch (err) {
-        throw sdkError(`delete ${repository}@${digest}`, wireHost, err);
+        // Gone already: done, as @azure/container-registry's delete (202 or 404) treated it.
+        if (isNotFoundError(err)) return;
+        throw withRoleHint(`delete ${repository}@${digest}`, wireHost, err);
       }
     },
     close(): void {
       oci.close();
-      agent?.destroy();
     },
   };
 }

@@ -1,12 +1,12 @@
-// ACR listings: manifest properties from ACR's own API (@azure/container-registry), completed with a
-// manifest GET per digest for what that API leaves out (media type, subject, artifact type, blobs).
-import type { ArtifactManifestProperties } from '@azure/container-registry';
+// ACR listings: manifest attributes from ACR's own API (/acr/v1, rest.ts), completed with a manifest
+// GET per digest for what that API leaves out (media type, subject, artifact type, blobs).
 import { isNotFoundError } from '../../oci/errors.ts';
 import { MediaType } from '../../oci/media-types.ts';
 import type { Registry } from '../../oci/registry.ts';
 import type { Manifest } from '../../oci/types.ts';
 import type { ImageInfo, ListImagesOptions } from '../adapter.ts';
 import { mapLimit } from '../map-limit.ts';
+import type { AcrManifestAttributes } from './rest.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -16,11 +16,12 @@ const IMAGE_CONFIG_TYPES = new Set<string>([MediaType.OciConfig, MediaType.Docke
  * What ACR's manifest list says: every manifest of the repository, tagged or not (index children and
  * referrers included), with its push time and size. ACR has no pull times, so `lastPulledAt` is absent.
  */
-export function imageFromAcrProperties(p: Pick<ArtifactManifestProperties, 'digest' | 'tags' | 'createdOn' | 'sizeInBytes' | 'relatedArtifacts'>): Mutable<ImageInfo> {
-  const info: Mutable<ImageInfo> = { digest: p.digest, tags: [...p.tags] };
-  if (p.createdOn instanceof Date && !Number.isNaN(p.createdOn.getTime())) info.pushedAt = p.createdOn.toISOString();
-  if (typeof p.sizeInBytes === 'number') info.sizeBytes = p.sizeInBytes;
-  if (p.relatedArtifacts.length > 0) info.manifests = p.relatedArtifacts.map((a) => a.digest);
+export function imageFromAcrAttributes(p: AcrManifestAttributes): Mutable<ImageInfo> {
+  const info: Mutable<ImageInfo> = { digest: p.digest, tags: [...(p.tags ?? [])] };
+  const created = p.createdTime !== undefined ? Date.parse(p.createdTime) : NaN;
+  if (!Number.isNaN(created)) info.pushedAt = new Date(created).toISOString();
+  if (typeof p.imageSize === 'number') info.sizeBytes = p.imageSize;
+  if (p.references && p.references.length > 0) info.manifests = p.references.map((a) => a.digest);
   return info;
 }
 
@@ -59,15 +60,15 @@ export async function completeFromRegistry(oci: Registry, repository: string, in
  * the OCI data plane, at most `concurrency` at once.
  */
 export async function listAcrImages(
-  properties: AsyncIterable<ArtifactManifestProperties>,
+  manifests: AsyncIterable<AcrManifestAttributes>,
   oci: Registry,
   repository: string,
   options: ListImagesOptions & { concurrency?: number } = {},
 ): Promise<ImageInfo[]> {
   const images: Mutable<ImageInfo>[] = [];
-  for await (const p of properties) {
+  for await (const p of manifests) {
     options.signal?.throwIfAborted();
-    images.push(imageFromAcrProperties(p));
+    images.push(imageFromAcrAttributes(p));
   }
   if (options.withManifests === false) return images;
   const found = await mapLimit(images, options.concurrency ?? 8, async (info) => {

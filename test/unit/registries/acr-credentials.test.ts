@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AccessToken, TokenCredential } from '../../../functions/registries/acr/aad.ts';
 import { acrIdentity, AcrSecretIdentity, parseServicePrincipal } from '../../../functions/registries/acr/credentials.ts';
 import { acrLoginServer, createAcrAdapter } from '../../../functions/registries/acr/adapter.ts';
-import { completeFromManifest, imageFromAcrProperties } from '../../../functions/registries/acr/listing.ts';
+import { completeFromManifest, imageFromAcrAttributes } from '../../../functions/registries/acr/listing.ts';
 import { parseManifest } from '../../../functions/oci/manifest.ts';
 import { redact } from '../../../functions/oci/redact.ts';
 import type { SecretResolver } from '../../../functions/registries/secrets.ts';
@@ -70,12 +70,14 @@ describe('ACR identities', () => {
 });
 
 describe('ACR listing fields', () => {
-  it('maps manifest properties: tags, push time, size, related artifacts', () => {
-    const info = imageFromAcrProperties({
-      digest: 'sha256:aa', tags: ['v1'], createdOn: new Date('2026-01-02T03:04:05Z'), sizeInBytes: 1234,
-      relatedArtifacts: [{ digest: 'sha256:bb', architecture: 'amd64', operatingSystem: 'linux' }],
+  it('maps ACR manifest attributes: tags, push time, size, referenced children', () => {
+    const info = imageFromAcrAttributes({
+      digest: 'sha256:aa', tags: ['v1'], createdTime: '2026-01-02T03:04:05.1234567Z', imageSize: 1234,
+      references: [{ digest: 'sha256:bb' }],
     });
-    expect(info).toEqual({ digest: 'sha256:aa', tags: ['v1'], pushedAt: '2026-01-02T03:04:05.000Z', sizeBytes: 1234, manifests: ['sha256:bb'] });
+    expect(info).toEqual({ digest: 'sha256:aa', tags: ['v1'], pushedAt: '2026-01-02T03:04:05.123Z', sizeBytes: 1234, manifests: ['sha256:bb'] });
+    // An untagged child: ACR leaves out tags (or sends null) and references.
+    expect(imageFromAcrAttributes({ digest: 'sha256:cc', tags: null, createdTime: 'not a date' })).toEqual({ digest: 'sha256:cc', tags: [] });
   });
 
   it('completes an entry from its manifest: media type, blobs, subject and artifact type', () => {
@@ -86,7 +88,7 @@ describe('ACR listing fields', () => {
       layers: [{ mediaType: 'application/spdx+json', digest: d('d'), size: 20 }],
       subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d('e'), size: 30 },
     }));
-    const info = imageFromAcrProperties({ digest: 'sha256:x', tags: [], createdOn: new Date(0), sizeInBytes: undefined as unknown as number, relatedArtifacts: [] });
+    const info = imageFromAcrAttributes({ digest: 'sha256:x', tags: [], createdTime: new Date(0).toISOString() });
     completeFromManifest(info, parseManifest(raw, 'application/vnd.oci.image.manifest.v1+json'));
     expect(info).toMatchObject({
       mediaType: 'application/vnd.oci.image.manifest.v1+json', subject: d('e'), artifactType: 'application/spdx+json',

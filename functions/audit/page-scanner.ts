@@ -1,0 +1,533 @@
+// The audit table's Scan pages read as text: each item's canonical JSON (what its hash covers) and its key attributes, in one pass, without JSON.parse.
+//
+// JSON.parse of a page builds an object per attribute value (`{"S": …}`) and a string per value, and the
+// canonical writer then walks them again: about 12 µs and 5 µs a record of the 871-byte records of
+// docs/BENCHMARKS.md ("Reports over a large audit log"). The canonical form of a string or an integer
+// is the page's own text of it whenever that text has no escape (JSON.stringify writes the same), so
+// this scanner only finds where each value starts and ends (indexOf for string ends) and joins those
+// slices in sorted-name order. Anything it does not read the ordinary way (whitespace, sets, binary,
+// numbers outside the safe range, duplicate names, a malformed page) makes `scan` return undefined,
+// and the caller JSON.parses the page and goes the old way, so the result or the error is the old one.
+// test/unit/audit/page-scanner.test.ts checks the output against that path item by item.
+// Wire format: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.LowLevelAPI.html
+import type { WireItem } from '../dynamo/attribute-values.ts';
+import { AUDIT_KEYS } from '../dynamo/tables.ts';
+import { KeyedEntry, NOT_HASHED, entryFromWire, keysOf, recordOfWireItem, sha256Hex, type ChainEntry } from './chain.ts';
+import { shapeOf, type Shape } from './canonical-wire.ts';
+import type { RecordFields, StoredAuditRecord } from './types.ts';
+
+/** One item of a page: where its JSON is in the page, its canonical JSON, and the attributes the chain checks read. */
+export interface ScannedItem {
+  readonly start: number;
+  readonly end: number;
+  /** The canonical JSON of every attribute but the derived keys and `hash`. */
+  readonly canonical: string;
+  /** False when a key attribute has another type than usual or an escape: the item then goes the converting way. */
+  readonly regular: boolean;
+  readonly pk: string | undefined;
+  readonly sk: string | undefined;
+  readonly timeKey: string | undefined;
+  readonly partition: string | undefined;
+  readonly hash: string | undefined;
+  readonly prevHash: string | undefined;
+  readonly time: string | undefined;
+  readonly seq: number | undefined;
+  /** The record's top-level fields a counting report reads, when each is a string without escapes (and time and seq are there). */
+  readonly fields: RecordFields | undefined;
+}
+
+export interface ScannedPage {
+  readonly items: ScannedItem[];
+  readonly lastEvaluatedKey: WireItem | undefined;
+}
+
+/** Thrown inside the scan when the page must go the JSON.parse way; one instance, so throwing captures no stack. */
+const IRREGULAR = new Error('irregular page');
+
+/** An integer that is its own canonical form: no sign on 0, no leading zero, within the safe range. */
+const CANONICAL_INTEGER = /^(?:0|-?[1-9]\d{0,14})$/;
+
+/** Names in the tries, at most: a log has a few hundred; past this, new names are read each time. */
+const MAX_NAME_NODES = 8192;
+const NOT_HASHED_SET: ReadonlySet<string> = new Set(NOT_HASHED);
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** The top-level attributes the scanner decodes: the key ones first (up to Time), then the counted ones. */
+const enum Field {
+  None,
+  Pk,
+  Sk,
+  TimeKey,
+  Partition,
+  Hash,
+  PrevHash,
+  Time,
+  Seq,
+  Action,
+  Outcome,
+  Actor,
+  Repository,
+  ErrorCode,
+}
+
+function fieldOf(name: string): Field {
+  switch (name) {
+    case AUDIT_KEYS.partitionKey:
+      return Field.Pk;
+    case AUDIT_KEYS.sortKey:
+      return Field.Sk;
+    case AUDIT_KEYS.timeKey:
+      return Field.TimeKey;
+    case 'partition':
+      return Field.Partition;
+    case 'hash':
+      return Field.Hash;
+    case 'prevHash':
+      return Field.PrevHash;
+    case 'time':
+      return Field.Time;
+    case 'seq':
+      return Field.Seq;
+    case 'action':
+      return Field.Action;
+    case 'outcome':
+      return Field.Outcome;
+    case 'actor':
+      return Field.Actor;
+    case 'repository':
+      return Field.Repository;
+    case 'errorCode':
+      return Field.ErrorCode;
+    default:
+      return Field.None;
+  }
+}
+
+/** One name after the names on the path to it, in a map's page order. */
+interface NameNode {
+  /** `"name":` as the page writes it. */
+  readonly token: string;
+  readonly escaped: boolean;
+  readonly field: Field;
+  /** The names of the path, this one last. */
+  readonly names: readonly string[];
+  readonly children: NameNode[];
+  /** The shape of a map whose names are this path, once one has ended here. */
+  shape: Shape | undefined;
+}
+
+function newRoot(): NameNode {
+  return { token: '', escaped: false, field: Field.None, names: [], children: [], shape: undefined };
+}
+
+const enum Kind {
+  S,
+  N,
+  Other,
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const COLON = 58;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+/**
+ * Reads Scan pages of the audit table. One scanner per thread: it keeps the map shapes it has seen.
+ *
+ * @example
+ * const page = new AuditPageScanner().scan(text) ?? fallback(JSON.parse(text));
+ */
+export class AuditPageScanner {
+  /** The member names seen, as tries: of items, and of the maps inside them. */
+  private readonly topNames = newRoot();
+  private readonly nestedNames = newRoot();
+  private nodes = 0;
+  /** The values of the item being read, in page order (reused: one item at a time). */
+  private readonly itemValues: string[] = [];
+  private text = '';
+  private pos = 0;
+  /** The first backslash at or after `pos`, or -1: a string that ends before it has no escape. */
+  private backslash = -1;
+  /** Set by `string()`: whether the string just read had an escape. */
+  private escaped = false;
+  /** Set by `value()`: the kind of the value just read, and for S and N where its string is. */
+  private kind = Kind.Other;
+  private valueStart = 0;
+  private valueEnd = 0;
+
+  /** The page's items and cursor, or undefined when the page must be JSON.parsed. */
+  scan(text: string): ScannedPage | undefined {
+    this.text = text;
+    this.pos = 0;
+    this.backslash = text.indexOf('\\');
+    try {
+      return this.page();
+    } catch {
+      // IRREGULAR, or a JSON.parse of an escaped string or of the cursor failing: the page's own JSON.parse says what is wrong.
+      return undefined;
+    } finally {
+      this.text = '';
+    }
+  }
+
+  private page(): ScannedPage {
+    const t = this.text;
+    let items: ScannedItem[] = [];
+    let lastEvaluatedKey: WireItem | undefined;
+    this.expect(OPEN_BRACE);
+    if (t.charCodeAt(this.pos) === CLOSE_BRACE) this.pos += 1;
+    else
+      for (;;) {
+        const name = this.name();
+        this.expect(COLON);
+        if (name === 'Items') items = this.items();
+        else if (name === 'LastEvaluatedKey') {
+          const start = this.pos;
+          this.skip();
+          lastEvaluatedKey = JSON.parse(t.slice(start, this.pos)) as WireItem;
+        } else this.skip();
+        const c = t.charCodeAt(this.pos++);
+        if (c === COMMA) continue;
+        if (c === CLOSE_BRACE) break;
+        throw IRREGULAR;
+      }
+    if (this.pos !== t.length) throw IRREGULAR;
+    return { items, lastEvaluatedKey };
+  }
+
+  private items(): ScannedItem[] {
+    const out: ScannedItem[] = [];
+    this.expect(OPEN_BRACKET);
+    if (this.text.charCodeAt(this.pos) === CLOSE_BRACKET) {
+      this.pos += 1;
+      return out;
+    }
+    for (;;) {
+      out.push(this.item());
+      const c = this.text.charCodeAt(this.pos++);
+      if (c === COMMA) continue;
+      if (c === CLOSE_BRACKET) return out;
+      throw IRREGULAR;
+    }
+  }
+
+  private item(): ScannedItem {
+    const t = this.text;
+    const start = this.pos;
+    const values = this.itemValues;
+    let pk, sk, timeKey, partition, hash, prevHash, time, action, outcome, actor, repository, errorCode: string | undefined;
+    let seq: number | undefined;
+    let regular = true;
+    /** action, outcome, actor and (when there) repository and errorCode are strings without escapes. */
+    let plainFields = true;
+    let node = this.topNames;
+    this.expect(OPEN_BRACE);
+    if (t.charCodeAt(this.pos) === CLOSE_BRACE) this.pos += 1;
+    else
+      for (let n = 0; ; n++) {
+        node = this.member(node, true);
+        values[n] = this.value();
+        const field = node.field;
+        if (field !== Field.None) {
+          // Only these attributes are decoded. A key one of another type or with an escape sends the item the converting way.
+          const plain = this.kind === Kind.S && !this.escaped ? t.slice(this.valueStart + 1, this.valueEnd) : undefined;
+          switch (field) {
+            case Field.Seq:
+              if (this.kind === Kind.N) seq = Number(t.slice(this.valueStart + 1, this.valueEnd));
+              else regular = false;
+              break;
+            case Field.Pk:
+              pk = plain;
+              break;
+            case Field.Sk:
+              sk = plain;
+              break;
+            case Field.TimeKey:
+              timeKey = plain;
+              break;
+            case Field.Partition:
+              partition = plain;
+              break;
+            case Field.Hash:
+              hash = plain;
+              break;
+            case Field.PrevHash:
+              prevHash = plain;
+              break;
+            case Field.Time:
+              time = plain;
+              break;
+            case Field.Action:
+              action = plain;
+              break;
+            case Field.Outcome:
+              outcome = plain;
+              break;
+            case Field.Actor:
+              actor = plain;
+              break;
+            case Field.Repository:
+              repository = plain;
+              break;
+            case Field.ErrorCode:
+              errorCode = plain;
+              break;
+          }
+          if (plain === undefined && field !== Field.Seq) {
+            if (field < Field.Seq) regular = false;
+            else plainFields = false;
+          }
+        }
+        const c = t.charCodeAt(this.pos++);
+        if (c === COMMA) continue;
+        if (c === CLOSE_BRACE) break;
+        throw IRREGULAR;
+      }
+    const fields: RecordFields | undefined =
+      plainFields && action !== undefined && outcome !== undefined && actor !== undefined && time !== undefined && seq !== undefined
+        ? { time, seq, action, outcome, actor, ...(repository !== undefined ? { repository } : {}), ...(errorCode !== undefined ? { errorCode } : {}) }
+        : undefined;
+    return { start, end: this.pos, canonical: this.join(node, NOT_HASHED_SET, values), regular, pk, sk, timeKey, partition, hash, prevHash, time, seq, fields };
+  }
+
+  /**
+   * The member name at `pos` and the colon after it, as the child of `node` it matches: the page's text
+   * is compared with the names seen before in that place, so a known name is never sliced out.
+   */
+  private member(node: NameNode, top: boolean): NameNode {
+    const t = this.text;
+    const p = this.pos;
+    for (const child of node.children)
+      if (t.startsWith(child.token, p)) {
+        this.pos = p + child.token.length;
+        if (child.escaped) this.backslash = t.indexOf('\\', this.pos);
+        return child;
+      }
+    const end = this.string();
+    const escaped = this.escaped;
+    const name = escaped ? (JSON.parse(t.slice(p, end + 1)) as string) : t.slice(p + 1, end);
+    this.expect(COLON);
+    const child: NameNode = { token: t.slice(p, this.pos), escaped, field: top ? fieldOf(name) : Field.None, names: [...node.names, name], children: [], shape: undefined };
+    // Bounded: a log of ever-new names must not grow memory without end (past the bound, names are matched again each time).
+    if (this.nodes < MAX_NAME_NODES) {
+      node.children.push(child);
+      this.nodes += 1;
+    }
+    return child;
+  }
+
+  /** `{"name":value,…}` of a map's members, in sorted-name order; `node` is the last name's. */
+  private join(node: NameNode, omit: ReadonlySet<string>, values: readonly string[]): string {
+    const shape = (node.shape ??= shapeOf(node.names, omit));
+    // Duplicate names: JSON.parse keeps the last, which only the converting way reproduces.
+    if (shape.duplicate) throw IRREGULAR;
+    let out = '{';
+    for (let i = 0; i < shape.order.length; i++) out += shape.prefixes[i]! + values[shape.order[i]!]!;
+    return out + '}';
+  }
+
+  /** One attribute value (`{"S":"…"}`, …) at `pos`: its canonical JSON. */
+  private value(): string {
+    const t = this.text;
+    const p = this.pos;
+    if (t.charCodeAt(p) !== OPEN_BRACE || t.charCodeAt(p + 1) !== QUOTE) throw IRREGULAR;
+    const a = t.charCodeAt(p + 2);
+    const b = t.charCodeAt(p + 3);
+    let out: string;
+    if (b === QUOTE && t.charCodeAt(p + 4) === COLON && (a === 83 || a === 78 || a === 77 || a === 76)) {
+      // S, N, M or L: a one-letter type.
+      this.pos = p + 5;
+      if (a === 83) {
+        this.kind = Kind.S;
+        const start = this.pos;
+        const end = this.string();
+        this.valueStart = start;
+        this.valueEnd = end;
+        out = this.escaped ? JSON.stringify(JSON.parse(t.slice(start, end + 1)) as string) : t.slice(start, end + 1);
+      } else if (a === 78) {
+        this.kind = Kind.N;
+        const start = this.pos;
+        const end = this.string();
+        if (this.escaped) throw IRREGULAR;
+        this.valueStart = start;
+        this.valueEnd = end;
+        out = canonicalNumber(t.slice(start + 1, end));
+      } else if (a === 77) {
+        out = this.map();
+        this.kind = Kind.Other;
+      } else {
+        out = this.list();
+        this.kind = Kind.Other;
+      }
+    } else if (t.startsWith('{"BOOL":', p) || t.startsWith('{"NULL":', p)) {
+      this.pos = p + 8;
+      let bool: boolean;
+      if (t.startsWith('true', this.pos)) {
+        bool = true;
+        this.pos += 4;
+      } else if (t.startsWith('false', this.pos)) {
+        bool = false;
+        this.pos += 5;
+      } else throw IRREGULAR;
+      out = a === 78 ? 'null' : bool ? 'true' : 'false';
+      this.kind = Kind.Other;
+    } else throw IRREGULAR; // SS, NS, BS, B: a Set or bytes, which the converting way refuses or hashes its own way
+    if (t.charCodeAt(this.pos) !== CLOSE_BRACE) throw IRREGULAR;
+    this.pos += 1;
+    return out;
+  }
+
+  private map(): string {
+    const t = this.text;
+    this.expect(OPEN_BRACE);
+    if (t.charCodeAt(this.pos) === CLOSE_BRACE) {
+      this.pos += 1;
+      return '{}';
+    }
+    const values: string[] = [];
+    let node = this.nestedNames;
+    for (;;) {
+      node = this.member(node, false);
+      values.push(this.value());
+      const c = t.charCodeAt(this.pos++);
+      if (c === COMMA) continue;
+      if (c === CLOSE_BRACE) break;
+      throw IRREGULAR;
+    }
+    return this.join(node, NO_NAMES, values);
+  }
+
+  private list(): string {
+    const t = this.text;
+    this.expect(OPEN_BRACKET);
+    if (t.charCodeAt(this.pos) === CLOSE_BRACKET) {
+      this.pos += 1;
+      return '[]';
+    }
+    let out = '[';
+    for (;;) {
+      out += this.value();
+      const c = t.charCodeAt(this.pos++);
+      if (c === COMMA) out += ',';
+      else if (c === CLOSE_BRACKET) return out + ']';
+      else throw IRREGULAR;
+    }
+  }
+
+  /** A member name at `pos`, decoded. */
+  private name(): string {
+    const start = this.pos;
+    const end = this.string();
+    return this.escaped ? (JSON.parse(this.text.slice(start, end + 1)) as string) : this.text.slice(start + 1, end);
+  }
+
+  /** The string at `pos`: moves past it, sets `escaped`, returns where its closing quote is. */
+  private string(): number {
+    const t = this.text;
+    const p = this.pos;
+    if (t.charCodeAt(p) !== QUOTE) throw IRREGULAR;
+    let end = t.indexOf('"', p + 1);
+    if (end < 0) throw IRREGULAR;
+    if (this.backslash !== -1 && this.backslash < end) {
+      let i = p + 1;
+      for (;;) {
+        const c = t.charCodeAt(i);
+        if (c === BACKSLASH) i += 2;
+        else if (c === QUOTE) break;
+        else if (Number.isNaN(c)) throw IRREGULAR;
+        else i += 1;
+      }
+      end = i;
+      this.escaped = true;
+      this.backslash = t.indexOf('\\', end);
+    } else this.escaped = false;
+    this.pos = end + 1;
+    return end;
+  }
+
+  /** Moves past any JSON value (the page's counts, its cursor, members it does not know). */
+  private skip(): void {
+    const t = this.text;
+    const c = t.charCodeAt(this.pos);
+    if (c === QUOTE) {
+      this.string();
+      return;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const close = c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
+      this.pos += 1;
+      if (t.charCodeAt(this.pos) === close) {
+        this.pos += 1;
+        return;
+      }
+      for (;;) {
+        if (c === OPEN_BRACE) {
+          this.string();
+          this.expect(COLON);
+        }
+        this.skip();
+        const d = t.charCodeAt(this.pos++);
+        if (d === COMMA) continue;
+        if (d === close) return;
+        throw IRREGULAR;
+      }
+    }
+    // A number or a literal: up to the next delimiter.
+    const start = this.pos;
+    let i = start;
+    for (let d = t.charCodeAt(i); i < t.length && d !== COMMA && d !== CLOSE_BRACE && d !== CLOSE_BRACKET; d = t.charCodeAt(++i));
+    if (i === start || !/^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)$/.test(t.slice(start, i))) throw IRREGULAR;
+    this.pos = i;
+  }
+
+  private expect(code: number): void {
+    if (this.text.charCodeAt(this.pos) !== code) throw IRREGULAR;
+    this.pos += 1;
+  }
+}
+
+/** The canonical form of a DynamoDB number, as canonical-wire.ts writes it; outside the safe range the converting way decides. */
+function canonicalNumber(n: string): string {
+  if (CANONICAL_INTEGER.test(n)) return n;
+  const v = Number(n);
+  if (!Number.isFinite(v) || v > Number.MAX_SAFE_INTEGER || v < Number.MIN_SAFE_INTEGER) throw IRREGULAR;
+  return String(v);
+}
+
+/** A chain entry of a scanned item: hash from the canonical JSON; the record, when read, JSON.parsed from the item's text and converted. */
+class ScannedEntry extends KeyedEntry implements ChainEntry {
+  readonly partition: string | undefined;
+  readonly hash: string | undefined;
+  readonly prevHash: string | undefined;
+  readonly fields: RecordFields | undefined;
+  readonly #text: string;
+  readonly #item: ScannedItem;
+  #record: StoredAuditRecord | undefined;
+
+  constructor(text: string, item: ScannedItem) {
+    super(keysOf(item.pk, item.sk, item.timeKey, item as Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>));
+    this.#text = text;
+    this.#item = item;
+    this.partition = item.partition;
+    this.hash = item.hash;
+    this.prevHash = item.prevHash;
+    this.fields = item.fields;
+  }
+
+  get record(): StoredAuditRecord {
+    return (this.#record ??= recordOfWireItem(JSON.parse(this.#text.slice(this.#item.start, this.#item.end)) as WireItem));
+  }
+
+  contentHash(): string {
+    return sha256Hex(this.#item.canonical);
+  }
+}
+
+/** The chain entry of a scanned item of `text`: an irregular one is JSON.parsed and goes the converting way (entryFromWire). */
+export function entryOfScanned(text: string, item: ScannedItem): ChainEntry {
+  return item.regular ? new ScannedEntry(text, item) : entryFromWire(JSON.parse(text.slice(item.start, item.end)) as WireItem);
+}
