@@ -50,6 +50,20 @@ const rateLimitSchema = strict({
   }
 });
 
+/**
+ * `rateLimit.pulls` is Docker Hub's pull limit and only the Docker Hub adapter counts it: on another kind it
+ * would be accepted and do nothing, so it is refused there (requestsPerSecond paces any registry).
+ */
+function checkPullsOnlyOnHub(r: { kind: string; rateLimit?: { pulls?: number | undefined } | undefined }, ctx: z.RefinementCtx): void {
+  if (r.rateLimit?.pulls === undefined) return;
+  addProblem(
+    ctx,
+    `pulls is set on a kind: ${r.kind} registry, where nothing counts pulls`,
+    'pulls only on kind: dockerhub (its per-account pull limit); rateLimit.requestsPerSecond for other registries',
+    ['rateLimit', 'pulls'],
+  );
+}
+
 /** Fields every registry kind accepts. */
 const registryCommon = {
   description: z.string().optional(),
@@ -74,7 +88,7 @@ export const ecrRegistrySchema = strict({
   region: z.string({ error: AWS_REGION_EXPECTED }).regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, { error: AWS_REGION_EXPECTED }),
   accountId: digitString(/^\d{12}$/, '12 digits in quotes, e.g. "123456789012"'),
   ...registryCommon,
-}).superRefine(checkPriceAlias);
+}).superRefine(checkPriceAlias).superRefine(checkPullsOnlyOnHub);
 
 export const garRegistrySchema = strict({
   kind: z.literal('gar'),
@@ -88,14 +102,14 @@ export const garRegistrySchema = strict({
     .regex(/^[a-z0-9-]+-docker\.pkg\.dev$/, { error: 'an Artifact Registry host, e.g. europe-docker.pkg.dev' })
     .optional(),
   ...registryCommon,
-}).superRefine(checkPriceAlias);
+}).superRefine(checkPriceAlias).superRefine(checkPullsOnlyOnHub);
 
 export const gcrRegistrySchema = strict({
   kind: z.literal('gcr'),
   project: gcpProject,
   host: z.enum(['gcr.io', 'us.gcr.io', 'eu.gcr.io', 'asia.gcr.io']).default('gcr.io'),
   ...registryCommon,
-}).superRefine(checkPriceAlias);
+}).superRefine(checkPriceAlias).superRefine(checkPullsOnlyOnHub);
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
 
@@ -109,7 +123,7 @@ export const acrRegistrySchema = strict({
   /** For other clouds (`*.azurecr.cn`, `*.azurecr.us`) or custom domains. */
   loginServer: z.string().regex(HOSTNAME, { error: 'a host name, e.g. myregistry.azurecr.io' }).optional(),
   ...registryCommon,
-}).superRefine(checkPriceAlias).superRefine((r, ctx) => {
+}).superRefine(checkPriceAlias).superRefine(checkPullsOnlyOnHub).superRefine((r, ctx) => {
   if (r.name === undefined && r.loginServer === undefined) {
     addProblem(ctx, 'names no registry', 'name (for <name>.azurecr.io) or loginServer');
   }
@@ -132,7 +146,7 @@ export const ociRegistrySchema = strict({
   /** Allow plain http to a non-loopback host, or a certificate the system does not trust. */
   insecure: z.boolean({ error: 'true or false' }).default(false),
   ...registryCommon,
-}).superRefine(checkPriceAlias).superRefine((r, ctx) => {
+}).superRefine(checkPriceAlias).superRefine(checkPullsOnlyOnHub).superRefine((r, ctx) => {
   const parsed = parseHttpUrl(r.url);
   if ('url' in parsed && parsed.url.protocol === 'http:' && !isLoopbackHost(parsed.url.hostname) && !r.insecure) {
     addProblem(

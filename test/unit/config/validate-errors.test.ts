@@ -233,6 +233,36 @@ environments:`,
     ]);
   });
 
+  it('rejects rateLimit.pulls on a registry that is not Docker Hub (nothing would count them); accepts it on Docker Hub', () => {
+    // Prepare: harbor sets a pull limit, which only the Docker Hub adapter counts; hub sets the same, as it should.
+    const text = BASE.replace(
+      'environments:',
+      `  harbor:
+    kind: oci
+    url: https://harbor.example.com
+    public: true
+    rateLimit: { pulls: 100, requestsPerSecond: 5 }
+  hub:
+    kind: dockerhub
+    namespace: library
+    public: true
+    rateLimit: { pulls: 100 }
+environments:`,
+    );
+    // Act
+    const errors = errorsOf(text);
+    // Assess
+    expect(errors.map((e) => [e.path, e.value, e.message, e.expected])).toEqual([
+      [
+        'registries.harbor.rateLimit.pulls',
+        100,
+        'pulls is set on a kind: oci registry, where nothing counts pulls',
+        'pulls only on kind: dockerhub (its per-account pull limit); rateLimit.requestsPerSecond for other registries',
+      ],
+    ]);
+    expect(validateConfig(text.replace('rateLimit: { pulls: 100, requestsPerSecond: 5 }', 'rateLimit: { requestsPerSecond: 5 }'), FILE).errors).toEqual([]);
+  });
+
   it('rejects duplicate replication rule names and duplicate retention policy names', () => {
     const rule = `  - name: copy
     source: ecr-main
