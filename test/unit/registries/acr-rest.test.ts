@@ -155,6 +155,25 @@ describe('ACR adapter over REST (no SDK)', () => {
     }
   });
 
+  it('its /acr/v1 calls go through the OCI transport\'s intercept, where rateLimit.requestsPerSecond paces requests', async () => {
+    // Prepare: an intercept that records what passes (the factory puts the token bucket there).
+    const through: string[] = [];
+    const acr = createAcrAdapter('acr-rest', { kind: 'acr', loginServer: LOGIN_SERVER, public: false, credentials: { env: 'ACR' } }, {
+      env: { ACR_TENANT_ID: 'tenant-9', ACR_CLIENT_ID: 'app-9', ACR_CLIENT_SECRET: SECRET, AZURE_AUTHORITY_HOST: `http://${host}` },
+      ociEndpoint: () => ({ host, plainHttp: true }),
+      ociOptions: { intercept: (next) => (req) => (through.push(new URL(req.path, 'http://x').pathname), next(req)) },
+    });
+    try {
+      // Act
+      await acr.listRepositories();
+      await acr.listImages('team/app', { withManifests: false });
+      // Assess
+      expect(through).toEqual(['/acr/v1/_catalog', '/acr/v1/_catalog', '/acr/v1/_catalog', '/acr/v1/team/app/_manifests', '/acr/v1/team/app/_manifests']);
+    } finally {
+      acr.close();
+    }
+  });
+
   it('deletes by digest with the OCI DELETE; a digest already gone is done', async () => {
     const acr = adapter();
     try {
