@@ -81,7 +81,39 @@ export const PROMOTION_STEP_TABLE_ACTIONS: Record<PromotionStep, Partial<Record<
 };
 
 function narrow(side: PromotionRegistrySide, used: boolean): PromotionRegistrySide {
-  return used ? side : { registries: [], ecr: [], secrets: [], roles: [] };
+  return used ? side : { registries: [], ecr: [], secrets: [], roles: [], pullBudget: [] };
+}
+
+/**
+ * The sides on which each step GETs manifests, which Docker Hub counts as pulls (HEADs are free,
+ * https://docs.docker.com/docker-hub/usage/pulls/): the gates read the image and its referrers, Sync copies,
+ * and every retag re-puts the manifest bytes it GETs by digest (the Docker Hub adapter's tagImage).
+ * Validate only HEADs the tag; the others touch no registry.
+ */
+export const PROMOTION_STEP_PULLS: Record<PromotionStep, { readonly source: boolean; readonly target: boolean }> = {
+  validate: { source: false, target: false },
+  scanGate: { source: true, target: false },
+  signatureGate: { source: true, target: false },
+  testsGate: { source: false, target: false },
+  quarantine: { source: false, target: false },
+  requestApproval: { source: false, target: false },
+  applyTags: { source: false, target: true },
+  sync: { source: true, target: true },
+  rollback: { source: false, target: true },
+  record: { source: false, target: false },
+  rollbackEnvironment: { source: false, target: true },
+};
+
+/**
+ * Whether the step pulls from a Docker Hub registry whose pulls the shared budget counts (`rateLimit.pulls`),
+ * on a side it touches: only then does its function get the `budget#` grant (BaseFunction.bindPullBudgetTable).
+ *
+ * @example
+ * if (promotionStepSpendsPullBudget(access, 'sync')) fn.bindPullBudgetTable(tables.replicationState);
+ */
+export function promotionStepSpendsPullBudget(access: PromotionAccess, step: PromotionStep): boolean {
+  const pulls = PROMOTION_STEP_PULLS[step];
+  return (pulls.source && access.sources.pullBudget.length > 0) || (pulls.target && access.targets.pullBudget.length > 0);
 }
 
 /**

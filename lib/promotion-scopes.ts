@@ -5,6 +5,7 @@
 // of its repositories; what narrows it is the SIDE: only a `from` environment's first registry is
 // read as a source, only the `to` environments' registries are ever tagged or written.
 import type { RegistryConfig, RegmanConfig } from '../functions/config/index.ts';
+import { pullBudgetRegistries } from './pull-budget-scopes.ts';
 import type { EcrRepositoryScope, SecretScope } from './replication-scopes.ts';
 
 /** How a function reaches one set of registries: ECR with its own role, secrets, assumed roles. */
@@ -15,6 +16,8 @@ export interface PromotionRegistrySide {
   readonly ecr: readonly EcrRepositoryScope[];
   readonly secrets: readonly SecretScope[];
   readonly roles: readonly string[];
+  /** Docker Hub registries with `rateLimit.pulls` (lib/pull-budget-scopes.ts): their pulls count in the shared budget. */
+  readonly pullBudget: readonly string[];
 }
 
 /** Everything the promotion functions need. */
@@ -50,7 +53,7 @@ function side(config: RegmanConfig, names: Iterable<string>): PromotionRegistryS
     if (creds?.secretName !== undefined) secrets.push({ registry: name, secretName: creds.secretName });
     if (creds?.iamRole !== undefined) roles.add(creds.iamRole);
   }
-  return { registries, ecr, secrets, roles: [...roles].sort() };
+  return { registries, ecr, secrets, roles: [...roles].sort(), pullBudget: pullBudgetRegistries(config, registries) };
 }
 
 /**

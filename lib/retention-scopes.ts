@@ -4,6 +4,7 @@
 // every scope is a SUPERSET of what a policy can match (IAM must allow all of it) and as narrow as a
 // literal prefix allows; a repository no policy covers gets nothing, above all no ecr:BatchDeleteImage.
 import type { CredentialReference, RegistryConfig, RegmanConfig, RetentionPolicyConfig } from '../functions/config/index.ts';
+import { pullBudgetRegistries } from './pull-budget-scopes.ts';
 import { normalizeScopes, repositoryPatternScope, type EcrRepositoryScope, type NameScope, type SecretScope } from './replication-scopes.ts';
 
 /** Everything the retention functions (list, sweep) need. */
@@ -18,6 +19,8 @@ export interface RetentionAccess {
   readonly roles: readonly string[];
   /** Covered registries whose credentials only work on a workstation (`env`, `dockerConfig`). */
   readonly localOnlyCredentials: readonly string[];
+  /** Covered Docker Hub registries with `rateLimit.pulls` (lib/pull-budget-scopes.ts): the sweep's manifest reads count in the shared budget. */
+  readonly pullBudget: readonly string[];
 }
 
 /**
@@ -76,5 +79,5 @@ export function retentionAccess(config: RegmanConfig): RetentionAccess {
     if (creds?.iamRole !== undefined) roles.add(creds.iamRole);
     if (creds?.env !== undefined || creds?.dockerConfig !== undefined) localOnly.push(name);
   }
-  return { registries, ecr, secrets, roles: [...roles].sort(), localOnlyCredentials: localOnly };
+  return { registries, ecr, secrets, roles: [...roles].sort(), localOnlyCredentials: localOnly, pullBudget: pullBudgetRegistries(config, registries) };
 }

@@ -13,7 +13,7 @@ export const CREDENTIAL_SOURCES = ['secretArn', 'secretName', 'iamRole', 'env', 
 /**
  * Where the credentials of a registry come from: never the credentials themselves.
  * `secretArn` / `secretName`: a Secrets Manager secret; `iamRole`: a role to assume (ECR only);
- * `env` (local use): `<PREFIX>_USERNAME` and `<PREFIX>_PASSWORD`; `dockerConfig` (local use): `~/.docker/config.json`.
+ * `env` (local use): `<PREFIX>_USERNAME` and `<PREFIX>_PASSWORD`; `dockerConfig` (local use): the podman / skopeo / docker credential files (auth.json, ~/.docker/config.json).
  */
 const credentialsSchema = strict({
   secretArn: z
@@ -29,7 +29,7 @@ const credentialsSchema = strict({
     .string()
     .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'an environment variable prefix in capitals, e.g. REGMAN_HARBOR' })
     .optional(),
-  dockerConfig: z.literal(true, { error: 'true (read ~/.docker/config.json)' }).optional(),
+  dockerConfig: z.literal(true, { error: 'true (read the podman / docker credential files)' }).optional(),
 }).superRefine((c, ctx) => {
   const given = CREDENTIAL_SOURCES.filter((k) => c[k] !== undefined);
   if (given.length === 0) {

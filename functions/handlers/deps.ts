@@ -37,6 +37,17 @@ export function dynamoOptions(env: Environment): DynamoClientOptions {
 }
 
 /**
+ * The Docker Hub pull budget every invocation shares (`budget#` items of the state table) when STATE_TABLE is
+ * set, for the promotion and retention functions; undefined otherwise (the adapters budget in-process only).
+ * The CDK stack sets STATE_TABLE on those functions only where they pull from a Hub registry with `rateLimit.pulls`
+ * (lib/pull-budget-scopes.ts, BaseFunction.bindPullBudgetTable).
+ */
+export function sharedPullBudgetFromEnvironment(env: Environment): DynamoPullBudget | undefined {
+  const stateTable = env.optional(ENV.stateTable);
+  return stateTable ? new DynamoPullBudget({ docClient: createDynamoClients(dynamoOptions(env)).docClient, tableName: stateTable }) : undefined;
+}
+
+/**
  * Everything replicate and reconcile need, from the environment: the config at REGMAN_CONFIG_PATH
  * (default `regman.config.json` in `handlerDir`), an adapter per registry reading credentials from
  * Secrets Manager, and the audit log on AUDIT_TABLE. Logger and metrics are left to the handler.

@@ -24,7 +24,7 @@ import { createAdapters } from '../registries/factory.ts';
 import { SecretsManagerResolver } from '../registries/secrets.ts';
 import { loadBundledConfig } from './config.ts';
 import { lambdaContext, type LambdaContextLike } from './context.ts';
-import { DEFAULT_CONFIG_FILE, dynamoOptions } from './deps.ts';
+import { DEFAULT_CONFIG_FILE, dynamoOptions, sharedPullBudgetFromEnvironment } from './deps.ts';
 import { memoizeRetrying } from './memoize.ts';
 import { createPowertools, powertoolsMetrics } from './observability.ts';
 import type { MetricsLike } from '../replication/observability.ts';
@@ -36,15 +36,17 @@ import { createPromotionTaskHandlers, type PromotionDepsFactory, type PromotionT
 /**
  * Everything a promotion step needs, from the environment: the config at REGMAN_CONFIG_PATH, an
  * adapter per registry (credentials from Secrets Manager), the audit log (AUDIT_TABLE), the promotion
- * tables (PROMOTIONS_TABLE, QUARANTINE_TABLE, HOLDS_TABLE), the gates and the minimal approvals
- * requester. Clients are created, not called: a step only reaches what its IAM role allows.
+ * tables (PROMOTIONS_TABLE, QUARANTINE_TABLE, HOLDS_TABLE), the gates, the minimal approvals
+ * requester, and (when STATE_TABLE is set) the Docker Hub pull budget every invocation shares. Clients are created, not called: a step only reaches what its IAM role allows.
  *
  * @throws MissingEnvironmentError naming the variable; ConfigError for a bad config file.
  */
 export async function promotionDepsFromEnvironment(env: Environment, handlerDir: string): Promise<PromotionDeps> {
   const config = await loadBundledConfig(env.optional(ENV.configPath, DEFAULT_CONFIG_FILE), handlerDir);
   const secrets = new SecretsManagerResolver();
-  const adapters = createAdapters(config, { secrets });
+  // Docker Hub's pull limit is per account: Sync, the gates and the retags count their pulls where every invocation sees them.
+  const sharedPullBudget = sharedPullBudgetFromEnvironment(env);
+  const adapters = createAdapters(config, { secrets, ...(sharedPullBudget ? { sharedPullBudget } : {}) });
   const { log } = openDynamoAuditLog({ tableName: env.required(ENV.auditTable, 'the audit log table'), ...dynamoOptions(env) });
   const store = new DynamoPromotionStore({
     docClient: createDynamoClients(dynamoOptions(env)).docClient,

@@ -22,7 +22,7 @@ import { governingPolicy } from '../retention/sweep-targets.ts';
 import { loadBundledConfig } from './config.ts';
 import { lambdaContext, type LambdaContextLike } from './context.ts';
 import { memoizeRetrying } from './memoize.ts';
-import { DEFAULT_CONFIG_FILE, dynamoOptions, moduleDir } from './deps.ts';
+import { DEFAULT_CONFIG_FILE, dynamoOptions, moduleDir, sharedPullBudgetFromEnvironment } from './deps.ts';
 import { createPowertools, powertoolsMetrics } from './observability.ts';
 import type { MetricsLike } from '../replication/observability.ts';
 
@@ -83,14 +83,17 @@ export interface RetentionSweepInput {
 }
 
 /**
- * Config, adapters, audit log, (when PULL_STATS_TABLE is set) the pull counters and (when
- * PROMOTIONS_TABLE is set) the promotion history whose locks the sweep honours, from the environment,
- * as the replicate handler builds its own.
+ * Config, adapters, audit log, (when PULL_STATS_TABLE is set) the pull counters, (when
+ * PROMOTIONS_TABLE is set) the promotion history whose locks the sweep honours and (when STATE_TABLE is
+ * set) the Docker Hub pull budget every invocation shares, from the environment, as the replicate
+ * handler builds its own.
  */
 export async function retentionDepsFromEnvironment(env: Environment, handlerDir: string): Promise<RetentionDeps> {
   const auditTable = env.required(ENV.auditTable, 'the audit log table');
   const config = await loadBundledConfig(env.optional(ENV.configPath, DEFAULT_CONFIG_FILE), handlerDir);
-  const adapters = createAdapters(config, { secrets: new SecretsManagerResolver() });
+  // Docker Hub's pull limit is per account: the sweep's manifest reads count where every invocation sees them.
+  const sharedPullBudget = sharedPullBudgetFromEnvironment(env);
+  const adapters = createAdapters(config, { secrets: new SecretsManagerResolver(), ...(sharedPullBudget ? { sharedPullBudget } : {}) });
   const { log } = openDynamoAuditLog({ tableName: auditTable, ...dynamoOptions(env) });
   const table = env.optional(PULL_STATS_ENV.table);
   const promotions = env.optional(PROMOTION_TABLES_ENV.promotions);

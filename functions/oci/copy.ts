@@ -78,7 +78,8 @@ export interface CopyOptions {
    * Trust a manifest the target already has: skip the completeness check. Without it, a manifest found
    * at the target is verified like `skopeo copy --all` would: every child manifest (HEAD) and every blob
    * (HEAD) below it, and what is missing is copied (`CopyResult.repaired`). Registry cleanups (ECR's
-   * and GHCR's untagged rules) delete children and layers under a manifest that stays.
+   * and GHCR's untagged rules) delete children and layers under a manifest that stays. With `referrers: false`
+   * too, a target tag that already names the source's digest is found with one HEAD at each side (no GET).
    * @default false
    */
   readonly trustTarget?: boolean;
@@ -514,6 +515,10 @@ export async function copyImage(src: CopySource, dst: CopyTarget, options: CopyO
   const settings = settingsOf(options);
   checkTarget(dst);
   options.signal?.throwIfAborted();
+  if (options.trustTarget && options.referrers === false && dst.tag !== undefined && !options.platforms?.length) {
+    const done = await alreadyTagged(src, dst, dst.tag, options, started);
+    if (done) return done;
+  }
   const top = await src.registry.manifestGet(src.repository, src.reference);
   const root = options.platforms?.length ? await selectRoot(src, top, options.platforms, options.signal) : top;
   const ctx = new CopyContext(src, dst, settings, safeListener(options.onEvent), options.signal, options.resume);
@@ -565,6 +570,31 @@ export async function copyImage(src: CopySource, dst: CopyTarget, options: CopyO
     noop: stats.manifestPuts === 0 && stats.uploaded === 0 && stats.mounted === 0,
     repaired: mc.repaired,
     tagPublished,
+  };
+}
+
+/**
+ * The no-op of a copy that trusts the target and copies no referrers: when the target tag already names the
+ * digest the source reference names, nothing below it is looked at, so the source manifest is only HEADed
+ * (one HEAD at each side; a manifest GET is a pull on Docker Hub). Undefined when the copy has work to do.
+ */
+async function alreadyTagged(src: CopySource, dst: CopyTarget, tag: string, options: CopyOptions, started: number): Promise<CopyResult | undefined> {
+  const head = await src.registry.manifestHead(src.repository, src.reference);
+  if (head === undefined) return undefined; // the full path reports the missing manifest
+  if ((await dst.registry.manifestHead(dst.repository, tag))?.digest !== head.digest) return undefined;
+  safeListener(options.onEvent)({ type: 'manifest', phase: 'skipped', digest: head.digest, size: head.size, mediaType: head.mediaType, reason: 'target has it' });
+  return {
+    digest: head.digest,
+    mediaType: head.mediaType,
+    tag,
+    manifests: [head.digest],
+    blobs: { uploaded: 0, mounted: 0, skipped: 0 },
+    bytesUploaded: 0,
+    referrers: [],
+    seconds: (performance.now() - started) / 1000,
+    noop: true,
+    repaired: { children: [], blobs: [], referrers: [] },
+    tagPublished: true,
   };
 }
 

@@ -1,6 +1,7 @@
 // Credentials from their config references: Secrets Manager (TTL-cached), env vars, docker config, anonymous.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DockerConfigCredentialProvider, normaliseHost, protect, type CredentialProvider, type Credentials } from '../oci/credentials.ts';
+import { ChainCredentialProvider, DockerConfigCredentialProvider, normaliseHost, protect, type CredentialProvider, type Credentials } from '../oci/credentials.ts';
+import { credentialFiles } from '../oci/credential-files.ts';
 import { registerSecret } from '../oci/redact.ts';
 import type { CredentialReference } from '../config/types.ts';
 import { CredentialError } from './errors.ts';
@@ -298,7 +299,11 @@ export interface ResolveCredentialsOptions {
   readonly secrets?: SecretResolver;
   /** For `env: PREFIX`. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** For `dockerConfig: true`. @default $DOCKER_CONFIG/config.json or ~/.docker/config.json */
+  /**
+   * For `dockerConfig: true`: that one file. @default the files podman, skopeo and docker read, first answer wins
+   * ($REGISTRY_AUTH_FILE or $XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json, then
+   * $DOCKER_CONFIG/config.json or ~/.docker/config.json: oci/credential-files.ts)
+   */
   readonly dockerConfigPath?: string;
   /** Username that goes with a bare-token secret. @default 'token' */
   readonly tokenUsername?: string;
@@ -326,10 +331,10 @@ export function resolveCredentials(ref: CredentialReference | undefined, options
   }
   if (ref.env !== undefined) return new EnvPrefixCredentialProvider(ref.env, options.env ?? process.env, options.registryName);
   if (ref.dockerConfig) {
-    return new DockerConfigCredentialProvider({
-      ...(options.dockerConfigPath !== undefined ? { path: options.dockerConfigPath } : {}),
-      ...(options.env !== undefined ? { env: options.env } : {}),
-    });
+    const env = options.env ?? process.env;
+    if (options.dockerConfigPath !== undefined) return new DockerConfigCredentialProvider({ path: options.dockerConfigPath, env });
+    // The files the CLI reads too (docs/CREDENTIALS.md), so `regman sync` finds what `podman login` wrote.
+    return new ChainCredentialProvider(...credentialFiles(env).map((f) => new DockerConfigCredentialProvider({ path: f.path, env })));
   }
   if (ref.iamRole !== undefined) {
     throw new CredentialError(

@@ -199,7 +199,8 @@ export class BaseFunction extends Construct {
   /**
    * Only the Docker Hub pull budget every invocation shares (`budget#` items: GetItem and the conditional
    * PutItem of functions/registries/shared-pull-budget.ts, on keys starting `budget#` and no other) and
-   * STATE_TABLE: the large-image Plan and PublishManifests steps, which GET manifests (Hub's pulls).
+   * STATE_TABLE: the large-image Plan and PublishManifests steps, which GET manifests (Hub's pulls), and the
+   * promotion steps and retention sweep that pull from a Docker Hub registry with `rateLimit.pulls`.
    */
   bindPullBudgetTable(table: dynamodb.ITable): this {
     this.role.addToPrincipalPolicy(

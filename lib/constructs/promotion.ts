@@ -3,7 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { PROMOTION_TABLES_ENV } from '../../functions/promotion/store.ts';
-import { grantPromotionStepAccess, type PromotionStep } from '../promotion-grants.ts';
+import { grantPromotionStepAccess, promotionStepSpendsPullBudget, type PromotionStep } from '../promotion-grants.ts';
 import type { PromotionAccess } from '../promotion-scopes.ts';
 import { BaseFunction } from './base-function.ts';
 import type { RegistryTables } from './tables.ts';
@@ -75,6 +75,9 @@ export class Promotion extends Construct {
       // The deps factory names all three tables; the grants below decide what the step may do on each.
       nameTables(fn, tables);
       grantPromotionStepAccess(fn.role, props.access, step, tables);
+      // A step that GETs manifests from a Docker Hub registry with `rateLimit.pulls` spends from the pull budget
+      // every invocation shares (`budget#` items of the state table), as replicate does; no other step gets it.
+      if (promotionStepSpendsPullBudget(props.access, step)) fn.bindPullBudgetTable(props.tables.replicationState);
       return fn;
     };
 

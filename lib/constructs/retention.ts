@@ -114,6 +114,10 @@ export class Retention extends Construct {
     this.sweep.bindAuditTable(props.tables.audit);
     if (pullStatsTable) this.sweep.bindPullStatsTable(pullStatsTable.table, pullStatsTable.spec, 'read');
     grantRetentionAccess(this.sweep.role, props.access, 'sweep');
+    // The sweep reads manifests (Docker Hub pulls) to build its inventory: with a covered Docker Hub registry that
+    // sets `rateLimit.pulls` it spends from the pull budget every invocation shares (`budget#` items), as replicate
+    // does. List only calls Hub's repository API, which is not a pull: it gets nothing.
+    if (props.access.pullBudget.length > 0) this.sweep.bindPullBudgetTable(props.tables.replicationState);
 
     this.workflow = new Workflow(this, 'Workflow', {
       definitionFile: props.definitionFile,

@@ -13,7 +13,7 @@ function findings(app: App): string[] {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  it.each([FIXTURE_CONFIG, RETENTION_CONFIG, 'test/cdk/fixtures/promotion.yaml', 'config/registries.yaml', 'config/local.yaml'])('reports no unacknowledged finding with %s', async (config) => {
+  it.each([FIXTURE_CONFIG, RETENTION_CONFIG, 'test/cdk/fixtures/promotion.yaml', 'test/cdk/fixtures/dockerhub-pull-budget.yaml', 'config/registries.yaml', 'config/local.yaml'])('reports no unacknowledged finding with %s', async (config) => {
     // Prepare
     const { app } = await buildUnsynthesizedApp({ config });
 

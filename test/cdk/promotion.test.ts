@@ -139,6 +139,15 @@ describe('least privilege per promotion function', () => {
     }
   });
 
+  it('gives NO function the state table (Docker Hub\'s shared pull budget) when no promotion environment has Docker Hub', () => {
+    // The fixture's dockerhub is a replication target only (test/cdk/pull-budget-grants.test.ts has the positive case).
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const fn of FUNCTIONS) {
+      expect(statements(fn).filter((s) => s.resources.some((r) => r.includes('TablesReplicationState'))), fn).toEqual([]);
+      expect(functions[logicalId('AWS::Lambda::Function', `Promotion${fn}Function`)]?.Properties.Environment.Variables.STATE_TABLE, fn).toBeUndefined();
+    }
+  });
+
   it('outputs what the CLI needs on AWS', () => {
     const outputs = Object.keys(template.findOutputs('*'));
     expect(outputs).toEqual(expect.arrayContaining(['PromotionStateMachineArn', 'PromotionRollbackFunctionName', 'PromotionsTableName', 'QuarantineTableName', 'HoldsTableName']));

@@ -38,10 +38,12 @@ describe('retentionAccess', () => {
     expect(access.roles).toEqual(['arn:aws:iam::444455556666:role/regman-retention']);
     // dockerhub's secret is in the config, but only replication uses dockerhub.
     expect(access.secrets).toEqual([{ registry: 'harbor', secretName: 'regman/harbor-robot' }]);
+    // Nor its share of the pull budget.
+    expect(access.pullBudget).toEqual([]);
   });
 
   it('covers nothing without retention policies', async () => {
     const config = await loadConfig('test/cdk/fixtures/replication.yaml', { env: {} });
-    expect(retentionAccess(config)).toEqual({ registries: [], ecr: [], secrets: [], roles: [], localOnlyCredentials: [] });
+    expect(retentionAccess(config)).toEqual({ registries: [], ecr: [], secrets: [], roles: [], localOnlyCredentials: [], pullBudget: [] });
   });
 });

@@ -187,6 +187,14 @@ describe('IAM of the sweep', () => {
     expect(fn?.Properties.Environment.Variables.PROMOTIONS_TABLE).toEqual({ Ref: logicalIdOf('AWS::DynamoDB::Table', 'TablesPromotions') });
   });
 
+  it('gets NO share of Docker Hub\'s pull budget (state table, STATE_TABLE) when no policy covers a Docker Hub registry', () => {
+    // dockerhub is a replication target only here (test/cdk/pull-budget-grants.test.ts has the positive case).
+    for (const statements of [sweep, list]) expect(statements.filter((s) => s.resources.some((r) => r.includes('TablesReplicationState')))).toEqual([]);
+    for (const fn of ['RetentionSweepFunction', 'RetentionListFunction']) {
+      expect(template.findResources('AWS::Lambda::Function')[logicalIdOf('AWS::Lambda::Function', fn)]?.Properties.Environment.Variables.STATE_TABLE, fn).toBeUndefined();
+    }
+  });
+
   it('is the only role with BatchDeleteImage: replicate, reconcile, the large-image steps and the state machines have none', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const rolesWithDelete = Object.values(policies)

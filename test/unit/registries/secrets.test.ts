@@ -1,6 +1,6 @@
 // Credentials from config references: Secrets Manager (mocked: it cannot run here), env, docker config, anonymous.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -218,6 +218,32 @@ describe('resolveCredentials', () => {
     writeFileSync(path, JSON.stringify({ auths: { '127.0.0.1:5000': { username: 'dc', password: 'dc-pw-7' } } }));
     const provider = resolveCredentials({ dockerConfig: true }, { dockerConfigPath: path });
     expect(await provider.credentialsFor('127.0.0.1:5000')).toEqual({ username: 'dc', password: 'dc-pw-7' });
+  });
+
+  it('dockerConfig: true reads the files podman, skopeo and docker read, in their order (REGISTRY_AUTH_FILE or XDG_RUNTIME_DIR, ~/.config/containers, ~/.docker)', async () => {
+    // Prepare: a home with all three kinds of file, each knowing another host (and the first two one in common)
+    const home = join(dir, 'home');
+    const write = (rel: string, auths: Record<string, { username: string; password: string }>): string => {
+      const path = join(home, rel);
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, JSON.stringify({ auths }));
+      return path;
+    };
+    const podman = write('run/containers/auth.json', { 'a.test': { username: 'podman', password: 'pw-podman-1' }, 'both.test': { username: 'podman', password: 'pw-podman-2' } });
+    write('.config/containers/auth.json', { 'b.test': { username: 'containers', password: 'pw-containers-3' }, 'both.test': { username: 'containers', password: 'pw-containers-4' } });
+    write('.docker/config.json', { 'c.test': { username: 'docker', password: 'pw-docker-5' } });
+    const creds = (env: NodeJS.ProcessEnv) => resolveCredentials({ dockerConfig: true }, { env: { HOME: home, ...env } });
+    // Act / Assess: XDG_RUNTIME_DIR's auth.json first, then ~/.config/containers, then docker's
+    const xdg = creds({ XDG_RUNTIME_DIR: join(home, 'run') });
+    expect(await xdg.credentialsFor('a.test')).toEqual({ username: 'podman', password: 'pw-podman-1' });
+    expect(await xdg.credentialsFor('both.test')).toEqual({ username: 'podman', password: 'pw-podman-2' });
+    expect(await xdg.credentialsFor('b.test')).toEqual({ username: 'containers', password: 'pw-containers-3' });
+    expect(await xdg.credentialsFor('c.test')).toEqual({ username: 'docker', password: 'pw-docker-5' });
+    expect(await xdg.credentialsFor('none.test')).toBeUndefined();
+    // REGISTRY_AUTH_FILE names the podman file instead; without either, ~/.config/containers answers for both.test
+    expect(await creds({ REGISTRY_AUTH_FILE: podman }).credentialsFor('both.test')).toEqual({ username: 'podman', password: 'pw-podman-2' });
+    expect(await creds({}).credentialsFor('both.test')).toEqual({ username: 'containers', password: 'pw-containers-4' });
+    expect(await creds({}).credentialsFor('a.test')).toBeUndefined();
   });
 
   it('gives no credentials without a reference (anonymous)', async () => {

@@ -50,10 +50,22 @@ describe('syncRepository, a no-op re-sync', () => {
     expect(baseHeads).toBeLessThanOrEqual(2);
   });
 
-  it('--trust-target: one manifest HEAD per tag and nothing else at the target', async () => {
-    const { source, target } = await setup();
+  it('--trust-target, no referrers: one manifest HEAD per tag at each side and nothing else (no manifest GET: a pull on Docker Hub)', async () => {
+    const { source, target, images } = await setup();
+    source.registry.resetCalls();
     const again = await syncRepository({ source, targets: [target], repository: 'team/app', referrers: false, trustTarget: true });
     expect(again.ok).toBe(true);
+    expect(again.targets[0]!.tags.map((t) => [t.result?.digest, t.result?.noop])).toEqual(images.map((m) => [m.digest, true]));
     expect(target.registry.log.map((c) => `${c.method} ${c.reference}`).sort()).toEqual(TAGS.map((t) => `manifestHead ${t}`).sort());
+    expect(source.registry.log.map((c) => `${c.method} ${c.reference ?? ''}`).sort()).toEqual(['tagList ', ...TAGS.map((t) => `manifestHead ${t}`)].sort());
+  });
+
+  it('--trust-target: a tag that moved at the source is copied as usual', async () => {
+    const { source, target } = await setup();
+    const moved = await pushImage(source.oci, 'team/app', 'v2', { layers: [7777] });
+    const again = await syncRepository({ source, targets: [target], repository: 'team/app', referrers: false, trustTarget: true });
+    const v2 = again.targets[0]!.tags.find((t) => t.tag === 'v2')!;
+    expect(v2.result).toMatchObject({ digest: moved.digest, noop: false, blobs: { uploaded: 2 } });
+    expect(target.registry.tagDigest('team/app', 'v2')).toBe(moved.digest);
   });
 });
