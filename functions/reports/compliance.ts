@@ -251,6 +251,20 @@ export class ComplianceAccumulator {
     return this.conflict;
   }
 
+  /** How many finished runs and security events `takeFinished` would hand over. */
+  get finishedSize(): number {
+    return this.finished.length + this.security.length;
+  }
+
+  /**
+   * Hands over the finished runs and the security events so far, as parts to merge elsewhere, and
+   * forgets them: a worker sends them while it reads on (merge gives the same report either way).
+   */
+  takeFinished(): ComplianceParts {
+    const part: ComplianceParts = { count: 0, actions: [], actors: [], repositories: [], open: [], finished: this.finished.splice(0), closed: [], security: this.security.splice(0), spansChains: false };
+    return part;
+  }
+
   parts(): ComplianceParts {
     return {
       count: this.count,

@@ -5,7 +5,7 @@ import type { ChainEntry } from '../audit/chain.ts';
 import { scanSegments } from '../audit/lean-scan.ts';
 import { RawDynamoClient } from '../dynamo/raw-client.ts';
 import { ComplianceAccumulator, onlyCounted } from './compliance.ts';
-import type { ScanWorkerInput, ScanWorkerOutput } from './parallel-audit-scan.ts';
+import { BATCH_SIZE, type ScanWorkerBatch, type ScanWorkerInput, type ScanWorkerOutput } from './parallel-audit-scan.ts';
 
 const input = workerData as ScanWorkerInput;
 
@@ -31,7 +31,11 @@ async function run(): Promise<ScanWorkerOutput> {
       if (page.last && at !== undefined) ended.push(at);
       yield page.entries;
       // Back here once the verifier has visited (and so folded) every entry of the page.
-      if (acc && c?.closeChains) for (const p of ended) acc.closeChain(p);
+      if (acc && c?.closeChains) {
+        for (const p of ended) acc.closeChain(p);
+        // Finished runs go to the main thread as the scan goes: their evidence is not held here to the end, and its copy is not one 50 MB message at the end.
+        if (acc.finishedSize >= (c.batchSize ?? BATCH_SIZE)) parentPort!.postMessage({ batch: acc.takeFinished() } satisfies ScanWorkerBatch);
+      }
     }
   }
   try {

@@ -26,6 +26,8 @@ export interface ParallelScanSource {
   readonly workerHeapMb?: number;
   /** Called when a worker ran out of its heap limit and its segments are read again without one. */
   readonly onRetry?: (message: string) => void;
+  /** Finished runs and security events a worker holds before sending them (default BATCH_SIZE; tests send each at once). */
+  readonly batchSize?: number;
 }
 
 /**
@@ -45,6 +47,8 @@ export interface ParallelCompliance {
   readonly protectedEnvironments: readonly string[];
   /** Finish each run when its chain has been read (ComplianceAccumulator.closeChain); false holds every run to the end. */
   readonly closeChains: boolean;
+  /** ParallelScanSource.batchSize. */
+  readonly batchSize?: number;
 }
 
 /** A worker's input (workerData). */
@@ -62,6 +66,14 @@ export interface ScanWorkerInput {
 export type ScanWorkerOutput =
   | { readonly ok: true; readonly chains: [string, ChainResult][]; readonly compliance?: ComplianceParts }
   | { readonly ok: false; readonly name: string; readonly message: string };
+
+/** Sent by a worker while it reads: finished runs and security events, taken out of its accumulator (ComplianceAccumulator.takeFinished). */
+export interface ScanWorkerBatch {
+  readonly batch: ComplianceParts;
+}
+
+/** Finished runs and security events a worker holds before it sends them (about 1 MB of evidence). */
+export const BATCH_SIZE = 500;
 
 /** Worker threads by default: one per core, at most 4 (each holds a few 1 MB pages and its chains' state). */
 export function defaultWorkers(): number {
@@ -82,13 +94,20 @@ function startWorker(workerData: ScanWorkerInput, heapMb: number | undefined): W
   return new Worker(new URL('./parallel-audit-scan-worker.js', here), options);
 }
 
-/** One worker's answer; a worker that ran out of its heap limit is started again without one. */
-function runWorker(input: ScanWorkerInput, heapMb: number | undefined, onRetry: ((message: string) => void) | undefined): Promise<ScanWorkerOutput> {
-  return new Promise<ScanWorkerOutput>((resolve, reject) => {
+/**
+ * One worker's answer, with the batches it sent on the way; a worker that ran out of its heap limit is
+ * started again without one, and what it had sent is dropped (the second worker sends it all again).
+ */
+function runWorker(input: ScanWorkerInput, heapMb: number | undefined, onRetry: ((message: string) => void) | undefined): Promise<{ out: ScanWorkerOutput; batches: ComplianceParts[] }> {
+  return new Promise((resolve, reject) => {
     const worker = startWorker(input, heapMb);
+    const batches: ComplianceParts[] = [];
     /** Set when the answer is left to a second worker: this one's exit then says nothing. */
     let handedOver = false;
-    worker.once('message', (m: ScanWorkerOutput) => resolve(m));
+    worker.on('message', (m: ScanWorkerOutput | ScanWorkerBatch) => {
+      if ('batch' in m) batches.push(m.batch);
+      else resolve({ out: m, batches });
+    });
     worker.once('error', (err: Error & { code?: string }) => {
       if (err.code !== 'ERR_WORKER_OUT_OF_MEMORY' || heapMb === undefined) return reject(err);
       handedOver = true;
@@ -127,16 +146,17 @@ export async function scanInWorkers(
         totalSegments,
         ...(source.pageSize ? { pageSize: source.pageSize } : {}),
         anchors: anchorList,
-        ...(compliance ? { compliance } : {}),
+        ...(compliance ? { compliance: { ...compliance, ...(source.batchSize !== undefined ? { batchSize: source.batchSize } : {}) } } : {}),
       };
       return runWorker(input, source.workerHeapMb ?? WORKER_HEAP_MB, source.onRetry);
     }),
   );
   const chains = new Map<string, ChainResult>();
   const parts: ComplianceParts[] = [];
-  for (const out of outputs) {
+  for (const { out, batches } of outputs) {
     if (!out.ok) throw Object.assign(new Error(out.message), { name: out.name });
     for (const [partition, result] of out.chains) chains.set(partition, result);
+    parts.push(...batches);
     if (out.compliance) parts.push(out.compliance);
   }
   return { chains, compliance: parts };

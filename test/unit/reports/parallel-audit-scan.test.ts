@@ -65,6 +65,12 @@ describe('the audit table read in worker threads', () => {
     expect(got.records).toBe(48 + 32 + 1);
     expect(got.promotions.map((p) => [p.executionId, p.outcome])).toEqual([['exec-1', 'promoted'], ['exec-2', 'rejected'], ['exec-4', 'promoted'], ['exec-5', 'promoted'], ['exec-7', 'promoted']]);
     expect(got.chain).toEqual({ ok: true, checked: 81, broken: [] });
+    // The same when the workers send every finished run and security event as soon as they have it.
+    expect(await complianceReport(opened.log, { ...period, parallel: { ...source, batchSize: 1 } })).toEqual(expected);
+    const sent = await scanInWorkers({ ...source, batchSize: 1 }, new Map(), { ...period, closeChains: true });
+    // Two final parts, and before them the batches: each holds runs or events and no counts.
+    expect(sent.compliance.length).toBeGreaterThan(2);
+    expect(sent.compliance.filter((p) => p.count === 0).every((p) => p.finished.length + p.security.length > 0)).toBe(true);
   }, 60_000);
 
   it('reads again, holding every run, when a run has records in two chains, and still gives the same report', async () => {
