@@ -1,4 +1,5 @@
 // The audit table's chains read by a parallel Scan through the lean client (functions/dynamo/raw-client.ts): pages read as text by the page scanner, items turned straight into chain entries.
+import { isAscii } from 'node:buffer';
 import type { RawDynamoClient, RawPage } from '../dynamo/raw-client.ts';
 import type { WireItem } from '../dynamo/attribute-values.ts';
 import { raceSegments } from '../dynamo/segmented-scan.ts';
@@ -37,20 +38,23 @@ export async function* scanSegments(options: ScanSegmentsOptions): AsyncIterable
   const scanner = new AuditPageScanner();
   /** A page's entries: scanned from the text, or (a page the scanner does not read the ordinary way) JSON.parsed and converted. */
   const request = async (segment: number, startKey: WireItem | undefined): Promise<{ LastEvaluatedKey: WireItem | undefined; entries: ChainEntry[] }> => {
-    const text = await raw.callText('Scan', {
+    const body = await raw.callBody('Scan', {
       TableName: tableName,
       ConsistentRead: true,
       ...(totalSegments > 1 ? { Segment: segment, TotalSegments: totalSegments } : {}),
       ...(options.pageSize ? { Limit: options.pageSize } : {}),
       ...(startKey ? { ExclusiveStartKey: startKey } : {}),
     });
+    // Read as latin1 (a byte a character) even when not all ASCII: the scanner decodes the few non-ASCII strings from the bytes.
+    const ascii = isAscii(body);
+    const text = body.toString('latin1');
     const entries: ChainEntry[] = [];
-    const scanned = scanner.scan(text);
+    const scanned = scanner.scan(text, ascii ? undefined : body);
     if (scanned) {
-      for (const item of scanned.items) if (item.pk !== PARTITION_REGISTRY_KEY && item.pk !== HEADS_KEY) entries.push(entryOfScanned(text, item));
+      for (const item of scanned.items) if (item.pk !== PARTITION_REGISTRY_KEY && item.pk !== HEADS_KEY) entries.push(entryOfScanned(text, item, ascii ? undefined : body));
       return { LastEvaluatedKey: scanned.lastEvaluatedKey, entries };
     }
-    const page = JSON.parse(text) as RawPage;
+    const page = JSON.parse(ascii ? text : body.toString('utf8')) as RawPage;
     for (const item of page.Items ?? []) {
       const pk = item[AUDIT_KEYS.partitionKey]?.S;
       if (pk !== PARTITION_REGISTRY_KEY && pk !== HEADS_KEY) entries.push(entryFromWire(item));

@@ -10,6 +10,7 @@
 // and the caller JSON.parses the page and goes the old way, so the result or the error is the old one.
 // test/unit/audit/page-scanner.test.ts checks the output against that path item by item.
 // Wire format: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.LowLevelAPI.html
+import { isAscii } from 'node:buffer';
 import type { WireItem } from '../dynamo/attribute-values.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
 import { KeyedEntry, NOT_HASHED, entryFromWire, keysOf, recordOfWireItem, sha256Hex, type ChainEntry } from './chain.ts';
@@ -34,6 +35,8 @@ export interface ScannedItem {
   readonly seq: number | undefined;
   /** The record's top-level fields a counting report reads, when each is a string without escapes (and time and seq are there). */
   readonly fields: RecordFields | undefined;
+  /** The item holds a non-ASCII character: its text is read from the page's bytes as UTF-8. */
+  readonly high: boolean;
 }
 
 export interface ScannedPage {
@@ -154,14 +157,23 @@ export class AuditPageScanner {
   private backslash = -1;
   /** Set by `string()`: whether the string just read had an escape. */
   private escaped = false;
+  /** A non-ASCII page: its bytes, and the runs of bytes >= 0x80 in them (the text is their latin1 reading). */
+  private body: Buffer | undefined;
+  private runs: readonly (readonly [number, number])[] = [];
+  private runAt = 0;
+  /** Set by `string()` when the string holds a non-ASCII character. */
+  private itemHigh = false;
   /** Set by `value()`: the kind of the value just read, and for S and N where its string is. */
   private kind = Kind.Other;
   private valueStart = 0;
   private valueEnd = 0;
 
   /** The page's items and cursor, or undefined when the page must be JSON.parsed. */
-  scan(text: string): ScannedPage | undefined {
+  scan(text: string, body?: Buffer): ScannedPage | undefined {
     this.text = text;
+    this.body = body;
+    this.runs = body ? nonAsciiRuns(body) : [];
+    this.runAt = 0;
     this.pos = 0;
     this.backslash = text.indexOf('\\');
     try {
@@ -171,6 +183,7 @@ export class AuditPageScanner {
       return undefined;
     } finally {
       this.text = '';
+      this.body = undefined;
     }
   }
 
@@ -188,7 +201,7 @@ export class AuditPageScanner {
         else if (name === 'LastEvaluatedKey') {
           const start = this.pos;
           this.skip();
-          lastEvaluatedKey = JSON.parse(t.slice(start, this.pos)) as WireItem;
+          lastEvaluatedKey = this.json(start, this.pos) as WireItem;
         } else this.skip();
         const c = t.charCodeAt(this.pos++);
         if (c === COMMA) continue;
@@ -225,6 +238,7 @@ export class AuditPageScanner {
     /** action, outcome, actor and (when there) repository and errorCode are strings without escapes. */
     let plainFields = true;
     let node = this.topNames;
+    this.itemHigh = false;
     this.expect(OPEN_BRACE);
     if (t.charCodeAt(this.pos) === CLOSE_BRACE) this.pos += 1;
     else
@@ -291,7 +305,7 @@ export class AuditPageScanner {
       plainFields && action !== undefined && outcome !== undefined && actor !== undefined && time !== undefined && seq !== undefined
         ? { time, seq, action, outcome, actor, ...(repository !== undefined ? { repository } : {}), ...(errorCode !== undefined ? { errorCode } : {}) }
         : undefined;
-    return { start, end: this.pos, canonical: this.join(node, NOT_HASHED_SET, values), regular, pk, sk, timeKey, partition, hash, prevHash, time, seq, fields };
+    return { start, end: this.pos, canonical: this.join(node, NOT_HASHED_SET, values), regular, pk, sk, timeKey, partition, hash, prevHash, time, seq, fields, high: this.itemHigh };
   }
 
   /**
@@ -304,12 +318,16 @@ export class AuditPageScanner {
     for (const child of node.children)
       if (t.startsWith(child.token, p)) {
         this.pos = p + child.token.length;
-        if (child.escaped) this.backslash = t.indexOf('\\', this.pos);
+        if (child.escaped) {
+          this.backslash = t.indexOf('\\', this.pos);
+          // Perhaps a non-ASCII name: the item's record is then parsed from the bytes.
+          if (this.body) this.itemHigh = true;
+        }
         return child;
       }
     const end = this.string();
     const escaped = this.escaped;
-    const name = escaped ? (JSON.parse(t.slice(p, end + 1)) as string) : t.slice(p + 1, end);
+    const name = escaped ? (this.json(p, end + 1) as string) : t.slice(p + 1, end);
     this.expect(COLON);
     const child: NameNode = { token: t.slice(p, this.pos), escaped, field: top ? fieldOf(name) : Field.None, names: [...node.names, name], children: [], shape: undefined };
     // Bounded: a log of ever-new names must not grow memory without end (past the bound, names are matched again each time).
@@ -347,7 +365,7 @@ export class AuditPageScanner {
         const end = this.string();
         this.valueStart = start;
         this.valueEnd = end;
-        out = this.escaped ? JSON.stringify(JSON.parse(t.slice(start, end + 1)) as string) : t.slice(start, end + 1);
+        out = this.escaped ? JSON.stringify(this.json(start, end + 1) as string) : t.slice(start, end + 1);
       } else if (a === 78) {
         this.kind = Kind.N;
         const start = this.pos;
@@ -422,10 +440,15 @@ export class AuditPageScanner {
   private name(): string {
     const start = this.pos;
     const end = this.string();
-    return this.escaped ? (JSON.parse(this.text.slice(start, end + 1)) as string) : this.text.slice(start + 1, end);
+    return this.escaped ? (this.json(start, end + 1) as string) : this.text.slice(start + 1, end);
   }
 
-  /** The string at `pos`: moves past it, sets `escaped`, returns where its closing quote is. */
+  /** The JSON value in [start, end) of the page: from its bytes on a non-ASCII page. */
+  private json(start: number, end: number): unknown {
+    return JSON.parse(this.body ? this.body.toString('utf8', start, end) : this.text.slice(start, end));
+  }
+
+  /** The string at `pos`: moves past it, sets `escaped` (an escape or a non-ASCII character), returns where its closing quote is. */
   private string(): number {
     const t = this.text;
     const p = this.pos;
@@ -445,6 +468,13 @@ export class AuditPageScanner {
       this.escaped = true;
       this.backslash = t.indexOf('\\', end);
     } else this.escaped = false;
+    // A non-ASCII character: the latin1 text holds its UTF-8 bytes, so the string is decoded from the bytes (runs never cross a quote).
+    const runs = this.runs;
+    while (this.runAt < runs.length && runs[this.runAt]![1] <= p) this.runAt += 1;
+    if (this.runAt < runs.length && runs[this.runAt]![0] < end) {
+      this.escaped = true;
+      this.itemHigh = true;
+    }
     this.pos = end + 1;
     return end;
   }
@@ -515,12 +545,14 @@ class ScannedEntry extends KeyedEntry implements ChainEntry {
   readonly prevHash: string | undefined;
   readonly fields: RecordFields | undefined;
   readonly #text: string;
+  readonly #body: Buffer | undefined;
   readonly #item: ScannedItem;
   #record: StoredAuditRecord | undefined;
 
-  constructor(text: string, item: ScannedItem) {
+  constructor(text: string, body: Buffer | undefined, item: ScannedItem) {
     super(keysOf(item.pk, item.sk, item.timeKey, item as Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>));
     this.#text = text;
+    this.#body = body;
     this.#item = item;
     this.partition = item.partition;
     this.hash = item.hash;
@@ -529,7 +561,7 @@ class ScannedEntry extends KeyedEntry implements ChainEntry {
   }
 
   get record(): StoredAuditRecord {
-    return (this.#record ??= recordOfWireItem(JSON.parse(this.#text.slice(this.#item.start, this.#item.end)) as WireItem));
+    return (this.#record ??= recordOfWireItem(itemJson(this.#text, this.#body, this.#item)));
   }
 
   contentHash(): string {
@@ -537,7 +569,44 @@ class ScannedEntry extends KeyedEntry implements ChainEntry {
   }
 }
 
-/** The chain entry of a scanned item of `text`: an irregular one is JSON.parsed and goes the converting way (entryFromWire). */
-export function entryOfScanned(text: string, item: ScannedItem): ChainEntry {
-  return item.regular ? new ScannedEntry(text, item) : entryFromWire(JSON.parse(text.slice(item.start, item.end)) as WireItem);
+/** The item's JSON, parsed: from the page's bytes when it holds a non-ASCII character. */
+function itemJson(text: string, body: Buffer | undefined, item: ScannedItem): WireItem {
+  return JSON.parse(item.high && body ? body.toString('utf8', item.start, item.end) : text.slice(item.start, item.end)) as WireItem;
+}
+
+/**
+ * The chain entry of a scanned item of `text` (and `body`, the page's bytes when they are not all ASCII):
+ * an irregular one is JSON.parsed and goes the converting way (entryFromWire).
+ */
+export function entryOfScanned(text: string, item: ScannedItem, body?: Buffer): ChainEntry {
+  return item.regular ? new ScannedEntry(text, body, item) : entryFromWire(itemJson(text, body, item));
+}
+
+/**
+ * The maximal runs of bytes >= 0x80 of `body`, in order, found by halving with isAscii (vectorised): a
+ * page has a few, and a JavaScript loop over its million bytes would cost more than the UTF-8 decoding
+ * this avoids (about 3 ms a 1 MB page against 0.7 ms for latin1, measured on the audit log's pages).
+ */
+export function nonAsciiRuns(body: Buffer): [number, number][] {
+  const runs: [number, number][] = [];
+  const walk = (lo: number, hi: number): void => {
+    if (lo >= hi || isAscii(body.subarray(lo, hi))) return;
+    if (hi - lo > 256) {
+      const mid = (lo + hi) >>> 1;
+      walk(lo, mid);
+      walk(mid, hi);
+      return;
+    }
+    for (let i = lo; i < hi; i++) {
+      if (body[i]! < 0x80) continue;
+      let j = i + 1;
+      while (j < hi && body[j]! >= 0x80) j++;
+      const last = runs[runs.length - 1];
+      if (last !== undefined && last[1] === i) last[1] = j;
+      else runs.push([i, j]);
+      i = j;
+    }
+  };
+  walk(0, body.length);
+  return runs;
 }

@@ -138,8 +138,13 @@ export class RawDynamoClient {
     return JSON.parse(await this.callText(operation, input)) as T;
   }
 
-  /** `call`, with the answer's JSON text as it came (the audit Scan reads it without JSON.parse: functions/audit/page-scanner.ts). */
+  /** `call`, with the answer's JSON text as it came. */
   async callText(operation: string, input: object): Promise<string> {
+    return decode(await this.callBody(operation, input));
+  }
+
+  /** `call`, with the answer's bytes as they came (the audit Scan reads them without JSON.parse: functions/audit/page-scanner.ts). */
+  async callBody(operation: string, input: object): Promise<Buffer> {
     const body = JSON.stringify(input);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -183,7 +188,7 @@ export class RawDynamoClient {
     this.agent.destroy();
   }
 
-  private async once(operation: string, body: string, attempt: number): Promise<string> {
+  private async once(operation: string, body: string, attempt: number): Promise<Buffer> {
     const url = this.endpoint;
     let signed;
     try {
@@ -201,8 +206,9 @@ export class RawDynamoClient {
       const name = (err as Error).name === 'CredentialsProviderError' ? 'CredentialsProviderError' : 'SigningError';
       throw new RawDynamoError(name, `no AWS credentials to sign the DynamoDB ${operation} with: ${(err as Error).message}. Try: aws sso login, or set AWS_PROFILE`, { retryable: false, attempts: attempt, cause: err });
     }
-    const { status, text } = await this.post(operation, signed.headers, body, attempt);
-    if (status >= 200 && status < 300) return text;
+    const { status, bytes } = await this.post(operation, signed.headers, body, attempt);
+    if (status >= 200 && status < 300) return bytes;
+    const text = decode(bytes);
     let type = `HTTP ${status}`;
     let message = text.slice(0, 300);
     try {
@@ -221,14 +227,14 @@ export class RawDynamoClient {
     });
   }
 
-  private post(operation: string, headers: Record<string, string>, body: string, attempt: number): Promise<{ status: number; text: string }> {
+  private post(operation: string, headers: Record<string, string>, body: string, attempt: number): Promise<{ status: number; bytes: Buffer }> {
     const url = this.endpoint;
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: this.agent, timeout: this.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: decode(Buffer.concat(chunks)) }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks) }));
         res.on('error', (err) => reject(new RawDynamoError('NetworkingError', `DynamoDB ${operation} at ${url.host}: the answer broke off: ${err.message}`, { retryable: true, attempts: attempt, cause: err })));
       });
       req.on('timeout', () => req.destroy(new RawDynamoError('TimeoutError', `DynamoDB ${operation} at ${url.host} did not answer within ${this.timeoutMs / 1000} s`, { retryable: true, attempts: attempt })));
