@@ -58,7 +58,7 @@ export async function openAuditLog(flags: ConnectionFlags): Promise<{ log: Audit
       ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint } : {}),
     });
     // Whole-table reads (verify, compliance) in worker threads over the lean client (functions/reports/parallel-audit-scan.ts).
-    return { log: opened.log, close: async () => opened.close(), parallel: { raw: opened.raw, tableName: flags.table } };
+    return { log: opened.log, close: async () => opened.close(), parallel: { raw: opened.raw, tableName: flags.table, onRetry: (m) => process.stderr.write(`regman: ${m}\n`) } };
   }
   if (flags.region !== undefined || flags.endpoint !== undefined) throw new UsageError('--region and --endpoint go with --table', '--table <AuditTable> --region eu-west-1');
   return openLocalAuditLog(flags.stateDir ?? DEFAULT_STATE_DIR);

@@ -1,5 +1,6 @@
 // The audit log: appends hash-chained records with conditional writes, queries them by index, verifies the chains.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { detach } from './page-scanner.ts';
 import { ChainChecker, GENESIS_HASH, type ChainEntry, type ChainResult, partitionFor, sealRecord, sha256Hex } from './chain.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { AuditError } from './errors.ts';
@@ -296,7 +297,11 @@ export async function verifyFromScan(
       // The key, not the attribute, names the chain: fromItem flags a disagreement as keyMismatch (and sets keyPartition).
       const key = entry.keyPartition ?? (entry.partition as string);
       let s = states.get(key);
-      if (!s) states.set(key, (s = { checker: new ChainChecker(key, anchors.get(key)), seen: 0, stopped: false }));
+      if (!s) {
+        // Kept to the end: a scanned entry's partition is a slice of its page, which it would keep alive.
+        const partition = detach(key);
+        states.set(partition, (s = { checker: new ChainChecker(partition, anchors.get(key)), seen: 0, stopped: false }));
+      }
       s.seen += 1;
       visit?.(entry);
       if (s.stopped) continue;

@@ -498,6 +498,16 @@ function canonicalNumber(n: string): string {
   return String(v);
 }
 
+/**
+ * A copy of `s` that shares no memory with the page it was read from. The scanner's strings are slices
+ * of their 1 MB page (V8 makes a slice of 13 characters or more a view of its parent), so anything kept
+ * past the page (a chain's name, a counter's key) must be detached, or it keeps the whole page alive.
+ * Concatenating makes a new string, and slicing it flattens that into a copy: exact for every string.
+ */
+export function detach(s: string): string {
+  return (' ' + s).slice(1);
+}
+
 /** A chain entry of a scanned item: hash from the canonical JSON; the record, when read, JSON.parsed from the item's text and converted. */
 class ScannedEntry extends KeyedEntry implements ChainEntry {
   readonly partition: string | undefined;

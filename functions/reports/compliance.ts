@@ -1,5 +1,6 @@
 // The compliance report as a pure streaming model: totals, promotions into protected environments with evidence, security events, the chain's verification.
 import { timeKeyOf } from '../audit/chain.ts';
+import { detach } from '../audit/page-scanner.ts';
 import type { StoredAuditRecord, VerifyResult } from '../audit/types.ts';
 import { ReportError } from './errors.ts';
 import { APPROVAL_PREFIX, PROMOTE_PREFIX, buildEvidence, environmentOf, isPromotionRunRecord, type ReleaseEvidence } from './promotion-records.ts';
@@ -96,21 +97,13 @@ export function onlyCounted(s: RecordSummary): boolean {
   );
 }
 
-/**
- * A copy of `s` that shares no memory with it. A key read from a page's text can be a slice of that
- * 1 MB page, which a counter's key would keep alive to the end of the report.
- */
-function own(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
-}
-
 type CounterEntries = [string, { total: number; outcomes: Record<string, number> }][];
 
 class Counter {
   private readonly map = new Map<string, { total: number; outcomes: Record<string, number> }>();
   add(key: string, outcome: string): void {
     let c = this.map.get(key);
-    if (!c) this.map.set(own(key), (c = { total: 0, outcomes: {} }));
+    if (!c) this.map.set(detach(key), (c = { total: 0, outcomes: {} }));
     c.total += 1;
     c.outcomes[outcome] = (c.outcomes[outcome] ?? 0) + 1;
   }

@@ -22,7 +22,21 @@ export interface ParallelScanSource {
   readonly segmentsPerWorker?: number;
   /** DynamoDB `Limit` per page (tests). */
   readonly pageSize?: number;
+  /** Old-generation limit of each worker, MiB (default WORKER_HEAP_MB; tests set a tiny one to see the failover). */
+  readonly workerHeapMb?: number;
+  /** Called when a worker ran out of its heap limit and its segments are read again without one. */
+  readonly onRetry?: (message: string) => void;
 }
+
+/**
+ * Old-generation limit of each worker, in MiB. A worker's live data at a million records is about 90 MB
+ * (its chains and the compliance evidence it holds until their chains end), but without a limit V8 let
+ * each worker's heap grow to about 300 MB between full collections (the 1 MB pages are large objects,
+ * freed only by one), and two workers and the main thread went past 800 MiB. With a limit V8 collects
+ * sooner. A worker that truly needs more dies with ERR_WORKER_OUT_OF_MEMORY, and its segments are read
+ * again by a worker without the limit: slower, never wrong (the scan only reads).
+ */
+export const WORKER_HEAP_MB = 256;
 
 /** What each worker folds besides the chains: the compliance report's period and environments. */
 export interface ParallelCompliance {
@@ -58,13 +72,33 @@ export function defaultWorkers(): number {
  * The worker's module: beside this one in the sources (run through tsx's loader), or the bundle's
  * `parallel-audit-scan-worker.js` beside the chunk this code is in (scripts/build-cli.ts).
  */
-function startWorker(workerData: ScanWorkerInput): Worker {
+function startWorker(workerData: ScanWorkerInput, heapMb: number | undefined): Worker {
   const here = import.meta.url;
+  const options = { workerData, ...(heapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: heapMb } } : {}) };
   if (here.endsWith('.ts')) {
     const src = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(new URL('./parallel-audit-scan-worker.ts', here).href)});`;
-    return new Worker(new URL(`data:text/javascript,${encodeURIComponent(src)}`), { workerData });
+    return new Worker(new URL(`data:text/javascript,${encodeURIComponent(src)}`), options);
   }
-  return new Worker(new URL('./parallel-audit-scan-worker.js', here), { workerData });
+  return new Worker(new URL('./parallel-audit-scan-worker.js', here), options);
+}
+
+/** One worker's answer; a worker that ran out of its heap limit is started again without one. */
+function runWorker(input: ScanWorkerInput, heapMb: number | undefined, onRetry: ((message: string) => void) | undefined): Promise<ScanWorkerOutput> {
+  return new Promise<ScanWorkerOutput>((resolve, reject) => {
+    const worker = startWorker(input, heapMb);
+    /** Set when the answer is left to a second worker: this one's exit then says nothing. */
+    let handedOver = false;
+    worker.once('message', (m: ScanWorkerOutput) => resolve(m));
+    worker.once('error', (err: Error & { code?: string }) => {
+      if (err.code !== 'ERR_WORKER_OUT_OF_MEMORY' || heapMb === undefined) return reject(err);
+      handedOver = true;
+      onRetry?.(`audit scan worker for segments ${input.segments.join(', ')} ran out of its ${heapMb} MiB heap; reading them again without a limit`);
+      runWorker(input, undefined, onRetry).then(resolve, reject);
+    });
+    worker.once('exit', (code) => {
+      if (!handedOver) reject(new Error(`audit scan worker for segments ${input.segments.join(', ')} exited with code ${code} before answering`));
+    });
+  });
 }
 
 /**
@@ -95,12 +129,7 @@ export async function scanInWorkers(
         anchors: anchorList,
         ...(compliance ? { compliance } : {}),
       };
-      return new Promise<ScanWorkerOutput>((resolve, reject) => {
-        const worker = startWorker(input);
-        worker.once('message', (m: ScanWorkerOutput) => resolve(m));
-        worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`audit scan worker ${w} exited with code ${code} before answering`)));
-      });
+      return runWorker(input, source.workerHeapMb ?? WORKER_HEAP_MB, source.onRetry);
     }),
   );
   const chains = new Map<string, ChainResult>();

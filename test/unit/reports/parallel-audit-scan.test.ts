@@ -105,3 +105,19 @@ describe('the audit table read in worker threads', () => {
     expect((err as Error).message).toMatch(/DynamoDB Scan at 127\.0\.0\.1:\d+ failed \(ResourceNotFoundException\)/);
   }, 60_000);
 });
+
+describe('a worker that runs out of its heap limit', () => {
+  it('has its segments read again without a limit, with the same result', async () => {
+    // Arrange: a 1 MiB old generation, which no worker can start in.
+    const retries: string[] = [];
+    const tiny: ParallelScanSource = { ...source, workerHeapMb: 1, onRetry: (m) => retries.push(m) };
+    // Act
+    const limited = await scanInWorkers(tiny, new Map());
+    const unlimited = await scanInWorkers(source, new Map());
+    // Assert
+    expect([...limited.chains].sort()).toEqual([...unlimited.chains].sort());
+    expect(limited.chains.size).toBe(7);
+    expect(retries).toHaveLength(2);
+    expect(retries[0]).toMatch(/segments \d, \d ran out of its 1 MiB heap; reading them again without a limit/);
+  }, 60_000);
+});
