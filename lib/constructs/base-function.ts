@@ -130,7 +130,8 @@ export class BaseFunction extends Construct {
             sourceMap: true,
             sourcesContent: false,
             // Bundle the AWS SDK too: the versions the tests ran, not whatever the runtime carries. Only
-            // the Azure SDKs stay out, when the config names no ACR registry (lib/bundle-externals.ts).
+            // google-auth-library stays out, when the config names no GAR/GCR registry (lib/bundle-externals.ts);
+            // ACR needs no SDK at all.
             externalModules: lambdaExternalModules(JSON.parse(readFileSync(props.configFile, 'utf8')) as Parameters<typeof lambdaExternalModules>[0]),
             // esbuild is a devDependency: never fall back to Docker.
             forceDockerBundling: false,

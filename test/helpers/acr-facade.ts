@@ -337,7 +337,7 @@ export async function startAcrFacade(opts: AcrFacadeOptions): Promise<RunningAcr
 
   /** Everything else goes to the real registry; its token realm is replaced by ours. */
   function proxy(req: IncomingMessage, res: ServerResponse): void {
-    // Clients may encode the repository's "/" as %2F in /v2 paths (the Azure SDK did); ACR accepts that, distribution does not.
+    // ACR accepts a repository's "/" encoded as %2F in /v2 paths (the Azure SDK sent it so; regman's adapter does not), distribution does not: decode it.
     const path = (req.url ?? '/').replace(/^(\/v2\/[^?]*)/, (p) => p.replace(/%2F/gi, '/'));
     const headers = { ...req.headers, host: upstream.host };
     const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path, headers }, (upRes) => {

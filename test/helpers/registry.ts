@@ -26,7 +26,7 @@ export interface RegistryOptions {
   readonly token?: TokenAuthSettings;
   /** Webhook endpoints that receive the registry's notifications. */
   readonly notifyUrls?: readonly string[];
-  /** Emit relative Location headers (ACR does; @azure/container-registry needs it). */
+  /** Emit relative Location headers, as ACR does: the ACR adapter tests and RegistryClient's upload tests resolve them against the request URL. */
   readonly relativeUrls?: boolean;
   /** Reuse a storage folder (kept on stop) instead of a fresh temp one. */
   readonly rootDir?: string;
