@@ -3,21 +3,26 @@
 // The CLI's own CPU per record (GNU time) includes what cannot be timed step by step: garbage collection,
 // HTTP, worker threads and V8's helper threads. Timing each step over the same pages in one thread says how
 // much of it is the steps themselves, and so how much is left for the rest.
-import { entryFromWire } from '../functions/audit/chain.ts';
-import type { WireItem } from '../functions/dynamo/attribute-values.ts';
-import { decode } from '../functions/dynamo/raw-client.ts';
-import { ComplianceAccumulator } from '../functions/reports/compliance.ts';
+import { isAscii } from 'node:buffer';
+import { sha256Hex } from '../functions/audit/chain.ts';
+import { AuditPageScanner, entryOfScanned, nonAsciiRuns, type ScannedPage } from '../functions/audit/page-scanner.ts';
+import { ComplianceAccumulator, onlyCounted } from '../functions/reports/compliance.ts';
 
 export interface Phases {
   readonly records: number;
   readonly bytesPerRecord: number;
+  /** Share of the records the compliance accumulator needs converted (promotion runs, security events). */
+  readonly convertedShare: number;
   /** µs per record of each step, median of `rounds`. */
   readonly decodeUs: number;
-  readonly parseUs: number;
+  readonly scanUs: number;
   readonly entryUs: number;
   readonly hashUs: number;
+  /** Converting the records that need it (JSON.parse of the item and conversion), per record of all. */
   readonly convertUs: number;
   readonly accumulateUs: number;
+  /** For comparison: JSON.parse of the same pages, the first step of the path before the scanner. */
+  readonly jsonParseUs: number;
 }
 
 /** Up to `pages` Scan pages of segment 0 of `totalSegments`, as the bytes the table sent. */
@@ -43,46 +48,57 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+const isMeta = (pk: string | undefined): boolean => pk?.startsWith('meta#') === true;
+
 /** Times each step over the same pages, `rounds` times after a warm-up round. */
 export async function measurePhases(endpoint: string, totalSegments: number, options: { pages?: number; rounds?: number } = {}): Promise<Phases> {
   const bodies = await fetchPages(endpoint, totalSegments, options.pages ?? 24);
-  const texts = bodies.map(decode);
-  const items = texts.flatMap((t) => (JSON.parse(t) as { Items: WireItem[] }).Items).filter((i) => !String(i.pk?.S).startsWith('meta#'));
-  const records = items.length;
+  // As the lean reader reads them (lean-scan.ts): latin1 text, with the bytes when a page is not all ASCII.
+  const decode = (b: Buffer): { text: string; body: Buffer | undefined } => {
+    const ascii = isAscii(b);
+    const text = b.toString('latin1');
+    if (!ascii) nonAsciiRuns(b);
+    return { text, body: ascii ? undefined : b };
+  };
+  const decoded = bodies.map(decode);
+  const scanner = new AuditPageScanner();
+  const scanAll = (): ScannedPage[] => decoded.map(({ text, body }) => scanner.scan(text, body)!);
+  const scanned = scanAll();
+  const records = scanned.reduce((n, p) => n + p.items.filter((i) => !isMeta(i.pk)).length, 0);
+  const entriesOf = () => scanned.flatMap((p, k) => p.items.filter((i) => !isMeta(i.pk)).map((i) => entryOfScanned(decoded[k]!.text, i, decoded[k]!.body)));
   const time = (step: () => void): number => {
     const t0 = performance.now();
     step();
     return ((performance.now() - t0) * 1000) / records;
   };
-  const runs: Record<keyof Omit<Phases, 'records' | 'bytesPerRecord'>, number[]> = { decodeUs: [], parseUs: [], entryUs: [], hashUs: [], convertUs: [], accumulateUs: [] };
+  const keys = ['decodeUs', 'scanUs', 'entryUs', 'hashUs', 'convertUs', 'accumulateUs', 'jsonParseUs'] as const;
+  const runs = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<(typeof keys)[number], number[]>;
   const rounds = options.rounds ?? 5;
+  let converted = 0;
   for (let round = 0; round <= rounds; round++) {
     const decodeUs = time(() => void bodies.forEach(decode));
-    const parseUs = time(() => void texts.forEach((t) => JSON.parse(t)));
-    const entries = items.map(entryFromWire);
-    const entryUs = time(() => void items.forEach(entryFromWire));
-    const hashUs = time(() => void entries.forEach((e) => e.contentHash()));
-    const fresh = items.map(entryFromWire);
-    const convertUs = time(() => void fresh.forEach((e) => e.record));
+    const scanUs = time(() => void scanAll());
+    const entryUs = time(() => void entriesOf());
+    // Freshly scanned: the canonical strings are still ropes of page slices, which the hash flattens.
+    const items = scanAll().flatMap((p) => p.items.filter((i) => !isMeta(i.pk)));
+    const hashUs = time(() => void items.forEach((i) => sha256Hex(i.canonical)));
+    const entries = entriesOf();
+    const needed = entries.filter((e) => !(e.fields && onlyCounted(e.fields)));
+    converted = needed.length;
+    const convertUs = time(() => void needed.forEach((e) => e.record));
     const acc = new ComplianceAccumulator({ since: '2000-01-01T00:00:00.000Z', until: '2100-01-01T00:00:00.000Z', protectedEnvironments: ['prod'] });
-    const accumulateUs = time(() => void fresh.forEach((e) => acc.add(e.record)));
+    const accumulateUs = time(() => void entries.forEach((e) => (e.fields && onlyCounted(e.fields) ? acc.addCounted(e.fields) : acc.add(e.record))));
+    const texts = bodies.map((b) => b.toString('utf8'));
+    const jsonParseUs = time(() => void texts.forEach((t) => JSON.parse(t)));
     if (round === 0) continue; // warm-up: the JIT's first pass
-    runs.decodeUs.push(decodeUs);
-    runs.parseUs.push(parseUs);
-    runs.entryUs.push(entryUs);
-    runs.hashUs.push(hashUs);
-    runs.convertUs.push(convertUs);
-    runs.accumulateUs.push(accumulateUs);
+    const got = { decodeUs, scanUs, entryUs, hashUs, convertUs, accumulateUs, jsonParseUs };
+    for (const k of keys) runs[k].push(got[k]);
   }
   return {
     records,
     // The records' own JSON (the pages also hold head and partition-list items, a few per cent at a million records).
-    bytesPerRecord: items.reduce((n, i) => n + JSON.stringify(i).length, 0) / records,
-    decodeUs: median(runs.decodeUs),
-    parseUs: median(runs.parseUs),
-    entryUs: median(runs.entryUs),
-    hashUs: median(runs.hashUs),
-    convertUs: median(runs.convertUs),
-    accumulateUs: median(runs.accumulateUs),
+    bytesPerRecord: scanned.reduce((n, p) => n + p.items.filter((i) => !isMeta(i.pk)).reduce((m, i) => m + i.end - i.start, 0), 0) / records,
+    convertedShare: converted / records,
+    ...(Object.fromEntries(keys.map((k) => [k, median(runs[k])])) as Record<(typeof keys)[number], number>),
   };
 }
