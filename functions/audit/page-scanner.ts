@@ -73,38 +73,22 @@ const enum Field {
   ErrorCode,
 }
 
-function fieldOf(name: string): Field {
-  switch (name) {
-    case AUDIT_KEYS.partitionKey:
-      return Field.Pk;
-    case AUDIT_KEYS.sortKey:
-      return Field.Sk;
-    case AUDIT_KEYS.timeKey:
-      return Field.TimeKey;
-    case 'partition':
-      return Field.Partition;
-    case 'hash':
-      return Field.Hash;
-    case 'prevHash':
-      return Field.PrevHash;
-    case 'time':
-      return Field.Time;
-    case 'seq':
-      return Field.Seq;
-    case 'action':
-      return Field.Action;
-    case 'outcome':
-      return Field.Outcome;
-    case 'actor':
-      return Field.Actor;
-    case 'repository':
-      return Field.Repository;
-    case 'errorCode':
-      return Field.ErrorCode;
-    default:
-      return Field.None;
-  }
-}
+/** The decoded top-level attributes by name. */
+const FIELDS: ReadonlyMap<string, Field> = new Map([
+  [AUDIT_KEYS.partitionKey, Field.Pk],
+  [AUDIT_KEYS.sortKey, Field.Sk],
+  [AUDIT_KEYS.timeKey, Field.TimeKey],
+  ['partition', Field.Partition],
+  ['hash', Field.Hash],
+  ['prevHash', Field.PrevHash],
+  ['time', Field.Time],
+  ['seq', Field.Seq],
+  ['action', Field.Action],
+  ['outcome', Field.Outcome],
+  ['actor', Field.Actor],
+  ['repository', Field.Repository],
+  ['errorCode', Field.ErrorCode],
+]);
 
 /** One name after the names on the path to it, in a map's page order. */
 interface NameNode {
@@ -329,7 +313,7 @@ export class AuditPageScanner {
     const escaped = this.escaped;
     const name = escaped ? (this.json(p, end + 1) as string) : t.slice(p + 1, end);
     this.expect(COLON);
-    const child: NameNode = { token: t.slice(p, this.pos), escaped, field: top ? fieldOf(name) : Field.None, names: [...node.names, name], children: [], shape: undefined };
+    const child: NameNode = { token: t.slice(p, this.pos), escaped, field: top ? (FIELDS.get(name) ?? Field.None) : Field.None, names: [...node.names, name], children: [], shape: undefined };
     // Bounded: a log of ever-new names must not grow memory without end (past the bound, names are matched again each time).
     if (this.nodes < MAX_NAME_NODES) {
       node.children.push(child);
