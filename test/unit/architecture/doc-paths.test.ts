@@ -26,10 +26,18 @@ describe("README.md's layout section", () => {
   const start = readme.indexOf('\n## Layout\n');
   const end = readme.indexOf('\n## ', start + 1);
   const layout = readme.slice(start, end < 0 ? undefined : end);
-  /** The folders directly under `dir` (relative to the project root), hidden ones and node_modules/dist left out. */
+  /** Top-level folders the project ignores (.gitignore's `name/` lines): build and run output such as coverage/ and cdk.out/, which CI creates. */
+  const ignored = new Set(
+    readFileSync(new URL('.gitignore', root), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^[^#/*][^/*]*\/?$/.test(l))
+      .map((l) => l.replace(/\/$/, '')),
+  );
+  /** The folders directly under `dir` (relative to the project root), hidden and ignored ones left out. */
   const folders = (dir: string): string[] =>
     readdirSync(new URL(dir || '.', root))
-      .filter((f) => !f.startsWith('.') && f !== 'node_modules' && f !== 'dist' && statSync(new URL(`${dir}${f}`, root)).isDirectory())
+      .filter((f) => !f.startsWith('.') && !(dir === '' && ignored.has(f)) && f !== 'node_modules' && statSync(new URL(`${dir}${f}`, root)).isDirectory())
       .sort();
 
   it('exists', () => {
