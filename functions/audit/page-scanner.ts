@@ -175,10 +175,8 @@ export class AuditPageScanner {
     const t = this.text;
     let items: ScannedItem[] = [];
     let lastEvaluatedKey: WireItem | undefined;
-    this.expect(OPEN_BRACE);
-    if (t.charCodeAt(this.pos) === CLOSE_BRACE) this.pos += 1;
-    else
-      for (;;) {
+    if (!this.empty(OPEN_BRACE, CLOSE_BRACE))
+      do {
         const name = this.name();
         this.expect(COLON);
         if (name === 'Items') items = this.items();
@@ -187,29 +185,17 @@ export class AuditPageScanner {
           this.skip();
           lastEvaluatedKey = this.json(start, this.pos) as WireItem;
         } else this.skip();
-        const c = t.charCodeAt(this.pos++);
-        if (c === COMMA) continue;
-        if (c === CLOSE_BRACE) break;
-        throw IRREGULAR;
-      }
+      } while (this.more(CLOSE_BRACE));
     if (this.pos !== t.length) throw IRREGULAR;
     return { items, lastEvaluatedKey };
   }
 
   private items(): ScannedItem[] {
     const out: ScannedItem[] = [];
-    this.expect(OPEN_BRACKET);
-    if (this.text.charCodeAt(this.pos) === CLOSE_BRACKET) {
-      this.pos += 1;
-      return out;
-    }
-    for (;;) {
-      out.push(this.item());
-      const c = this.text.charCodeAt(this.pos++);
-      if (c === COMMA) continue;
-      if (c === CLOSE_BRACKET) return out;
-      throw IRREGULAR;
-    }
+    if (!this.empty(OPEN_BRACKET, CLOSE_BRACKET))
+      do out.push(this.item());
+      while (this.more(CLOSE_BRACKET));
+    return out;
   }
 
   private item(): ScannedItem {
@@ -223,12 +209,11 @@ export class AuditPageScanner {
     let plainFields = true;
     let node = this.topNames;
     this.itemHigh = false;
-    this.expect(OPEN_BRACE);
-    if (t.charCodeAt(this.pos) === CLOSE_BRACE) this.pos += 1;
-    else
-      for (let n = 0; ; n++) {
+    let n = 0;
+    if (!this.empty(OPEN_BRACE, CLOSE_BRACE))
+      do {
         node = this.member(node, true);
-        values[n] = this.value();
+        values[n++] = this.value();
         const field = node.field;
         if (field !== Field.None) {
           // Only these attributes are decoded. A key one of another type or with an escape sends the item the converting way.
@@ -280,11 +265,7 @@ export class AuditPageScanner {
             else plainFields = false;
           }
         }
-        const c = t.charCodeAt(this.pos++);
-        if (c === COMMA) continue;
-        if (c === CLOSE_BRACE) break;
-        throw IRREGULAR;
-      }
+      } while (this.more(CLOSE_BRACE));
     const fields: RecordFields | undefined =
       plainFields && action !== undefined && outcome !== undefined && actor !== undefined && time !== undefined && seq !== undefined
         ? { time, seq, action, outcome, actor, ...(repository !== undefined ? { repository } : {}), ...(errorCode !== undefined ? { errorCode } : {}) }
@@ -384,40 +365,21 @@ export class AuditPageScanner {
   }
 
   private map(): string {
-    const t = this.text;
-    this.expect(OPEN_BRACE);
-    if (t.charCodeAt(this.pos) === CLOSE_BRACE) {
-      this.pos += 1;
-      return '{}';
-    }
+    if (this.empty(OPEN_BRACE, CLOSE_BRACE)) return '{}';
     const values: string[] = [];
     let node = this.nestedNames;
-    for (;;) {
+    do {
       node = this.member(node, false);
       values.push(this.value());
-      const c = t.charCodeAt(this.pos++);
-      if (c === COMMA) continue;
-      if (c === CLOSE_BRACE) break;
-      throw IRREGULAR;
-    }
+    } while (this.more(CLOSE_BRACE));
     return this.join(node, NO_NAMES, values);
   }
 
   private list(): string {
-    const t = this.text;
-    this.expect(OPEN_BRACKET);
-    if (t.charCodeAt(this.pos) === CLOSE_BRACKET) {
-      this.pos += 1;
-      return '[]';
-    }
-    let out = '[';
-    for (;;) {
-      out += this.value();
-      const c = t.charCodeAt(this.pos++);
-      if (c === COMMA) out += ',';
-      else if (c === CLOSE_BRACKET) return out + ']';
-      else throw IRREGULAR;
-    }
+    if (this.empty(OPEN_BRACKET, CLOSE_BRACKET)) return '[]';
+    let out = '[' + this.value();
+    while (this.more(CLOSE_BRACKET)) out += ',' + this.value();
+    return out + ']';
   }
 
   /** A member name at `pos`, decoded. */
@@ -473,22 +435,15 @@ export class AuditPageScanner {
     }
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       const close = c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
-      this.pos += 1;
-      if (t.charCodeAt(this.pos) === close) {
-        this.pos += 1;
-        return;
-      }
-      for (;;) {
+      if (this.empty(c, close)) return;
+      do {
         if (c === OPEN_BRACE) {
           this.string();
           this.expect(COLON);
         }
         this.skip();
-        const d = t.charCodeAt(this.pos++);
-        if (d === COMMA) continue;
-        if (d === close) return;
-        throw IRREGULAR;
-      }
+      } while (this.more(close));
+      return;
     }
     // A number or a literal: up to the next delimiter.
     const start = this.pos;
@@ -496,6 +451,22 @@ export class AuditPageScanner {
     for (let d = t.charCodeAt(i); i < t.length && d !== COMMA && d !== CLOSE_BRACE && d !== CLOSE_BRACKET; d = t.charCodeAt(++i));
     if (i === start || !/^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)$/.test(t.slice(start, i))) throw IRREGULAR;
     this.pos = i;
+  }
+
+  /** Moves past the `open` at `pos`; true when the container is empty (its `close` is then passed too). */
+  private empty(open: number, close: number): boolean {
+    this.expect(open);
+    if (this.text.charCodeAt(this.pos) !== close) return false;
+    this.pos += 1;
+    return true;
+  }
+
+  /** After a member or element: true at a comma (another follows), false at `close`; either is passed. */
+  private more(close: number): boolean {
+    const c = this.text.charCodeAt(this.pos++);
+    if (c === COMMA) return true;
+    if (c === close) return false;
+    throw IRREGULAR;
   }
 
   private expect(code: number): void {
