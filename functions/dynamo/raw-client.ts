@@ -135,12 +135,7 @@ export class RawDynamoClient {
    *   or `CredentialsProviderError` when there are no credentials to sign with.
    */
   async call<T = unknown>(operation: string, input: object): Promise<T> {
-    return JSON.parse(await this.callText(operation, input)) as T;
-  }
-
-  /** `call`, with the answer's JSON text as it came. */
-  async callText(operation: string, input: object): Promise<string> {
-    return decode(await this.callBody(operation, input));
+    return JSON.parse(decode(await this.callBody(operation, input))) as T;
   }
 
   /** `call`, with the answer's bytes as they came (the audit Scan reads them without JSON.parse: functions/audit/page-scanner.ts). */

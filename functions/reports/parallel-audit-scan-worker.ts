@@ -34,7 +34,7 @@ async function run(): Promise<ScanWorkerOutput> {
       if (acc && c?.closeChains) {
         for (const p of ended) acc.closeChain(p);
         // Finished runs go to the main thread as the scan goes: their evidence is not held here to the end, and its copy is not one 50 MB message at the end.
-        if (acc.finishedSize >= (c.batchSize ?? BATCH_SIZE)) parentPort!.postMessage({ batch: acc.takeFinished() } satisfies ScanWorkerBatch);
+        if (acc.finishedSize >= (input.batchSize ?? BATCH_SIZE)) parentPort!.postMessage({ batch: acc.takeFinished() } satisfies ScanWorkerBatch);
       }
     }
   }

@@ -47,8 +47,6 @@ export interface ParallelCompliance {
   readonly protectedEnvironments: readonly string[];
   /** Finish each run when its chain has been read (ComplianceAccumulator.closeChain); false holds every run to the end. */
   readonly closeChains: boolean;
-  /** ParallelScanSource.batchSize. */
-  readonly batchSize?: number;
 }
 
 /** A worker's input (workerData). */
@@ -60,6 +58,8 @@ export interface ScanWorkerInput {
   readonly pageSize?: number;
   readonly anchors: [string, AuditHead[]][];
   readonly compliance?: ParallelCompliance;
+  /** ParallelScanSource.batchSize. */
+  readonly batchSize?: number;
 }
 
 /** A worker's answer. */
@@ -146,7 +146,8 @@ export async function scanInWorkers(
         totalSegments,
         ...(source.pageSize ? { pageSize: source.pageSize } : {}),
         anchors: anchorList,
-        ...(compliance ? { compliance: { ...compliance, ...(source.batchSize !== undefined ? { batchSize: source.batchSize } : {}) } } : {}),
+        ...(compliance ? { compliance } : {}),
+        ...(source.batchSize !== undefined ? { batchSize: source.batchSize } : {}),
       };
       return runWorker(input, source.workerHeapMb ?? WORKER_HEAP_MB, source.onRetry);
     }),
