@@ -17,9 +17,18 @@ describe('jsonChunks', () => {
     expect(chunks.join('')).toBe(JSON.stringify(value, null, 2));
   });
 
-  it('yields one piece per element of a top-level array, not one string', () => {
-    const chunks = [...jsonChunks({ promotions: Array.from({ length: 50 }, (_, i) => ({ i })) })];
-    expect(chunks.length).toBeGreaterThan(50);
+  it('yields a long top-level array in pieces of at most 256 elements, not one string', () => {
+    // Prepare: 600 elements, each with a nested object, so every chunk boundary falls between indented elements
+    const value = { promotions: Array.from({ length: 600 }, (_, i) => ({ i, nested: { list: [i, 'x\ny'] } })) };
+
+    // Act
+    const chunks = [...jsonChunks(value)];
+
+    // Assess: the exact text, and no piece holding more than 256 elements
+    expect(chunks.join('')).toBe(JSON.stringify(value, null, 2));
+    const pieces = chunks.filter((c) => c.includes('"i"'));
+    expect(pieces.length).toBe(3);
+    expect(Math.max(...pieces.map((c) => c.split('"i"').length - 1))).toBe(256);
   });
 
   it('does not stringify a top-level array whole to decide whether to write it', () => {
