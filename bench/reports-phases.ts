@@ -6,8 +6,7 @@
 import { isAscii } from 'node:buffer';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { sha256Hex } from '../functions/audit/chain.ts';
-import { AuditPageScanner, entryOfScanned, nonAsciiRuns, type ScannedPage } from '../functions/audit/page-scanner.ts';
+import { AuditPageScanner, nonAsciiRuns, type ScannedPage } from '../functions/audit/page-scanner.ts';
 import { ComplianceAccumulator, onlyCounted } from '../functions/reports/compliance.ts';
 
 export interface Phases {
@@ -17,9 +16,9 @@ export interface Phases {
   readonly convertedShare: number;
   /** µs per record of each step, median of `rounds`. */
   readonly decodeUs: number;
+  /** The scanner: key fields, canonical JSON (as bytes) and its sha256. */
   readonly scanUs: number;
   readonly entryUs: number;
-  readonly hashUs: number;
   /** Converting the records that need it (JSON.parse of the item and conversion), per record of all. */
   readonly convertUs: number;
   readonly accumulateUs: number;
@@ -55,25 +54,23 @@ const isMeta = (pk: string | undefined): boolean => pk?.startsWith('meta#') === 
 /** Times each step over the same pages, `rounds` times after a warm-up round. */
 export async function measurePhases(endpoint: string, totalSegments: number, options: { pages?: number; rounds?: number } = {}): Promise<Phases> {
   const bodies = await fetchPages(endpoint, totalSegments, options.pages ?? 24);
-  // As the lean reader reads them (lean-scan.ts): latin1 text, with the bytes when a page is not all ASCII.
-  const decode = (b: Buffer): { text: string; body: Buffer | undefined } => {
-    const ascii = isAscii(b);
-    const text = b.toString('latin1');
-    if (!ascii) nonAsciiRuns(b);
-    return { text, body: ascii ? undefined : b };
+  // As the lean reader reads them (lean-scan.ts): latin1 text, and the runs of non-ASCII bytes (the scanner finds them itself).
+  const decode = (b: Buffer): { text: string; body: Buffer } => {
+    if (!isAscii(b)) nonAsciiRuns(b);
+    return { text: b.toString('latin1'), body: b };
   };
   const decoded = bodies.map(decode);
   const scanner = new AuditPageScanner();
   const scanAll = (): ScannedPage[] => decoded.map(({ text, body }) => scanner.scan(text, body)!);
   const scanned = scanAll();
   const records = scanned.reduce((n, p) => n + p.items.filter((i) => !isMeta(i.pk)).length, 0);
-  const entriesOf = () => scanned.flatMap((p, k) => p.items.filter((i) => !isMeta(i.pk)).map((i) => entryOfScanned(decoded[k]!.text, i, decoded[k]!.body)));
+  const entriesOf = () => scanned.flatMap((p) => p.items.filter((i) => !isMeta(i.pk)).map((i) => i.entry()));
   const time = (step: () => void): number => {
     const t0 = performance.now();
     step();
     return ((performance.now() - t0) * 1000) / records;
   };
-  const keys = ['decodeUs', 'scanUs', 'entryUs', 'hashUs', 'convertUs', 'accumulateUs', 'jsonParseUs'] as const;
+  const keys = ['decodeUs', 'scanUs', 'entryUs', 'convertUs', 'accumulateUs', 'jsonParseUs'] as const;
   const runs = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<(typeof keys)[number], number[]>;
   const rounds = options.rounds ?? 5;
   let converted = 0;
@@ -82,9 +79,6 @@ export async function measurePhases(endpoint: string, totalSegments: number, opt
     // Each page's result dropped before the next, as the reader does (holding them all makes the collector's work the scanner's).
     const scanUs = time(() => void decoded.forEach(({ text, body }) => scanner.scan(text, body)));
     const entryUs = time(() => void entriesOf());
-    // Freshly scanned: the canonical strings are still ropes of page slices, which the hash flattens.
-    const items = scanAll().flatMap((p) => p.items.filter((i) => !isMeta(i.pk)));
-    const hashUs = time(() => void items.forEach((i) => sha256Hex(i.canonical)));
     const entries = entriesOf();
     const needed = entries.filter((e) => !(e.fields && onlyCounted(e.fields)));
     converted = needed.length;
@@ -94,7 +88,7 @@ export async function measurePhases(endpoint: string, totalSegments: number, opt
     const texts = bodies.map((b) => b.toString('utf8'));
     const jsonParseUs = time(() => void texts.forEach((t) => JSON.parse(t)));
     if (round === 0) continue; // warm-up: the JIT's first pass
-    const got = { decodeUs, scanUs, entryUs, hashUs, convertUs, accumulateUs, jsonParseUs };
+    const got = { decodeUs, scanUs, entryUs, convertUs, accumulateUs, jsonParseUs };
     for (const k of keys) runs[k].push(got[k]);
   }
   return {

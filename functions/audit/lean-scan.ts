@@ -5,7 +5,7 @@ import type { WireItem } from '../dynamo/attribute-values.ts';
 import { raceSegments } from '../dynamo/segmented-scan.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
 import { HEADS_KEY, PARTITION_REGISTRY_KEY, entryFromWire, type ChainEntry } from './chain.ts';
-import { AuditPageScanner, entryOfScanned } from './page-scanner.ts';
+import { AuditPageScanner } from './page-scanner.ts';
 
 export interface ScanSegmentsOptions {
   readonly raw: RawDynamoClient;
@@ -46,15 +46,14 @@ export async function* scanSegments(options: ScanSegmentsOptions): AsyncIterable
       ...(startKey ? { ExclusiveStartKey: startKey } : {}),
     });
     // Read as latin1 (a byte a character) even when not all ASCII: the scanner decodes the few non-ASCII strings from the bytes.
-    const ascii = isAscii(body);
     const text = body.toString('latin1');
     const entries: ChainEntry[] = [];
-    const scanned = scanner.scan(text, ascii ? undefined : body);
+    const scanned = scanner.scan(text, body);
     if (scanned) {
-      for (const item of scanned.items) if (item.pk !== PARTITION_REGISTRY_KEY && item.pk !== HEADS_KEY) entries.push(entryOfScanned(text, item, ascii ? undefined : body));
+      for (const item of scanned.items) if (item.pk !== PARTITION_REGISTRY_KEY && item.pk !== HEADS_KEY) entries.push(item.entry());
       return { LastEvaluatedKey: scanned.lastEvaluatedKey, entries };
     }
-    const page = JSON.parse(ascii ? text : body.toString('utf8')) as RawPage;
+    const page = JSON.parse(isAscii(body) ? text : body.toString('utf8')) as RawPage;
     for (const item of page.Items ?? []) {
       const pk = item[AUDIT_KEYS.partitionKey]?.S;
       if (pk !== PARTITION_REGISTRY_KEY && pk !== HEADS_KEY) entries.push(entryFromWire(item));

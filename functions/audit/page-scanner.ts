@@ -11,32 +11,70 @@
 // test/unit/audit/page-scanner.test.ts checks the output against that path item by item.
 // Wire format: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.LowLevelAPI.html
 import { isAscii } from 'node:buffer';
+import { hash as hashBytes } from 'node:crypto';
 import type { WireItem } from '../dynamo/attribute-values.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
-import { KeyedEntry, NOT_HASHED, entryFromWire, keysOf, recordOfWireItem, sha256Hex, type ChainEntry } from './chain.ts';
+import { NOT_HASHED, entryFromWire, keysOf, recordOfWireItem, type ChainEntry } from './chain.ts';
 import { shapeOf, type Shape } from './canonical-wire.ts';
 import type { RecordFields, StoredAuditRecord } from './types.ts';
 
-/** One item of a page: where its JSON is in the page, its canonical JSON, and the attributes the chain checks read. */
-export interface ScannedItem {
-  readonly start: number;
-  readonly end: number;
-  /** The canonical JSON of every attribute but the derived keys and `hash`. */
-  readonly canonical: string;
-  /** False when a key attribute has another type than usual or an escape: the item then goes the converting way. */
-  readonly regular: boolean;
-  readonly pk: string | undefined;
-  readonly sk: string | undefined;
-  readonly timeKey: string | undefined;
-  readonly partition: string | undefined;
-  readonly hash: string | undefined;
-  readonly prevHash: string | undefined;
-  readonly time: string | undefined;
-  readonly seq: number | undefined;
-  /** The record's top-level fields a counting report reads, when each is a string without escapes (and time and seq are there). */
-  readonly fields: RecordFields | undefined;
-  /** The item holds a non-ASCII character: its text is read from the page's bytes as UTF-8. */
-  readonly high: boolean;
+/** The page an item was read from: its latin1 text and its bytes (which scanning positions index alike). */
+interface PageSource {
+  readonly text: string;
+  readonly body: Buffer;
+}
+
+/**
+ * One item of a page: where its JSON is in the page, the sha256 of its canonical JSON, the attributes the
+ * chain checks read, and (a regular item) its chain entry itself: one object a record, not an item, an
+ * entry and a key-check result.
+ */
+export class ScannedItem implements ChainEntry {
+  readonly keySeq: number;
+  readonly keyMismatch: string | undefined;
+  readonly keyPartition: string | undefined;
+  #record: StoredAuditRecord | undefined;
+
+  constructor(
+    private readonly page: PageSource,
+    readonly start: number,
+    readonly end: number,
+    /** False when a key attribute has another type than usual or an escape: the item then goes the converting way. */
+    readonly regular: boolean,
+    readonly pk: string | undefined,
+    readonly sk: string | undefined,
+    readonly timeKey: string | undefined,
+    readonly partition: string | undefined,
+    readonly hash: string | undefined,
+    readonly prevHash: string | undefined,
+    readonly time: string | undefined,
+    readonly seq: number | undefined,
+    /** The record's top-level fields a counting report reads, when each is a string without escapes (and time and seq are there). */
+    readonly fields: RecordFields | undefined,
+    /** The item holds a non-ASCII character: its text is read from the page's bytes as UTF-8. */
+    readonly high: boolean,
+    /** sha256 (hex) of the canonical JSON of every attribute but the derived keys and `hash`. */
+    private readonly canonicalHash: string,
+  ) {
+    const keys = regular ? keysOf(pk, sk, timeKey, this as Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>) : undefined;
+    this.keySeq = keys?.keySeq ?? NaN;
+    this.keyMismatch = keys?.keyMismatch;
+    this.keyPartition = keys?.keyPartition;
+  }
+
+  /** The stored record, JSON.parsed from the item's text (its bytes when it holds non-ASCII) and converted, once. */
+  get record(): StoredAuditRecord {
+    return (this.#record ??= recordOfWireItem(itemJson(this.page, this)));
+  }
+
+  contentHash(): string {
+    return this.canonicalHash;
+  }
+
+  /** Its chain entry: itself, or (an irregular item) its JSON parsed and taken the converting way (entryFromWire). */
+  entry(): ChainEntry {
+    return this.regular ? this : entryFromWire(itemJson(this.page, this));
+  }
 }
 
 export interface ScannedPage {
@@ -46,9 +84,6 @@ export interface ScannedPage {
 
 /** Thrown inside the scan when the page must go the JSON.parse way; one instance, so throwing captures no stack. */
 const IRREGULAR = new Error('irregular page');
-
-/** An integer that is its own canonical form: no sign on 0, no leading zero, within the safe range. */
-const CANONICAL_INTEGER = /^(?:0|-?[1-9]\d{0,14})$/;
 
 /** Names in the tries, at most: a log has a few hundred; past this, new names are read each time. */
 const MAX_NAME_NODES = 8192;
@@ -90,6 +125,13 @@ const FIELDS: ReadonlyMap<string, Field> = new Map([
   ['errorCode', Field.ErrorCode],
 ]);
 
+/** A map shape's `"name":` prefixes (the first without its comma) as UTF-8 bytes, one after the other. */
+interface PrefixBytes {
+  readonly bytes: Uint8Array;
+  /** Where prefix i starts in `bytes`; `at[n]` is its length. */
+  readonly at: Int32Array;
+}
+
 /** One name after the names on the path to it, in a map's page order. */
 interface NameNode {
   /** `"name":` as the page writes it. */
@@ -99,12 +141,13 @@ interface NameNode {
   /** The names of the path, this one last. */
   readonly names: readonly string[];
   readonly children: NameNode[];
-  /** The shape of a map whose names are this path, once one has ended here. */
+  /** The shape of a map whose names are this path, once one has ended here, and its prefixes' bytes. */
   shape: Shape | undefined;
+  prefixes: PrefixBytes | undefined;
 }
 
 function newRoot(): NameNode {
-  return { token: '', escaped: false, field: Field.None, names: [], children: [], shape: undefined };
+  return { token: '', escaped: false, field: Field.None, names: [], children: [], shape: undefined, prefixes: undefined };
 }
 
 const enum Kind {
@@ -117,32 +160,44 @@ const QUOTE = 34;
 const BACKSLASH = 92;
 const COMMA = 44;
 const COLON = 58;
+const MINUS = 45;
+const ZERO = 48;
+const NINE = 57;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
+const BYTES_TRUE = Buffer.from('true');
+const BYTES_FALSE = Buffer.from('false');
+const BYTES_NULL = Buffer.from('null');
 
 /**
  * Reads Scan pages of the audit table. One scanner per thread: it keeps the map shapes it has seen.
  *
+ * Each value's canonical form is a range of bytes: of the page itself for a string or an integer
+ * without escapes (its own canonical form), or of the scanner's arena, where a map's or a list's
+ * canonical form is written when it closes (its members' ranges copied in sorted-name order) and an
+ * escaped value's re-serialised form. The item's own canonical JSON is written there last and hashed
+ * from there: no string a value, no rope to flatten, no UTF-8 encoding of it (the page's bytes are the
+ * UTF-8 already). Before, those strings were a third of a worker's garbage.
+ *
  * @example
- * const page = new AuditPageScanner().scan(text) ?? fallback(JSON.parse(text));
+ * const page = new AuditPageScanner().scan(text, body) ?? fallback(JSON.parse(text));
  */
 export class AuditPageScanner {
   /** The member names seen, as tries: of items, and of the maps inside them. */
   private readonly topNames = newRoot();
   private readonly nestedNames = newRoot();
   private nodes = 0;
-  /** The values of the item being read, in page order (reused: one item at a time). */
-  private readonly itemValues: string[] = [];
   private text = '';
+  private source: PageSource = { text: '', body: Buffer.alloc(0) };
+  private bytes: Uint8Array = new Uint8Array(0);
   private pos = 0;
   /** The first backslash at or after `pos`, or -1: a string that ends before it has no escape. */
   private backslash = -1;
-  /** Set by `string()`: whether the string just read had an escape. */
+  /** Set by `string()`: whether the string just read had an escape (or a non-ASCII character). */
   private escaped = false;
-  /** A non-ASCII page: its bytes, and the runs of bytes >= 0x80 in them (the text is their latin1 reading). */
-  private body: Buffer | undefined;
+  /** The runs of bytes >= 0x80 of the page (the text is their latin1 reading); none on an ASCII page. */
   private runs: readonly (readonly [number, number])[] = [];
   private runAt = 0;
   /** Set by `string()` when the string holds a non-ASCII character. */
@@ -151,12 +206,32 @@ export class AuditPageScanner {
   private kind = Kind.Other;
   private valueStart = 0;
   private valueEnd = 0;
+  /** Canonical forms written while an item is read (reset at each item); grown when an item needs more. */
+  private arena = Buffer.allocUnsafe(1 << 16);
+  private at = 0;
+  /**
+   * The values read and not yet written into their container, as pairs: [start, end) of the page, or of
+   * the arena when the end is stored as its complement (negative). A map's members are pushed and popped
+   * together, so nested maps share the stack.
+   */
+  private refs = new Int32Array(512);
+  private sp = 0;
 
-  /** The page's items and cursor, or undefined when the page must be JSON.parsed. */
+  /**
+   * The page's items and cursor, or undefined when the page must be JSON.parsed. `text` is the page
+   * read as latin1 and `body` its bytes; without `body` (a page already decoded to a string), the
+   * bytes are its UTF-8.
+   */
   scan(text: string, body?: Buffer): ScannedPage | undefined {
+    if (!body) {
+      body = Buffer.from(text, 'utf8');
+      // A decoded non-ASCII page: scanned as the lean reader scans one, from its bytes' latin1 reading.
+      if (body.length !== text.length) text = body.toString('latin1');
+    }
     this.text = text;
-    this.body = body;
-    this.runs = body ? nonAsciiRuns(body) : [];
+    this.bytes = body;
+    this.source = { text, body };
+    this.runs = nonAsciiRuns(body);
     this.runAt = 0;
     this.pos = 0;
     this.backslash = text.indexOf('\\');
@@ -167,7 +242,9 @@ export class AuditPageScanner {
       return undefined;
     } finally {
       this.text = '';
-      this.body = undefined;
+      this.bytes = new Uint8Array(0);
+      this.source = { text: '', body: Buffer.alloc(0) };
+      this.sp = 0;
     }
   }
 
@@ -201,7 +278,6 @@ export class AuditPageScanner {
   private item(): ScannedItem {
     const t = this.text;
     const start = this.pos;
-    const values = this.itemValues;
     let pk, sk, timeKey, partition, hash, prevHash, time, action, outcome, actor, repository, errorCode: string | undefined;
     let seq: number | undefined;
     let regular = true;
@@ -209,11 +285,12 @@ export class AuditPageScanner {
     let plainFields = true;
     let node = this.topNames;
     this.itemHigh = false;
-    let n = 0;
+    this.at = 0;
+    this.sp = 0;
     if (!this.empty(OPEN_BRACE, CLOSE_BRACE))
       do {
         node = this.member(node, true);
-        values[n++] = this.value();
+        this.value();
         const field = node.field;
         if (field !== Field.None) {
           // Only these attributes are decoded. A key one of another type or with an escape sends the item the converting way.
@@ -266,11 +343,15 @@ export class AuditPageScanner {
           }
         }
       } while (this.more(CLOSE_BRACE));
+    // One shape for every fields object (absent ones undefined), so the readers of a million of them stay monomorphic.
     const fields: RecordFields | undefined =
       plainFields && action !== undefined && outcome !== undefined && actor !== undefined && time !== undefined && seq !== undefined
-        ? { time, seq, action, outcome, actor, ...(repository !== undefined ? { repository } : {}), ...(errorCode !== undefined ? { errorCode } : {}) }
+        ? { time, seq, action, outcome, actor, repository, errorCode }
         : undefined;
-    return { start, end: this.pos, canonical: this.join(node, NOT_HASHED_SET, values), regular, pk, sk, timeKey, partition, hash, prevHash, time, seq, fields, high: this.itemHigh };
+    const from = this.at;
+    this.join(node, NOT_HASHED_SET, 0);
+    const content = hashBytes('sha256', this.arena.subarray(from, this.at), 'hex');
+    return new ScannedItem(this.source, start, this.pos, regular, pk, sk, timeKey, partition, hash, prevHash, time, seq, fields, this.itemHigh, content);
   }
 
   /**
@@ -286,7 +367,7 @@ export class AuditPageScanner {
         if (child.escaped) {
           this.backslash = t.indexOf('\\', this.pos);
           // Perhaps a non-ASCII name: the item's record is then parsed from the bytes.
-          if (this.body) this.itemHigh = true;
+          if (this.runs.length > 0) this.itemHigh = true;
         }
         return child;
       }
@@ -294,7 +375,7 @@ export class AuditPageScanner {
     const escaped = this.escaped;
     const name = escaped ? (this.json(p, end + 1) as string) : t.slice(p + 1, end);
     this.expect(COLON);
-    const child: NameNode = { token: t.slice(p, this.pos), escaped, field: top ? (FIELDS.get(name) ?? Field.None) : Field.None, names: [...node.names, name], children: [], shape: undefined };
+    const child: NameNode = { token: t.slice(p, this.pos), escaped, field: top ? (FIELDS.get(name) ?? Field.None) : Field.None, names: [...node.names, name], children: [], shape: undefined, prefixes: undefined };
     // Bounded: a log of ever-new names must not grow memory without end (past the bound, names are matched again each time).
     if (this.nodes < MAX_NAME_NODES) {
       node.children.push(child);
@@ -303,24 +384,32 @@ export class AuditPageScanner {
     return child;
   }
 
-  /** `{"name":value,…}` of a map's members, in sorted-name order; `node` is the last name's. */
-  private join(node: NameNode, omit: ReadonlySet<string>, values: readonly string[]): string {
+  /**
+   * Writes `{"name":value,…}` of a map's members into the arena, in sorted-name order, and pops their
+   * values (pushed from `base` on); `node` is the last name's.
+   */
+  private join(node: NameNode, omit: ReadonlySet<string>, base: number): void {
     const shape = (node.shape ??= shapeOf(node.names, omit));
     // Duplicate names: JSON.parse keeps the last, which only the converting way reproduces.
     if (shape.duplicate) throw IRREGULAR;
-    let out = '{';
-    for (let i = 0; i < shape.order.length; i++) out += shape.prefixes[i]! + values[shape.order[i]!]!;
-    return out + '}';
+    const prefixes = (node.prefixes ??= prefixBytesOf(shape));
+    const { order } = shape;
+    this.put(OPEN_BRACE);
+    for (let i = 0; i < order.length; i++) {
+      this.copy(prefixes.bytes, prefixes.at[i]!, prefixes.at[i + 1]!);
+      this.copyRef(base + order[i]!);
+    }
+    this.put(CLOSE_BRACE);
+    this.sp = base * 2;
   }
 
-  /** One attribute value (`{"S":"…"}`, …) at `pos`: its canonical JSON. */
-  private value(): string {
+  /** One attribute value (`{"S":"…"}`, …) at `pos`: pushes the range of its canonical JSON. */
+  private value(): void {
     const t = this.text;
     const p = this.pos;
     if (t.charCodeAt(p) !== OPEN_BRACE || t.charCodeAt(p + 1) !== QUOTE) throw IRREGULAR;
     const a = t.charCodeAt(p + 2);
     const b = t.charCodeAt(p + 3);
-    let out: string;
     if (b === QUOTE && t.charCodeAt(p + 4) === COLON && (a === 83 || a === 78 || a === 77 || a === 76)) {
       // S, N, M or L: a one-letter type.
       this.pos = p + 5;
@@ -330,7 +419,8 @@ export class AuditPageScanner {
         const end = this.string();
         this.valueStart = start;
         this.valueEnd = end;
-        out = this.escaped ? JSON.stringify(this.json(start, end + 1) as string) : t.slice(start, end + 1);
+        if (this.escaped) this.pushString(JSON.stringify(this.json(start, end + 1) as string));
+        else this.push(start, end + 1);
       } else if (a === 78) {
         this.kind = Kind.N;
         const start = this.pos;
@@ -338,12 +428,13 @@ export class AuditPageScanner {
         if (this.escaped) throw IRREGULAR;
         this.valueStart = start;
         this.valueEnd = end;
-        out = canonicalNumber(t.slice(start + 1, end));
+        if (this.canonicalInteger(start + 1, end)) this.push(start + 1, end);
+        else this.pushString(canonicalNumber(t.slice(start + 1, end)));
       } else if (a === 77) {
-        out = this.map();
+        this.map();
         this.kind = Kind.Other;
       } else {
-        out = this.list();
+        this.list();
         this.kind = Kind.Other;
       }
     } else if (t.startsWith('{"BOOL":', p) || t.startsWith('{"NULL":', p)) {
@@ -356,30 +447,123 @@ export class AuditPageScanner {
         bool = false;
         this.pos += 5;
       } else throw IRREGULAR;
-      out = a === 78 ? 'null' : bool ? 'true' : 'false';
+      this.pushBytes(a === 78 ? BYTES_NULL : bool ? BYTES_TRUE : BYTES_FALSE);
       this.kind = Kind.Other;
     } else throw IRREGULAR; // SS, NS, BS, B: a Set or bytes, which the converting way refuses or hashes its own way
     if (t.charCodeAt(this.pos) !== CLOSE_BRACE) throw IRREGULAR;
     this.pos += 1;
-    return out;
   }
 
-  private map(): string {
-    if (this.empty(OPEN_BRACE, CLOSE_BRACE)) return '{}';
-    const values: string[] = [];
+  private map(): void {
+    if (this.empty(OPEN_BRACE, CLOSE_BRACE)) return this.pushBytes(EMPTY_MAP);
+    const base = this.sp >> 1;
     let node = this.nestedNames;
     do {
       node = this.member(node, false);
-      values.push(this.value());
+      this.value();
     } while (this.more(CLOSE_BRACE));
-    return this.join(node, NO_NAMES, values);
+    const from = this.at;
+    this.join(node, NO_NAMES, base);
+    this.push(from, ~this.at);
   }
 
-  private list(): string {
-    if (this.empty(OPEN_BRACKET, CLOSE_BRACKET)) return '[]';
-    let out = '[' + this.value();
-    while (this.more(CLOSE_BRACKET)) out += ',' + this.value();
-    return out + ']';
+  private list(): void {
+    if (this.empty(OPEN_BRACKET, CLOSE_BRACKET)) return this.pushBytes(EMPTY_LIST);
+    const base = this.sp >> 1;
+    let n = 0;
+    do {
+      this.value();
+      n += 1;
+    } while (this.more(CLOSE_BRACKET));
+    const from = this.at;
+    this.put(OPEN_BRACKET);
+    for (let i = 0; i < n; i++) {
+      if (i > 0) this.put(COMMA);
+      this.copyRef(base + i);
+    }
+    this.put(CLOSE_BRACKET);
+    this.sp = base * 2;
+    this.push(from, ~this.at);
+  }
+
+  /** Whether the page's [start, end) is an integer that is its own canonical form: 0, or an optional minus, a non-zero digit and up to 14 more. */
+  private canonicalInteger(start: number, end: number): boolean {
+    const t = this.text;
+    let i = start;
+    if (t.charCodeAt(i) === MINUS) i += 1;
+    const digits = end - i;
+    if (digits < 1 || digits > 15) return false;
+    const first = t.charCodeAt(i);
+    if (first === ZERO) return digits === 1 && i === start;
+    if (first < ZERO || first > NINE) return false;
+    for (let k = i + 1; k < end; k++) {
+      const c = t.charCodeAt(k);
+      if (c < ZERO || c > NINE) return false;
+    }
+    return true;
+  }
+
+  /** Pushes a range of the page. */
+  private push(start: number, end: number): void {
+    if (this.sp === this.refs.length) {
+      const grown = new Int32Array(this.refs.length * 2);
+      grown.set(this.refs);
+      this.refs = grown;
+    }
+    this.refs[this.sp++] = start;
+    this.refs[this.sp++] = end;
+  }
+
+  /** Writes `bytes` into the arena and pushes their range there. */
+  private pushBytes(bytes: Uint8Array): void {
+    const from = this.at;
+    this.copy(bytes, 0, bytes.length);
+    this.push(from, ~this.at);
+  }
+
+  /** Writes `s` (a canonical form made as a string: an escaped string's, a number's) into the arena as UTF-8 and pushes its range. */
+  private pushString(s: string): void {
+    this.reserve(s.length * 3);
+    const from = this.at;
+    this.at += this.arena.write(s, from, 'utf8');
+    this.push(from, ~this.at);
+  }
+
+  /** Copies value `i` of the stack (of the page or of the arena) to the arena's end. */
+  private copyRef(i: number): void {
+    const start = this.refs[2 * i]!;
+    const end = this.refs[2 * i + 1]!;
+    if (end >= 0) this.copy(this.bytes, start, end);
+    else {
+      // Grown first, so the copy reads the arena it writes to.
+      this.reserve(~end - start);
+      this.copy(this.arena, start, ~end);
+    }
+  }
+
+  /**
+   * Copies [start, end) of `from` to the arena's end. A loop, not Buffer#copy: most pieces are a few
+   * dozen bytes, and each copy call makes a view of its source.
+   */
+  private copy(from: Uint8Array, start: number, end: number): void {
+    this.reserve(end - start);
+    const to = this.arena;
+    let o = this.at;
+    for (let k = start; k < end; k++) to[o++] = from[k]!;
+    this.at = o;
+  }
+
+  private put(byte: number): void {
+    this.reserve(1);
+    this.arena[this.at++] = byte;
+  }
+
+  /** Room for `n` more bytes in the arena (an item is at most 400 KB, its nested forms a few times that). */
+  private reserve(n: number): void {
+    if (this.at + n <= this.arena.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.at + n));
+    this.arena.copy(grown, 0, 0, this.at);
+    this.arena = grown;
   }
 
   /** A member name at `pos`, decoded. */
@@ -391,7 +575,7 @@ export class AuditPageScanner {
 
   /** The JSON value in [start, end) of the page: from its bytes on a non-ASCII page. */
   private json(start: number, end: number): unknown {
-    return JSON.parse(this.body ? this.body.toString('utf8', start, end) : this.text.slice(start, end));
+    return JSON.parse(this.runs.length > 0 ? this.source.body.toString('utf8', start, end) : this.text.slice(start, end));
   }
 
   /** The string at `pos`: moves past it, sets `escaped` (an escape or a non-ASCII character), returns where its closing quote is. */
@@ -475,9 +659,18 @@ export class AuditPageScanner {
   }
 }
 
-/** The canonical form of a DynamoDB number, as canonical-wire.ts writes it; outside the safe range the converting way decides. */
+const EMPTY_MAP = Buffer.from('{}');
+const EMPTY_LIST = Buffer.from('[]');
+
+function prefixBytesOf(shape: Shape): PrefixBytes {
+  const parts = shape.prefixes.map((p) => Buffer.from(p, 'utf8'));
+  const at = new Int32Array(parts.length + 1);
+  parts.forEach((b, i) => (at[i + 1] = at[i]! + b.length));
+  return { bytes: Buffer.concat(parts), at };
+}
+
+/** The canonical form of a DynamoDB number that is not written as its own (canonical-wire.ts writes String(Number(n))); outside the safe range the converting way decides. */
 function canonicalNumber(n: string): string {
-  if (CANONICAL_INTEGER.test(n)) return n;
   const v = Number(n);
   if (!Number.isFinite(v) || v > Number.MAX_SAFE_INTEGER || v < Number.MIN_SAFE_INTEGER) throw IRREGULAR;
   return String(v);
@@ -493,48 +686,9 @@ export function detach(s: string): string {
   return (' ' + s).slice(1);
 }
 
-/** A chain entry of a scanned item: hash from the canonical JSON; the record, when read, JSON.parsed from the item's text and converted. */
-class ScannedEntry extends KeyedEntry implements ChainEntry {
-  readonly partition: string | undefined;
-  readonly hash: string | undefined;
-  readonly prevHash: string | undefined;
-  readonly fields: RecordFields | undefined;
-  readonly #text: string;
-  readonly #body: Buffer | undefined;
-  readonly #item: ScannedItem;
-  #record: StoredAuditRecord | undefined;
-
-  constructor(text: string, body: Buffer | undefined, item: ScannedItem) {
-    super(keysOf(item.pk, item.sk, item.timeKey, item as Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>));
-    this.#text = text;
-    this.#body = body;
-    this.#item = item;
-    this.partition = item.partition;
-    this.hash = item.hash;
-    this.prevHash = item.prevHash;
-    this.fields = item.fields;
-  }
-
-  get record(): StoredAuditRecord {
-    return (this.#record ??= recordOfWireItem(itemJson(this.#text, this.#body, this.#item)));
-  }
-
-  contentHash(): string {
-    return sha256Hex(this.#item.canonical);
-  }
-}
-
 /** The item's JSON, parsed: from the page's bytes when it holds a non-ASCII character. */
-function itemJson(text: string, body: Buffer | undefined, item: ScannedItem): WireItem {
-  return JSON.parse(item.high && body ? body.toString('utf8', item.start, item.end) : text.slice(item.start, item.end)) as WireItem;
-}
-
-/**
- * The chain entry of a scanned item of `text` (and `body`, the page's bytes when they are not all ASCII):
- * an irregular one is JSON.parsed and goes the converting way (entryFromWire).
- */
-export function entryOfScanned(text: string, item: ScannedItem, body?: Buffer): ChainEntry {
-  return item.regular ? new ScannedEntry(text, body, item) : entryFromWire(itemJson(text, body, item));
+function itemJson(page: PageSource, item: Pick<ScannedItem, 'high' | 'start' | 'end'>): WireItem {
+  return JSON.parse(item.high ? page.body.toString('utf8', item.start, item.end) : page.text.slice(item.start, item.end)) as WireItem;
 }
 
 /**
