@@ -4,7 +4,7 @@ import { RetentionError } from './errors.ts';
 import { buildGraph, type ImageGraph } from './graph.ts';
 import { evaluatePolicy } from './policy.ts';
 import { ORDER_UNKNOWN_RULE, evaluateOrderAware } from './unknown-order.ts';
-import type { Verdict } from './evaluation.ts';
+import { youngestFirst, type Verdict } from './evaluation.ts';
 import type { Inventory, InventoryImage, PlanOptions, RetentionDecision, RetentionPlan, RetentionPolicy } from './types.ts';
 
 /** The share of a repository's images a plan may expire before the safety valve blocks it. */
@@ -169,7 +169,7 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
     const verdict = evaluation.verdicts.get(image.digest);
     if (!decided.has(image.digest) && verdict) decided.set(image.digest, verdict);
   }
-  const order = [...inventory.images].sort((a, b) => pushedMs(b) - pushedMs(a) || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  const order = youngestFirst(inventory.images, pushedMs);
   const decisions: RetentionDecision[] = order.map((image) => {
     const v = decided.get(image.digest) ?? expiryFromAnchor(image.digest, graph, decided, new Set());
     return {
