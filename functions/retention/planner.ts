@@ -29,6 +29,13 @@ function nowOf(now: Date | string): number {
   return t;
 }
 
+// A sweep plans thousands of repositories for one instant: its ISO form is written once, not per plan.
+let lastNow = { ms: Number.NaN, iso: '' };
+function isoOf(nowMs: number): string {
+  if (lastNow.ms !== nowMs) lastNow = { ms: nowMs, iso: new Date(nowMs).toISOString() };
+  return lastNow.iso;
+}
+
 function named(image: InventoryImage): string {
   return image.tags.length > 0 ? `${shortDigest(image.digest)} (${image.tags.join(', ')})` : shortDigest(image.digest);
 }
@@ -216,7 +223,7 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
   return {
     repository: inventory.repository,
     policyFormat: policy.format,
-    now: new Date(nowMs).toISOString(),
+    now: isoOf(nowMs),
     decisions,
     expire,
     keep: keepList,
