@@ -1,4 +1,5 @@
 // The manifest graph of one repository: which digests a policy judges, and which follow an index or a subject.
+import { ms } from './evaluation.ts';
 import type { DigestRole, Inventory, InventoryImage } from './types.ts';
 
 // Tag schemas that name a subject by digest: the OCI referrers fallback index `sha256-<hex>`
@@ -50,7 +51,7 @@ export function buildGraph(inventory: Inventory): ImageGraph {
   const pushed = new Map<string, number>();
   for (const image of inventory.images) {
     byDigest.set(image.digest, image);
-    pushed.set(image.digest, Date.parse(image.pushedAt));
+    pushed.set(image.digest, ms(image.pushedAt));
   }
   const children = new Map<string, string[]>();
   const parents = new Map<string, string[]>();

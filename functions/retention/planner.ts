@@ -4,7 +4,7 @@ import { RetentionError } from './errors.ts';
 import { buildGraph, type ImageGraph } from './graph.ts';
 import { evaluatePolicy } from './policy.ts';
 import { ORDER_UNKNOWN_RULE, evaluateOrderAware } from './unknown-order.ts';
-import type { Verdict } from './evaluation.ts';
+import { youngestFirst, type Verdict } from './evaluation.ts';
 import type { Inventory, InventoryImage, PlanOptions, RetentionDecision, RetentionPlan, RetentionPolicy } from './types.ts';
 
 /** The share of a repository's images a plan may expire before the safety valve blocks it. */
@@ -27,6 +27,13 @@ function nowOf(now: Date | string): number {
   const t = now instanceof Date ? now.getTime() : Date.parse(now);
   if (Number.isNaN(t)) throw new RetentionError(`invalid plan time ${String(now)}: expected an ISO-8601 date-time`, 'INVALID_NOW');
   return t;
+}
+
+// A sweep plans thousands of repositories for one instant: its ISO form is written once, not per plan.
+let lastNow = { ms: Number.NaN, iso: '' };
+function isoOf(nowMs: number): string {
+  if (lastNow.ms !== nowMs) lastNow = { ms: nowMs, iso: new Date(nowMs).toISOString() };
+  return lastNow.iso;
 }
 
 function named(image: InventoryImage): string {
@@ -169,7 +176,7 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
     const verdict = evaluation.verdicts.get(image.digest);
     if (!decided.has(image.digest) && verdict) decided.set(image.digest, verdict);
   }
-  const order = [...inventory.images].sort((a, b) => pushedMs(b) - pushedMs(a) || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  const order = youngestFirst(inventory.images, pushedMs);
   const decisions: RetentionDecision[] = order.map((image) => {
     const v = decided.get(image.digest) ?? expiryFromAnchor(image.digest, graph, decided, new Set());
     return {
@@ -216,7 +223,7 @@ export function planRetention(inventory: Inventory, policy: RetentionPolicy, opt
   return {
     repository: inventory.repository,
     policyFormat: policy.format,
-    now: new Date(nowMs).toISOString(),
+    now: isoOf(nowMs),
     decisions,
     expire,
     keep: keepList,

@@ -37,13 +37,14 @@ function utcDay(t: number): string {
 }
 
 /** Pulls in the window [firstDay, today], or undefined when only `lastPulledAt` is known and it falls inside. */
-function pullsInWindow(image: InventoryImage, firstDay: string, today: string): number | undefined {
+function pullsInWindow(image: InventoryImage, window: PullWindow): number | undefined {
   if (image.pulls) {
     let total = 0;
-    for (const p of image.pulls) if (p.day >= firstDay && p.day <= today) total += p.count;
+    for (const p of image.pulls) if (p.day >= window.firstDay && p.day <= window.today) total += p.count;
     return total;
   }
-  if (image.lastPulledAt === null || utcDay(ms(image.lastPulledAt)) < firstDay) return 0;
+  // Before the first day's midnight is before the first day: compared as numbers, not as formatted days.
+  if (image.lastPulledAt === null || ms(image.lastPulledAt) < window.firstDayMs) return 0;
   return undefined;
 }
 
@@ -55,7 +56,19 @@ interface Selection {
 /** The deletion rules that select an image, in a fixed order (untagged, age, pulls), and the rules that do not. */
 interface PullWindow {
   readonly firstDay: string;
+  /** 00:00 UTC of firstDay. */
+  readonly firstDayMs: number;
   readonly today: string;
+}
+
+// A sweep evaluates thousands of repositories at one instant: the window's days are formatted once, not per repository.
+let lastWindow: { nowMs: number; inDays: number; window: PullWindow } | undefined;
+function pullWindow(nowMs: number, inDays: number): PullWindow {
+  if (lastWindow?.nowMs !== nowMs || lastWindow.inDays !== inDays) {
+    const firstDay = utcDay(nowMs - (inDays - 1) * DAY_MS);
+    lastWindow = { nowMs, inDays, window: { firstDay, firstDayMs: ms(`${firstDay}T00:00:00.000Z`), today: utcDay(nowMs) } };
+  }
+  return lastWindow.window;
 }
 
 function deletionRules(policy: NativePolicy, image: InventoryImage, ctx: EvaluationContext, window: PullWindow | undefined): { hits: Selection[]; misses: number } {
@@ -76,7 +89,7 @@ function deletionRules(policy: NativePolicy, image: InventoryImage, ctx: Evaluat
     // An image younger than the window has not had the whole window to be pulled: it is not judged by pulls.
     if (ctx.pushedMs(image) > ctx.nowMs - inDays * DAY_MS || !window) misses++;
     else {
-      const count = pullsInWindow(image, window.firstDay, window.today);
+      const count = pullsInWindow(image, window);
       if (count !== undefined && count < fewerThan) {
         hits.push({ rule: 'delete.pulls', reason: `${count} pull${count === 1 ? '' : 's'} in the last ${inDays} days, fewer than ${fewerThan}` });
       } else misses++; // count undefined: only lastPulledAt is known, inside the window; the exact count is unknown, so keep.
@@ -120,7 +133,7 @@ export function evaluateNative(
     tagged.slice(0, policy.keep.last).forEach((image, i) => lastN.set(image.digest, i + 1));
   }
   const pulls = policy.delete.pulls;
-  const window = pulls ? { firstDay: utcDay(ctx.nowMs - (pulls.inDays - 1) * DAY_MS), today: utcDay(ctx.nowMs) } : undefined;
+  const window = pulls ? pullWindow(ctx.nowMs, pulls.inDays) : undefined;
   for (const image of roots) {
     const { hits, misses } = deletionRules(policy, image, ctx, window);
     const selected = policy.delete.match === 'any' ? hits.length > 0 : hits.length > 0 && misses === 0;

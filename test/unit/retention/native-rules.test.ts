@@ -45,6 +45,25 @@ describe('native rules, each on its own', () => {
     expect(p.keep.map((k) => names(k.digest)).sort()).toEqual(['busy', 'fresh', 'oldhot']);
   });
 
+  it('delete.pulls with only lastPulledAt: the window starts at 00:00 UTC of its first day, for any plan time', () => {
+    // Prepare: the 30-day window ending 2024-06-01 starts 2024-05-03T00:00Z; the offset time is 2024-05-02T23:30Z.
+    const images = [
+      img('before', ['before'], 60, { lastPulledAt: '2024-05-02T23:59:59.999Z' }),
+      img('offset', ['offset'], 60, { lastPulledAt: '2024-05-03T01:30:00.000+02:00' }),
+      img('midnight', ['midnight'], 60, { lastPulledAt: '2024-05-03T00:00:00.000Z' }),
+    ];
+    const policy = parsePolicy({ delete: { pulls: { fewerThan: 5, inDays: 30 } } });
+    const named = namer(['before', 'offset', 'midnight']);
+    // Act: plans at two instants, one after the other (the window moves with the plan time).
+    const june1 = planRetention({ repository: 'r', images }, policy, { now: NOW, force: true });
+    const june2 = planRetention({ repository: 'r', images }, policy, { now: '2024-06-02T12:00:00.000Z', force: true });
+    // Assess: inside the window the count is unknown, so the image is kept; before it, there were no pulls.
+    expect(june1.expire.map((e) => named(e.digest)).sort()).toEqual(['before', 'offset']);
+    expect(june2.expire.map((e) => named(e.digest)).sort()).toEqual(['before', 'midnight', 'offset']);
+    expect(june1.now).toBe(NOW);
+    expect(june2.now).toBe('2024-06-02T12:00:00.000Z');
+  });
+
   it('repository filters: a repository outside include (or inside exclude) keeps everything', () => {
     const policy = { repositories: { include: ['team/**'], exclude: ['team/legacy-*'] }, delete: { olderThanDays: 1 } };
     expect(expiredNames(plan(repo(), policy, 'team/app'))).toEqual(['mid', 'new', 'old', 'untagged']);
