@@ -79,7 +79,8 @@ export async function measurePhases(endpoint: string, totalSegments: number, opt
     // Each page's result dropped before the next, as the reader does (holding them all makes the collector's work the scanner's).
     const scanUs = time(() => void decoded.forEach(({ text, body }) => scanner.scan(text, body)));
     const entryUs = time(() => void entriesOf());
-    const entries = entriesOf();
+    // Freshly scanned: a scanned item is its own entry and keeps its converted record, so the last round's are converted already.
+    const entries = scanAll().flatMap((p) => p.items.filter((i) => !isMeta(i.pk)).map((i) => i.entry()));
     const needed = entries.filter((e) => !(e.fields && onlyCounted(e.fields)));
     converted = needed.length;
     const convertUs = time(() => void needed.forEach((e) => e.record));
