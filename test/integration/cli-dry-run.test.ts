@@ -103,9 +103,14 @@ describe('dry runs (real registries, counting proxies)', () => {
     const progress = { dry: [] as string[], real: [] as string[] };
     const sync = async (dryRun: boolean): Promise<string> => {
       let out = '';
-      await runSync({ config, source: 'a', target: ['b'], repository: 'team/app', tags: 'v\\d', referrers: true, platform: [], json: true, dryRun }, {
-        stdout: (t) => (out += t), stderr: (t) => progress[dryRun ? 'dry' : 'real'].push(t), env: {}, progress: 'lines',
-      });
+      try {
+        await runSync({ config, source: 'a', target: ['b'], repository: 'team/app', tags: 'v\\d', referrers: true, platform: [], json: true, dryRun }, {
+          stdout: (t) => (out += t), stderr: (t) => progress[dryRun ? 'dry' : 'real'].push(t), env: {}, progress: 'lines',
+        });
+      } catch (err) {
+        // A failed tag copy's reason is in the progress lines: a failure here says it (this test failed once, under load, as "1 of 2 tag copies failed: b v2").
+        throw new Error(`${(err as Error).message}\n${progress[dryRun ? 'dry' : 'real'].join('')}`);
+      }
       return out;
     };
     try {
