@@ -170,6 +170,8 @@ const CLOSE_BRACKET = 93;
 const BYTES_TRUE = Buffer.from('true');
 const BYTES_FALSE = Buffer.from('false');
 const BYTES_NULL = Buffer.from('null');
+/** The scanner's page between scans. */
+const NO_PAGE: PageSource = { text: '', body: Buffer.alloc(0) };
 
 /**
  * Reads Scan pages of the audit table. One scanner per thread: it keeps the map shapes it has seen.
@@ -190,8 +192,8 @@ export class AuditPageScanner {
   private readonly nestedNames = newRoot();
   private nodes = 0;
   private text = '';
-  private source: PageSource = { text: '', body: Buffer.alloc(0) };
-  private bytes: Uint8Array = new Uint8Array(0);
+  private source: PageSource = NO_PAGE;
+  private bytes: Uint8Array = NO_PAGE.body;
   private pos = 0;
   /** The first backslash at or after `pos`, or -1: a string that ends before it has no escape. */
   private backslash = -1;
@@ -241,9 +243,10 @@ export class AuditPageScanner {
       // IRREGULAR, or a JSON.parse of an escaped string or of the cursor failing: the page's own JSON.parse says what is wrong.
       return undefined;
     } finally {
+      // Nothing of the page is held between pages.
       this.text = '';
-      this.bytes = new Uint8Array(0);
-      this.source = { text: '', body: Buffer.alloc(0) };
+      this.bytes = NO_PAGE.body;
+      this.source = NO_PAGE;
       this.sp = 0;
     }
   }

@@ -11,6 +11,12 @@ function written(v: unknown): boolean {
   return typeof toJSON === 'function' ? JSON.stringify(v) !== undefined : true;
 }
 
+/** Elements of a top-level array stringified at a time (a few hundred kB of a compliance report's promotions). */
+const ELEMENTS_PER_CHUNK = 256;
+/** What `JSON.stringify({ a: [x, …] }, null, 2)` writes around its elements (each then starts with `\n    `). */
+const WRAPPER_HEAD = '{\n  "a": [';
+const WRAPPER_TAIL = '\n  ]\n}';
+
 /**
  * Yields the exact text of `JSON.stringify(value, null, 2)` for a plain object, one top-level member
  * at a time and a few hundred elements at a time for top-level arrays: a compliance report over a long period
@@ -20,12 +26,6 @@ function written(v: unknown): boolean {
  * @example
  * for (const chunk of jsonChunks(report)) out.write(chunk);
  */
-/** Elements of a top-level array stringified at a time (a few hundred kB of a compliance report's promotions). */
-const ELEMENTS_PER_CHUNK = 256;
-/** What `JSON.stringify({ a: [x, …] }, null, 2)` writes around its elements (each then starts with `\n    `). */
-const WRAPPER_HEAD = '{\n  "a": [';
-const WRAPPER_TAIL = '\n  ]\n}';
-
 export function* jsonChunks(value: Record<string, unknown>): Generator<string> {
   const keys = Object.keys(value).filter((k) => written(value[k]));
   if (keys.length === 0) {

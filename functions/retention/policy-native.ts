@@ -65,8 +65,8 @@ interface PullWindow {
 let lastWindow: { nowMs: number; inDays: number; window: PullWindow } | undefined;
 function pullWindow(nowMs: number, inDays: number): PullWindow {
   if (lastWindow?.nowMs !== nowMs || lastWindow.inDays !== inDays) {
-    const firstDay = utcDay(nowMs - (inDays - 1) * DAY_MS);
-    lastWindow = { nowMs, inDays, window: { firstDay, firstDayMs: ms(`${firstDay}T00:00:00.000Z`), today: utcDay(nowMs) } };
+    const firstDayMs = Math.floor((nowMs - (inDays - 1) * DAY_MS) / DAY_MS) * DAY_MS;
+    lastWindow = { nowMs, inDays, window: { firstDay: utcDay(firstDayMs), firstDayMs, today: utcDay(nowMs) } };
   }
   return lastWindow.window;
 }
