@@ -122,7 +122,12 @@ export function entryFromWire(item: WireItem): ChainEntry {
 /** The stored record of a wire item: every attribute but the derived keys, converted as the document client converts it. */
 export function recordOfWireItem(item: WireItem): StoredAuditRecord {
   const rest: Record<string, unknown> = {};
-  for (const k in item) if (k !== AUDIT_KEYS.partitionKey && k !== AUDIT_KEYS.sortKey && k !== AUDIT_KEYS.timeKey) rest[k] = fromWireValue(item[k]!);
+  for (const k in item) {
+    if (k === AUDIT_KEYS.partitionKey || k === AUDIT_KEYS.sortKey || k === AUDIT_KEYS.timeKey) continue;
+    // An attribute named `__proto__` (which the hash covers) stays an attribute, never the record's prototype (as fromWireItem).
+    if (k === '__proto__') Object.defineProperty(rest, k, { value: fromWireValue(item[k]!), enumerable: true, writable: true, configurable: true });
+    else rest[k] = fromWireValue(item[k]!);
+  }
   return rest as unknown as StoredAuditRecord;
 }
 

@@ -6,6 +6,7 @@ import { raceSegments } from '../dynamo/segmented-scan.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
 import { HEADS_KEY, PARTITION_REGISTRY_KEY, entryFromWire, type ChainEntry } from './chain.ts';
 import { AuditPageScanner } from './page-scanner.ts';
+import type { RecordFields } from './types.ts';
 
 export interface ScanSegmentsOptions {
   readonly raw: RawDynamoClient;
@@ -15,6 +16,8 @@ export interface ScanSegmentsOptions {
   readonly totalSegments: number;
   /** DynamoDB `Limit` per page (tests); default DynamoDB's 1 MB pages. */
   readonly pageSize?: number;
+  /** The items whose `record` the reader will read, by their fields (AuditPageScanner's `keep`): parsed from their canonical JSON. */
+  readonly keep?: (fields: RecordFields | undefined) => boolean;
 }
 
 /** One page of one segment: its chain entries (no head or partition-list item), in the segment's order. */
@@ -35,7 +38,7 @@ export interface SegmentPage {
  */
 export async function* scanSegments(options: ScanSegmentsOptions): AsyncIterable<SegmentPage> {
   const { raw, tableName, totalSegments } = options;
-  const scanner = new AuditPageScanner();
+  const scanner = new AuditPageScanner(options.keep ? { keep: options.keep } : {});
   /** A page's entries: scanned from the text, or (a page the scanner does not read the ordinary way) JSON.parsed and converted. */
   const request = async (segment: number, startKey: WireItem | undefined): Promise<{ LastEvaluatedKey: WireItem | undefined; entries: ChainEntry[] }> => {
     const body = await raw.callBody('Scan', {

@@ -14,7 +14,7 @@ import { isAscii } from 'node:buffer';
 import { hash as hashBytes } from 'node:crypto';
 import type { WireItem } from '../dynamo/attribute-values.ts';
 import { AUDIT_KEYS } from '../dynamo/tables.ts';
-import { NOT_HASHED, entryFromWire, keysOf, recordOfWireItem, type ChainEntry } from './chain.ts';
+import { NOT_HASHED, SEQ_WIDTH, entryFromWire, keysOf, recordOfWireItem, type ChainEntry } from './chain.ts';
 import { shapeOf, type Shape } from './canonical-wire.ts';
 import type { RecordFields, StoredAuditRecord } from './types.ts';
 
@@ -30,9 +30,6 @@ interface PageSource {
  * entry and a key-check result.
  */
 export class ScannedItem implements ChainEntry {
-  readonly keySeq: number;
-  readonly keyMismatch: string | undefined;
-  readonly keyPartition: string | undefined;
   #record: StoredAuditRecord | undefined;
 
   constructor(
@@ -42,8 +39,6 @@ export class ScannedItem implements ChainEntry {
     /** False when a key attribute has another type than usual or an escape: the item then goes the converting way. */
     readonly regular: boolean,
     readonly pk: string | undefined,
-    readonly sk: string | undefined,
-    readonly timeKey: string | undefined,
     readonly partition: string | undefined,
     readonly hash: string | undefined,
     readonly prevHash: string | undefined,
@@ -55,16 +50,30 @@ export class ScannedItem implements ChainEntry {
     readonly high: boolean,
     /** sha256 (hex) of the canonical JSON of every attribute but the derived keys and `hash`. */
     private readonly canonicalHash: string,
-  ) {
-    const keys = regular ? keysOf(pk, sk, timeKey, this as Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>) : undefined;
-    this.keySeq = keys?.keySeq ?? NaN;
-    this.keyMismatch = keys?.keyMismatch;
-    this.keyPartition = keys?.keyPartition;
-  }
+    /** That canonical JSON itself, when the scanner was asked to keep it (AuditPageScanner's `keep`); dropped once parsed. */
+    private canonical: string | undefined,
+    /** The key checks (keysOf), made by the scanner on the page's text. */
+    readonly keySeq: number,
+    readonly keyMismatch: string | undefined,
+    readonly keyPartition: string | undefined,
+  ) {}
 
-  /** The stored record, JSON.parsed from the item's text (its bytes when it holds non-ASCII) and converted, once. */
+  /**
+   * The stored record, converted once: parsed from its kept canonical JSON (plain JSON, about two thirds
+   * of the item's wire JSON and nothing to convert) with `hash` added, or else from the item's text (its
+   * bytes when it holds non-ASCII) JSON.parsed and converted. Either gives the same record; only the
+   * order of the names differs (sorted, against the page's).
+   */
   get record(): StoredAuditRecord {
-    return (this.#record ??= recordOfWireItem(itemJson(this.page, this)));
+    if (this.#record === undefined) {
+      if (this.canonical !== undefined) {
+        const r = JSON.parse(this.canonical) as { hash?: string };
+        if (this.hash !== undefined) r.hash = this.hash;
+        this.#record = r as StoredAuditRecord;
+        this.canonical = undefined;
+      } else this.#record = recordOfWireItem(itemJson(this.page, this));
+    }
+    return this.#record;
   }
 
   contentHash(): string {
@@ -161,6 +170,7 @@ const BACKSLASH = 92;
 const COMMA = 44;
 const COLON = 58;
 const MINUS = 45;
+const HASH_SIGN = 35;
 const ZERO = 48;
 const NINE = 57;
 const OPEN_BRACE = 123;
@@ -187,6 +197,11 @@ const NO_PAGE: PageSource = { text: '', body: Buffer.alloc(0) };
  * const page = new AuditPageScanner().scan(text, body) ?? fallback(JSON.parse(text));
  */
 export class AuditPageScanner {
+  /**
+   * Which regular items the reader will want the record of (given their fields, undefined when not all
+   * plain): their canonical JSON is kept as a string, and `record` parses that, not the wire JSON.
+   */
+  private readonly keep: ((fields: RecordFields | undefined) => boolean) | undefined;
   /** The member names seen, as tries: of items, and of the maps inside them. */
   private readonly topNames = newRoot();
   private readonly nestedNames = newRoot();
@@ -204,6 +219,8 @@ export class AuditPageScanner {
   private runAt = 0;
   /** Set by `string()` when the string holds a non-ASCII character. */
   private itemHigh = false;
+  /** False when the item's canonical JSON does not parse back to its record (a -0): `keep` is then not honoured. */
+  private itemExact = true;
   /** Set by `value()`: the kind of the value just read, and for S and N where its string is. */
   private kind = Kind.Other;
   private valueStart = 0;
@@ -218,6 +235,10 @@ export class AuditPageScanner {
    */
   private refs = new Int32Array(512);
   private sp = 0;
+
+  constructor(options: { readonly keep?: (fields: RecordFields | undefined) => boolean } = {}) {
+    this.keep = options.keep;
+  }
 
   /**
    * The page's items and cursor, or undefined when the page must be JSON.parsed. `text` is the page
@@ -281,13 +302,27 @@ export class AuditPageScanner {
   private item(): ScannedItem {
     const t = this.text;
     const start = this.pos;
-    let pk, sk, timeKey, partition, hash, prevHash, time, action, outcome, actor, repository, errorCode: string | undefined;
+    let partition, hash, prevHash, time, action, outcome, actor, repository, errorCode: string | undefined;
     let seq: number | undefined;
+    // The key attributes' strings (and the ones they are checked against) as ranges of the page, [at, end): compared there, sliced only when they differ.
+    let pkAt = -1,
+      pkEnd = -1,
+      skAt = -1,
+      skEnd = -1,
+      timeKeyAt = -1,
+      timeKeyEnd = -1,
+      partitionAt = -1,
+      partitionEnd = -1,
+      timeAt = -1,
+      timeEnd = -1,
+      seqAt = -1,
+      seqEnd = -1;
     let regular = true;
     /** action, outcome, actor and (when there) repository and errorCode are strings without escapes. */
     let plainFields = true;
     let node = this.topNames;
     this.itemHigh = false;
+    this.itemExact = true;
     this.at = 0;
     this.sp = 0;
     if (!this.empty(OPEN_BRACE, CLOSE_BRACE))
@@ -297,50 +332,72 @@ export class AuditPageScanner {
         const field = node.field;
         if (field !== Field.None) {
           // Only these attributes are decoded. A key one of another type or with an escape sends the item the converting way.
-          const plain = this.kind === Kind.S && !this.escaped ? t.slice(this.valueStart + 1, this.valueEnd) : undefined;
+          const plain = this.kind === Kind.S && !this.escaped;
+          const from = this.valueStart + 1;
+          const to = this.valueEnd;
           switch (field) {
             case Field.Seq:
-              if (this.kind === Kind.N) seq = Number(t.slice(this.valueStart + 1, this.valueEnd));
-              else regular = false;
+              if (this.kind === Kind.N) {
+                seq = Number(t.slice(from, to));
+                seqAt = from;
+                seqEnd = to;
+              } else regular = false;
               break;
             case Field.Pk:
-              pk = plain;
+              if (plain) {
+                pkAt = from;
+                pkEnd = to;
+              }
               break;
             case Field.Sk:
-              sk = plain;
+              if (plain) {
+                skAt = from;
+                skEnd = to;
+              }
               break;
             case Field.TimeKey:
-              timeKey = plain;
+              if (plain) {
+                timeKeyAt = from;
+                timeKeyEnd = to;
+              }
               break;
             case Field.Partition:
-              partition = plain;
+              if (plain) {
+                partition = t.slice(from, to);
+                partitionAt = from;
+                partitionEnd = to;
+              }
               break;
             case Field.Hash:
-              hash = plain;
+              if (plain) hash = t.slice(from, to);
               break;
             case Field.PrevHash:
-              prevHash = plain;
+              if (plain) prevHash = t.slice(from, to);
               break;
             case Field.Time:
-              time = plain;
+              if (plain) {
+                time = t.slice(from, to);
+                timeAt = from;
+                timeEnd = to;
+              }
               break;
             case Field.Action:
-              action = plain;
+              if (plain) action = t.slice(from, to);
               break;
             case Field.Outcome:
-              outcome = plain;
+              if (plain) outcome = t.slice(from, to);
               break;
             case Field.Actor:
-              actor = plain;
+              if (plain) actor = t.slice(from, to);
               break;
             case Field.Repository:
-              repository = plain;
+              if (plain) repository = t.slice(from, to);
               break;
             case Field.ErrorCode:
-              errorCode = plain;
+              if (plain) errorCode = t.slice(from, to);
               break;
           }
-          if (plain === undefined && field !== Field.Seq) {
+          if (!plain && field !== Field.Seq) {
             if (field < Field.Seq) regular = false;
             else plainFields = false;
           }
@@ -354,7 +411,61 @@ export class AuditPageScanner {
     const from = this.at;
     this.join(node, NOT_HASHED_SET, 0);
     const content = hashBytes('sha256', this.arena.subarray(from, this.at), 'hex');
-    return new ScannedItem(this.source, start, this.pos, regular, pk, sk, timeKey, partition, hash, prevHash, time, seq, fields, this.itemHigh, content);
+    const canonical = regular && this.itemExact && this.keep !== undefined && this.keep(fields) ? this.arena.toString('utf8', from, this.at) : undefined;
+    // The pk is the partition's text in a regular item: one string for both, not two.
+    const pk = pkAt < 0 ? undefined : partition !== undefined && this.same(pkAt, pkEnd, partitionAt, partitionEnd) ? partition : t.slice(pkAt, pkEnd);
+    let keySeq = NaN;
+    let keyMismatch: string | undefined;
+    let keyPartition: string | undefined;
+    if (regular) {
+      if (pk === partition && seq !== undefined && this.keysMatch(skAt, skEnd, timeKeyAt, timeKeyEnd, partitionAt, partitionEnd, timeAt, timeEnd, seqAt, seqEnd)) keySeq = seq;
+      else {
+        // Something differs: keysOf says what, from the strings.
+        const keys = keysOf(pk, skAt < 0 ? undefined : t.slice(skAt, skEnd), timeKeyAt < 0 ? undefined : t.slice(timeKeyAt, timeKeyEnd), { partition, seq, time } as Pick<StoredAuditRecord, 'partition' | 'seq' | 'time'>);
+        keySeq = keys.keySeq;
+        keyMismatch = keys.keyMismatch;
+        keyPartition = keys.keyPartition;
+      }
+    }
+    return new ScannedItem(this.source, start, this.pos, regular, pk, partition, hash, prevHash, time, seq, fields, this.itemHigh, content, canonical, keySeq, keyMismatch, keyPartition);
+  }
+
+  /** Whether the page holds the same bytes in [a, aEnd) and [b, bEnd). */
+  private same(a: number, aEnd: number, b: number, bEnd: number): boolean {
+    if (aEnd - a !== bEnd - b) return false;
+    const bytes = this.bytes;
+    for (let i = 0; i < aEnd - a; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+    return true;
+  }
+
+  /**
+   * True when the sort key is the seq written as formatSeq writes it and the time index's key is
+   * `<time>#<partition>#<sort key>` (timeKeyOf), compared on the page's text: what keysOf checks of a
+   * regular item, without the strings it builds. A seq written otherwise than canonically (leading
+   * zeros, a sign, more than SEQ_WIDTH digits) is left to keysOf.
+   */
+  private keysMatch(skAt: number, skEnd: number, tkAt: number, tkEnd: number, pAt: number, pEnd: number, timeAt: number, timeEnd: number, seqAt: number, seqEnd: number): boolean {
+    if (skAt < 0 || tkAt < 0 || pAt < 0 || timeAt < 0 || seqAt < 0) return false;
+    const bytes = this.bytes;
+    const digits = seqEnd - seqAt;
+    if (skEnd - skAt !== SEQ_WIDTH || digits < 1 || digits > SEQ_WIDTH || bytes[seqAt]! <= ZERO || bytes[seqAt]! > NINE) return false;
+    const pad = SEQ_WIDTH - digits;
+    for (let i = 0; i < pad; i++) if (bytes[skAt + i] !== ZERO) return false;
+    for (let i = 0; i < digits; i++) {
+      const c = bytes[seqAt + i]!;
+      if (c < ZERO || c > NINE || bytes[skAt + pad + i] !== c) return false;
+    }
+    const timeLen = timeEnd - timeAt;
+    const pLen = pEnd - pAt;
+    if (tkEnd - tkAt !== timeLen + 1 + pLen + 1 + SEQ_WIDTH) return false;
+    const hashAt = tkAt + timeLen;
+    return (
+      this.same(tkAt, hashAt, timeAt, timeEnd) &&
+      bytes[hashAt] === HASH_SIGN &&
+      this.same(hashAt + 1, hashAt + 1 + pLen, pAt, pEnd) &&
+      bytes[hashAt + 1 + pLen] === HASH_SIGN &&
+      this.same(tkEnd - SEQ_WIDTH, tkEnd, skAt, skEnd)
+    );
   }
 
   /**
@@ -432,7 +543,12 @@ export class AuditPageScanner {
         this.valueStart = start;
         this.valueEnd = end;
         if (this.canonicalInteger(start + 1, end)) this.push(start + 1, end);
-        else this.pushString(canonicalNumber(t.slice(start + 1, end)));
+        else {
+          const v = canonicalNumber(t.slice(start + 1, end));
+          // -0 is written 0 (as JSON.stringify writes it): the canonical JSON then no longer gives the record's own value.
+          if (v === '0' && t.charCodeAt(start + 1) === MINUS) this.itemExact = false;
+          this.pushString(v);
+        }
       } else if (a === 77) {
         this.map();
         this.kind = Kind.Other;

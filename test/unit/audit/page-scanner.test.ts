@@ -30,12 +30,12 @@ function view(e: ChainEntry): unknown {
  * Scans `text` as the lean client reads a page, from its UTF-8 bytes: as latin1 text, with the bytes
  * when they are not all ASCII (`asString`: the text itself, as a caller with a decoded page would).
  */
-function expectSameAsParsing(text: string, asString = false): { regular: number } {
+function expectSameAsParsing(text: string, asString = false, scanner = new AuditPageScanner()): { regular: number } {
   const body = Buffer.from(text, 'utf8');
   const ascii = isAscii(body);
   const page = asString ? text : body.toString('latin1');
   const bytes = asString || ascii ? undefined : body;
-  const scanned = new AuditPageScanner().scan(page, bytes);
+  const scanned = scanner.scan(page, bytes);
   expect(scanned).toBeDefined();
   const items = (JSON.parse(text) as { Items: WireItem[] }).Items;
   expect(scanned!.items).toHaveLength(items.length);
@@ -94,6 +94,48 @@ describe('AuditPageScanner', () => {
       expectSameAsParsing(pageText(items.slice(i, i + 200)), true);
       expectSameAsParsing(pageText(items.slice(i, i + 200), undefined, true));
     }
+  });
+
+  it('gives the same records from the canonical JSON it keeps as from the wire JSON', () => {
+    // Every item kept: its record is parsed from the canonical bytes the hash covers, with `hash` added.
+    const keepAll = (): AuditPageScanner => new AuditPageScanner({ keep: () => true });
+    expectSameAsParsing(pageText(sealed(50)), false, keepAll());
+    const items = [...randomItems(1000)];
+    for (let i = 0; i < items.length; i += 200) {
+      expectSameAsParsing(pageText(items.slice(i, i + 200)), false, keepAll());
+      expectSameAsParsing(pageText(items.slice(i, i + 200), undefined, true), false, keepAll());
+    }
+    // Only the items `keep` asks for: the others' records come the wire way, and are the same too.
+    const seen: (string | undefined)[] = [];
+    const some = new AuditPageScanner({ keep: (f) => (seen.push(f?.action), f?.action === 'replicate') });
+    expectSameAsParsing(pageText(sealed(20)), false, some);
+    // Asked once an item; the items whose actor has an escape have no fields (i % 3 === 0), the others' odd ones replicate.
+    expect(seen).toHaveLength(20);
+    expect(seen.filter((a) => a === undefined)).toHaveLength(7);
+    expect(seen.filter((a) => a === 'replicate')).toHaveLength(7);
+  });
+
+  it('checks the keys of a regular item on the page, and says what differs as keysOf does', () => {
+    const [a, b, c, d] = sealed(4);
+    const odd = [
+      { ...a!, sk: { S: '000000000009' } },
+      { ...b!, sk: { S: '2' } },
+      { ...c!, pk: { S: 'repo#team/other' } },
+      { ...c!, timeKey: { S: `${c!.time!.S}#repo#team/app#000000000004` } },
+      { ...d!, timeKey: { S: `${d!.time!.S}#repo#team/ap#000000000004` } },
+      { ...d!, timeKey: { S: `${d!.time!.S}xrepo#team/app#000000000004` } },
+      { ...d!, seq: { N: '0004' } },
+      { ...d!, seq: { N: '4' }, sk: { S: '000000000004' } },
+      { ...a!, seq: { N: '1000000000000' }, sk: { S: '1000000000000' } },
+      { ...a!, pk: undefined },
+      { ...b!, timeKey: undefined },
+    ].map((i) => JSON.parse(JSON.stringify(i)) as WireItem);
+    const text = pageText(odd);
+    const page = new AuditPageScanner().scan(text)!;
+    expect(page.items.every((i) => i.regular)).toBe(true);
+    expectSameAsParsing(text);
+    expect(page.items.map((i) => i.keyMismatch === undefined)).toEqual([false, false, false, false, false, false, true, true, false, false, false]);
+    expect(page.items[2]!.keyPartition).toBe('repo#team/other');
   });
 
   it('reads the cursor and skips the counts and capacity, in any member order', () => {
