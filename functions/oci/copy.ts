@@ -91,7 +91,11 @@ export interface CopyOptions {
   readonly confirmTag?: (digest: string) => Promise<boolean>;
   /**
    * `host/repository@digest` keys of blobs and manifests already verified present at targets, shared
-   * between the copies of one run (reconcile) so that a layer shared by many tags is HEADed once.
+   * between the copies of one run (reconcile, sync) so that a layer shared by many tags is HEADed once.
+   * The copies sharing it also share their manifest pushes: a manifest another copy of the run is pushing
+   * to the same target (two tags of one digest copied at once) is awaited, not pushed again. A registry
+   * can refuse an index while one of its children is being PUT a second time: distribution 2.8.2 answers
+   * 400 MANIFEST_BLOB_UNKNOWN inside that window.
    */
   readonly verifiedCache?: Set<string>;
   /**
@@ -183,6 +187,22 @@ function settingsOf(options: CopyOptions): BlobSettings {
   };
 }
 
+/**
+ * The manifest pushes of each run, keyed by the run's `verifiedCache`: per target key, pending while a
+ * copy makes the manifest (and everything below it) present, resolved once it is. A failed push is
+ * forgotten, so that another copy of the run tries for itself.
+ */
+const runPushes = new WeakMap<Set<string>, Map<string, Promise<void>>>();
+
+function pushesOf(verified: Set<string>): Map<string, Promise<void>> {
+  let pushes = runPushes.get(verified);
+  if (pushes === undefined) {
+    pushes = new Map();
+    runPushes.set(verified, pushes);
+  }
+  return pushes;
+}
+
 /** Per-copy state beyond blobs: manifests handled, referrers, and the source tag list (listed once). */
 class ManifestCopy {
   readonly manifestMemo = new Map<string, Promise<Manifest | undefined>>();
@@ -198,12 +218,16 @@ class ManifestCopy {
   readonly repaired = { children: [] as string[], blobs: [] as string[], referrers: [] as string[] };
   /** True while the copy only fills holes under a manifest the target had (what it pushes is a repair). */
   repairing = false;
+  /** Manifest pushes of the run this copy belongs to (see {@link CopyOptions.verifiedCache}). */
+  readonly pushes: Map<string, Promise<void>>;
   private sourceTags: Promise<string[]> | undefined;
 
   constructor(
     readonly ctx: CopyContext,
     readonly verified: Set<string> = new Set(),
-  ) {}
+  ) {
+    this.pushes = pushesOf(verified);
+  }
 
   key(digest: string): string {
     return `${this.ctx.dst.registry.host}/${this.ctx.dst.repository}@${digest}`;
@@ -264,7 +288,8 @@ async function verifyManifest(mc: ManifestCopy, digest: string): Promise<void> {
 /**
  * Makes a manifest (and everything below it) present at the target, pushed by digest. Returns the
  * fetched manifest, or undefined when the target already had it (then everything below it is there
- * too: registries refuse a manifest whose blobs or children are missing).
+ * too: registries refuse a manifest whose blobs or children are missing) or another copy of the run
+ * made it present. Within a run, one copy at a time pushes a given manifest to a given target.
  */
 function ensureManifest(
   mc: ManifestCopy,
@@ -272,42 +297,70 @@ function ensureManifest(
   known?: { manifest?: Manifest; absent?: boolean },
 ): Promise<Manifest | undefined> {
   return memo(mc.manifestMemo, desc.digest, async () => {
-    const { ctx } = mc;
-    const { src, dst } = ctx;
-    ctx.signal.throwIfAborted();
-    const base = { type: 'manifest' as const, digest: desc.digest, size: desc.size, mediaType: desc.mediaType };
-    if (!known?.absent && (await dst.registry.manifestHead(dst.repository, desc.digest)) !== undefined) {
-      mc.manifests.add(desc.digest);
-      mc.confirmed.add(desc.digest);
-      ctx.emit({ ...base, phase: 'skipped', reason: 'target has it' });
-      return undefined;
-    }
-    ctx.emit({ ...base, phase: 'started' });
-    try {
-      const m = known?.manifest ?? (await src.registry.manifestGet(src.repository, desc.digest));
-      if (m.digest !== desc.digest) {
-        throw new OciError(`${where(src, desc.digest)} served a manifest with digest ${m.digest}`, {
-          code: 'DIGEST_MISMATCH',
-          registry: src.registry.host,
-        });
+    const key = mc.key(desc.digest);
+    // Wait for the copy of this run that pushes it (or pushed it, or found it there); when that one
+    // failed, look again (a third copy may have taken over), else push it here. No await between
+    // finding no push and registering this one: two copies never both take it.
+    for (let other = mc.pushes.get(key); other !== undefined; other = mc.pushes.get(key)) {
+      if (await succeeded(other)) {
+        mc.ctx.signal.throwIfAborted();
+        // Confirmed as by this copy's own 201: the other copy's PUT of it returned.
+        mc.manifests.add(desc.digest);
+        mc.confirmed.add(desc.digest);
+        mc.ctx.emit({ type: 'manifest', phase: 'skipped', digest: desc.digest, size: desc.size, mediaType: desc.mediaType, reason: 'pushed by a concurrent copy' });
+        return undefined;
       }
-      if (m.kind === 'index') {
-        // Children by digest first; each is HEADed before the index may point at it.
-        await ctx.all(m.manifests, (child) => ensureManifest(mc, child));
-        await ctx.all(m.manifests, (child) => verifyManifest(mc, child.digest));
-      } else {
-        const blobs = [...(m.config ? [m.config] : []), ...m.layers];
-        await ctx.all(blobs, (b) => copyBlob(ctx, b));
-      }
-      await putManifest(mc, desc.digest, m);
-      mc.manifests.add(desc.digest);
-      ctx.emit({ ...base, phase: 'finished' });
-      return m;
-    } catch (err) {
-      ctx.emit({ ...base, phase: 'failed', reason: err instanceof Error ? err.message : String(err) });
-      throw err;
+      if (mc.pushes.get(key) === other) mc.pushes.delete(key);
     }
+    const push = pushManifest(mc, desc, known);
+    const done = push.then(() => undefined);
+    mc.pushes.set(key, done);
+    done.catch(() => {
+      if (mc.pushes.get(key) === done) mc.pushes.delete(key);
+    });
+    return push;
   });
+}
+
+const succeeded = (p: Promise<unknown>): Promise<boolean> => p.then(() => true, () => false);
+
+/** The work of {@link ensureManifest}: HEAD unless known absent, then children or blobs, then the PUT by digest. */
+async function pushManifest(mc: ManifestCopy, desc: Descriptor, known?: { manifest?: Manifest; absent?: boolean }): Promise<Manifest | undefined> {
+  const { ctx } = mc;
+  const { src, dst } = ctx;
+  ctx.signal.throwIfAborted();
+  const base = { type: 'manifest' as const, digest: desc.digest, size: desc.size, mediaType: desc.mediaType };
+  if (!known?.absent && (await dst.registry.manifestHead(dst.repository, desc.digest)) !== undefined) {
+    mc.manifests.add(desc.digest);
+    mc.confirmed.add(desc.digest);
+    ctx.emit({ ...base, phase: 'skipped', reason: 'target has it' });
+    return undefined;
+  }
+  ctx.emit({ ...base, phase: 'started' });
+  try {
+    const m = known?.manifest ?? (await src.registry.manifestGet(src.repository, desc.digest));
+    if (m.digest !== desc.digest) {
+      throw new OciError(`${where(src, desc.digest)} served a manifest with digest ${m.digest}`, {
+        code: 'DIGEST_MISMATCH',
+        registry: src.registry.host,
+      });
+    }
+    if (m.kind === 'index') {
+      // Children by digest first; each is HEADed before the index may point at it.
+      await ctx.all(m.manifests, (child) => ensureManifest(mc, child));
+      await ctx.all(m.manifests, (child) => verifyManifest(mc, child.digest));
+    } else {
+      const blobs = [...(m.config ? [m.config] : []), ...m.layers];
+      await ctx.all(blobs, (b) => copyBlob(ctx, b));
+    }
+    await putManifest(mc, desc.digest, m);
+    mc.manifests.add(desc.digest);
+    ctx.emit({ ...base, phase: 'finished' });
+    return m;
+  } catch (err) {
+    ctx.emit({ ...base, phase: 'failed', reason: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
 }
 
 /** Publishes `tag` → `m` at the target, after HEADing `m` there; a no-op when the tag already points at it. */

@@ -109,7 +109,10 @@ export async function syncRepository(options: SyncRepositoryOptions): Promise<Sy
 
   const jobs = targets.flatMap((target, ti) => tags.map((tag) => ({ target, ti, tag })));
   // Blobs and manifests verified at a target in this run (keys name host and repository): a layer that
-  // many tags share is HEADed once per target, not once per tag, as in a reconcile run.
+  // many tags share is HEADed once per target, not once per tag, as in a reconcile run. The copies sharing it
+  // also share their manifest pushes: two tags of one digest copied at once push it once; the other tag's
+  // copy waits for that push, then PUTs only its tag (distribution 2.8.2 refuses an index PUT while another
+  // copy re-PUTs one of its children: the flaky "1 of 2 tag copies failed" of cli-dry-run.test.ts).
   const verifiedCache = new Set<string>();
   const outcomes = targets.map(() => new Map<string, SyncTagOutcome>());
   await mapLimit(jobs, options.concurrency ?? 4, async ({ target, ti, tag }) => {
