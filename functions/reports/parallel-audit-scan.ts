@@ -7,11 +7,13 @@
 // another pass. Workers get the connection as plain data (endpoint, region, credentials resolved
 // here) and build their own lean client (functions/dynamo/raw-client.ts).
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ChainResult } from '../audit/chain.ts';
 import type { AuditHead } from '../audit/types.ts';
 import type { RawDynamoClient } from '../dynamo/raw-client.ts';
 import type { ComplianceParts } from './compliance.ts';
+import { StringPool, shareStrings } from './shared-strings.ts';
 
 export interface ParallelScanSource {
   readonly raw: RawDynamoClient;
@@ -39,6 +41,19 @@ export interface ParallelScanSource {
  * again by a worker without the limit: slower, never wrong (the scan only reads).
  */
 export const WORKER_HEAP_MB = 256;
+
+/**
+ * Initial old-generation size of each worker, in MiB: V8's flag, set before the workers start, since
+ * `resourceLimits` has no initial size. Without it V8 sized a worker's old generation from its small
+ * live data (~20 MB) and kept it ~40 MB, and a cycle followed: each full collection moved the pages'
+ * items then alive from the young generation into the old one, where they died at once and brought on
+ * the next full collection (about 100 of them a worker at a million records, with marking under way
+ * most of the time, which slows every write). With room to grow the worker runs most of its time
+ * without marking: about 12% less CPU for `report compliance`, for about 45 MiB more peak RSS (two
+ * workers; docs/BENCHMARKS.md, Reports). The flag is process-wide and read when an isolate is made:
+ * the CLI makes no other isolate afterwards.
+ */
+export const WORKER_INITIAL_HEAP_MB = 64;
 
 /** What each worker folds besides the chains: the compliance report's period and environments. */
 export interface ParallelCompliance {
@@ -86,6 +101,7 @@ export function defaultWorkers(): number {
  */
 function startWorker(workerData: ScanWorkerInput, heapMb: number | undefined): Worker {
   const here = import.meta.url;
+  setFlagsFromString(`--initial-old-space-size=${WORKER_INITIAL_HEAP_MB}`);
   const options = { workerData, ...(heapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: heapMb } } : {}) };
   if (here.endsWith('.ts')) {
     const src = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(new URL('./parallel-audit-scan-worker.ts', here).href)});`;
@@ -98,21 +114,24 @@ function startWorker(workerData: ScanWorkerInput, heapMb: number | undefined): W
  * One worker's answer, with the batches it sent on the way; a worker that ran out of its heap limit is
  * started again without one, and what it had sent is dropped (the second worker sends it all again).
  */
-function runWorker(input: ScanWorkerInput, heapMb: number | undefined, onRetry: ((message: string) => void) | undefined): Promise<{ out: ScanWorkerOutput; batches: ComplianceParts[] }> {
+function runWorker(input: ScanWorkerInput, heapMb: number | undefined, onRetry: ((message: string) => void) | undefined, pool: StringPool): Promise<{ out: ScanWorkerOutput; batches: ComplianceParts[] }> {
   return new Promise((resolve, reject) => {
     const worker = startWorker(input, heapMb);
     const batches: ComplianceParts[] = [];
     /** Set when the answer is left to a second worker: this one's exit then says nothing. */
     let handedOver = false;
     worker.on('message', (m: ScanWorkerOutput | ScanWorkerBatch) => {
-      if ('batch' in m) batches.push(m.batch);
-      else resolve({ out: m, batches });
+      if ('batch' in m) batches.push(shareStrings(m.batch, pool));
+      else {
+        if (m.ok && m.compliance) shareStrings(m.compliance, pool);
+        resolve({ out: m, batches });
+      }
     });
     worker.once('error', (err: Error & { code?: string }) => {
       if (err.code !== 'ERR_WORKER_OUT_OF_MEMORY' || heapMb === undefined) return reject(err);
       handedOver = true;
       onRetry?.(`audit scan worker for segments ${input.segments.join(', ')} ran out of its ${heapMb} MiB heap; reading them again without a limit`);
-      runWorker(input, undefined, onRetry).then(resolve, reject);
+      runWorker(input, undefined, onRetry, pool).then(resolve, reject);
     });
     worker.once('exit', (code) => {
       if (!handedOver) reject(new Error(`audit scan worker for segments ${input.segments.join(', ')} exited with code ${code} before answering`));
@@ -137,6 +156,7 @@ export async function scanInWorkers(
   const totalSegments = workers * perWorker;
   const connection = await source.raw.connection();
   const anchorList = [...anchors];
+  const pool = new StringPool();
   const outputs = await Promise.all(
     Array.from({ length: workers }, (_, w) => {
       const input: ScanWorkerInput = {
@@ -149,7 +169,7 @@ export async function scanInWorkers(
         ...(compliance ? { compliance } : {}),
         ...(source.batchSize !== undefined ? { batchSize: source.batchSize } : {}),
       };
-      return runWorker(input, source.workerHeapMb ?? WORKER_HEAP_MB, source.onRetry);
+      return runWorker(input, source.workerHeapMb ?? WORKER_HEAP_MB, source.onRetry, pool);
     }),
   );
   const chains = new Map<string, ChainResult>();
